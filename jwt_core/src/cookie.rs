@@ -1,0 +1,96 @@
+//! Reading the `Cookie` request header (RFC 6265 section 5.4 and 4.2.1).
+
+/// The `name=value` pairs of a `Cookie` header value, in order. Lenient the
+/// way browsers are: pairs without `=` are skipped, white space around names
+/// and values is dropped, and a value in double quotes is unquoted.
+#[derive(Clone, Debug)]
+pub struct Cookies<'a> {
+    rest: core::str::Split<'a, char>,
+}
+
+impl<'a> Cookies<'a> {
+    pub fn parse(header: &'a str) -> Cookies<'a> {
+        Cookies {
+            rest: header.split(';'),
+        }
+    }
+}
+
+impl<'a> Iterator for Cookies<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        for pair in self.rest.by_ref() {
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            let name = name.trim_matches(is_space);
+            if name.is_empty() {
+                continue;
+            }
+            let value = value.trim_matches(is_space);
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            return Some((name, value));
+        }
+        None
+    }
+}
+
+fn is_space(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Every value of cookie `name` across the given `Cookie` header values
+/// (HTTP/2 may split cookies over several headers). More than one value is
+/// possible, e.g. cookies of the same name set for different paths.
+pub fn cookie_values<'a, I>(headers: I, name: &'a str) -> impl Iterator<Item = &'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    headers
+        .into_iter()
+        .flat_map(Cookies::parse)
+        .filter(move |(cookie, _)| *cookie == name)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_in_order() {
+        let pairs: Vec<_> = Cookies::parse("a=1; b=2;c=3").collect();
+        assert_eq!(pairs, vec![("a", "1"), ("b", "2"), ("c", "3")]);
+    }
+
+    #[test]
+    fn lenient_like_a_browser() {
+        let pairs: Vec<_> = Cookies::parse(" ; junk; a = 1 ;=x; b=\"q\"; c=; d=x=y").collect();
+        assert_eq!(pairs, vec![("a", "1"), ("b", "q"), ("c", ""), ("d", "x=y")]);
+    }
+
+    #[test]
+    fn names_are_case_sensitive_and_exact() {
+        let header = "Access_Token=1; access_token_x=2; xaccess_token=3; access_token=4";
+        let values: Vec<_> = cookie_values([header], "access_token").collect();
+        assert_eq!(values, vec!["4"]);
+    }
+
+    #[test]
+    fn several_headers_and_repeated_names() {
+        let values: Vec<_> =
+            cookie_values(["a=1; access_token=x", "access_token=y"], "access_token").collect();
+        assert_eq!(values, vec!["x", "y"]);
+    }
+
+    #[test]
+    fn empty_and_odd_input() {
+        assert_eq!(Cookies::parse("").count(), 0);
+        assert_eq!(Cookies::parse(";;;").count(), 0);
+        assert_eq!(Cookies::parse("\u{0}=\u{1}").count(), 1);
+    }
+}

@@ -1,0 +1,25 @@
+//! The one JWT/cookie core of the project, shared by the Postgres extension
+//! (`pg_auth_ext`) and the proxy filter (`proxy_filter`).
+//!
+//! Pure Rust with no I/O and no clock: callers pass the current time, so the
+//! same code runs inside Postgres, inside a wasm VM and in unit tests.
+//! Every failure is a value; nothing here panics on any input.
+
+mod algorithm;
+mod base64url;
+mod claims;
+mod cookie;
+mod error;
+mod key;
+mod set_cookie;
+mod sign;
+mod verify;
+
+pub use algorithm::Algorithm;
+pub use claims::Claims;
+pub use cookie::{cookie_values, Cookies};
+pub use error::{KeyError, VerifyError};
+pub use key::{Key, MIN_KEY_BYTES};
+pub use set_cookie::{SameSite, SetCookie, SetCookieError};
+pub use sign::{sign, sign_claims};
+pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES};

@@ -1,0 +1,221 @@
+//! Building `Set-Cookie` header values (RFC 6265 section 4.1).
+
+use core::fmt;
+use core::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SameSite {
+    Strict,
+    Lax,
+    None,
+}
+
+impl SameSite {
+    fn name(self) -> &'static str {
+        match self {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        }
+    }
+}
+
+impl FromStr for SameSite {
+    type Err = SetCookieError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "strict" => Ok(SameSite::Strict),
+            "lax" => Ok(SameSite::Lax),
+            "none" => Ok(SameSite::None),
+            _ => Err(SetCookieError::InvalidSameSite(s.into())),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SetCookieError {
+    InvalidName,
+    InvalidValue,
+    InvalidPath,
+    InvalidSameSite(String),
+    /// Browsers drop `SameSite=None` cookies that are not `Secure`.
+    SameSiteNoneNeedsSecure,
+}
+
+impl fmt::Display for SetCookieError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetCookieError::InvalidName => f.write_str("cookie name must be an RFC 7230 token"),
+            SetCookieError::InvalidValue => {
+                f.write_str("cookie value has characters not allowed in a cookie")
+            }
+            SetCookieError::InvalidPath => f.write_str(
+                "cookie path must start with / and contain no ';' or control characters",
+            ),
+            SetCookieError::InvalidSameSite(value) => {
+                write!(f, "SameSite must be Strict, Lax or None, not {value:?}")
+            }
+            SetCookieError::SameSiteNoneNeedsSecure => {
+                f.write_str("SameSite=None requires Secure (browsers drop the cookie otherwise)")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SetCookieError {}
+
+/// One `Set-Cookie` value. Always `HttpOnly`: these cookies carry credentials
+/// that page scripts have no business reading.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetCookie<'a> {
+    pub name: &'a str,
+    pub value: &'a str,
+    pub path: &'a str,
+    /// `None`: a session cookie. `Some(0)`: delete the cookie.
+    pub max_age: Option<u64>,
+    pub secure: bool,
+    pub same_site: Option<SameSite>,
+}
+
+impl<'a> SetCookie<'a> {
+    /// A cookie that deletes `name` at `path` (a cookie is only replaced or
+    /// removed by one with the same name, domain and path).
+    pub fn removal(
+        name: &'a str,
+        path: &'a str,
+        secure: bool,
+        same_site: Option<SameSite>,
+    ) -> Self {
+        SetCookie {
+            name,
+            value: "",
+            path,
+            max_age: Some(0),
+            secure,
+            same_site,
+        }
+    }
+
+    pub fn to_header_value(&self) -> Result<String, SetCookieError> {
+        if self.name.is_empty() || !self.name.bytes().all(is_token_byte) {
+            return Err(SetCookieError::InvalidName);
+        }
+        if !self.value.bytes().all(is_cookie_octet) {
+            return Err(SetCookieError::InvalidValue);
+        }
+        if !self.path.starts_with('/')
+            || !self
+                .path
+                .bytes()
+                .all(|b| b != b';' && (0x20..0x7f).contains(&b))
+        {
+            return Err(SetCookieError::InvalidPath);
+        }
+        if self.same_site == Some(SameSite::None) && !self.secure {
+            return Err(SetCookieError::SameSiteNoneNeedsSecure);
+        }
+        let mut out = format!("{}={}; Path={}", self.name, self.value, self.path);
+        if let Some(max_age) = self.max_age {
+            out.push_str(&format!("; Max-Age={max_age}"));
+            if max_age == 0 {
+                // For clients that predate Max-Age, as the seed did.
+                out.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
+            }
+        }
+        out.push_str("; HttpOnly");
+        if self.secure {
+            out.push_str("; Secure");
+        }
+        if let Some(same_site) = self.same_site {
+            out.push_str("; SameSite=");
+            out.push_str(same_site.name());
+        }
+        Ok(out)
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// RFC 6265 cookie-octet: visible ASCII except `"` `,` `;` `\`.
+fn is_cookie_octet(b: u8) -> bool {
+    matches!(b, 0x21 | 0x23..=0x2B | 0x2D..=0x3A | 0x3C..=0x5B | 0x5D..=0x7E)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cookie(value: &str) -> SetCookie<'_> {
+        SetCookie {
+            name: "access_token",
+            value,
+            path: "/",
+            max_age: None,
+            secure: true,
+            same_site: Some(SameSite::Lax),
+        }
+    }
+
+    #[test]
+    fn formats_attributes() {
+        assert_eq!(
+            cookie("abc.def").to_header_value().unwrap(),
+            "access_token=abc.def; Path=/; HttpOnly; Secure; SameSite=Lax"
+        );
+        let mut plain = cookie("x");
+        plain.secure = false;
+        plain.same_site = None;
+        plain.max_age = Some(600);
+        assert_eq!(
+            plain.to_header_value().unwrap(),
+            "access_token=x; Path=/; Max-Age=600; HttpOnly"
+        );
+    }
+
+    #[test]
+    fn removal_expires_now() {
+        let removal = SetCookie::removal("refresh_token", "/rpc/refresh_token", false, None);
+        assert_eq!(
+            removal.to_header_value().unwrap(),
+            "refresh_token=; Path=/rpc/refresh_token; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly"
+        );
+    }
+
+    #[test]
+    fn refuses_header_injection() {
+        assert_eq!(
+            cookie("a;b").to_header_value(),
+            Err(SetCookieError::InvalidValue)
+        );
+        assert_eq!(
+            cookie("a\r\nX: y").to_header_value(),
+            Err(SetCookieError::InvalidValue)
+        );
+        assert_eq!(
+            cookie("a b").to_header_value(),
+            Err(SetCookieError::InvalidValue)
+        );
+        let mut bad_path = cookie("x");
+        bad_path.path = "/; Domain=evil";
+        assert_eq!(bad_path.to_header_value(), Err(SetCookieError::InvalidPath));
+        let mut bad_name = cookie("x");
+        bad_name.name = "a=b";
+        assert_eq!(bad_name.to_header_value(), Err(SetCookieError::InvalidName));
+    }
+
+    #[test]
+    fn same_site_none_needs_secure() {
+        let mut c = cookie("x");
+        c.same_site = Some(SameSite::None);
+        c.secure = false;
+        assert_eq!(
+            c.to_header_value(),
+            Err(SetCookieError::SameSiteNoneNeedsSecure)
+        );
+        assert_eq!("LAX".parse::<SameSite>(), Ok(SameSite::Lax));
+        assert!("sometimes".parse::<SameSite>().is_err());
+    }
+}

@@ -1,0 +1,178 @@
+use serde_json::Value;
+
+use crate::algorithm::Algorithm;
+use crate::base64url;
+use crate::claims::Claims;
+use crate::error::VerifyError;
+use crate::key::Key;
+
+/// Larger tokens are refused before any decoding (cookies are capped at about
+/// 4 KB by browsers anyway).
+pub const DEFAULT_MAX_TOKEN_BYTES: usize = 4096;
+
+/// Strict JWS compact verification for HMAC tokens. The accepted algorithms
+/// are configuration, never read from the token; every check that can fail
+/// does so with a [`VerifyError`] that says why.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    key: Key,
+    algorithms: Vec<Algorithm>,
+    leeway_seconds: u32,
+    issuer: Option<String>,
+    audience: Option<String>,
+    max_token_bytes: usize,
+    require_exp: bool,
+}
+
+impl Verifier {
+    pub fn new(key: Key, algorithm: Algorithm) -> Verifier {
+        Verifier {
+            key,
+            algorithms: vec![algorithm],
+            leeway_seconds: 0,
+            issuer: None,
+            audience: None,
+            max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
+            require_exp: true,
+        }
+    }
+
+    /// Accept any of these (an empty list accepts nothing).
+    pub fn with_algorithms(mut self, algorithms: Vec<Algorithm>) -> Verifier {
+        self.algorithms = algorithms;
+        self
+    }
+
+    pub fn with_leeway(mut self, seconds: u32) -> Verifier {
+        self.leeway_seconds = seconds;
+        self
+    }
+
+    pub fn with_issuer(mut self, issuer: Option<String>) -> Verifier {
+        self.issuer = issuer;
+        self
+    }
+
+    pub fn with_audience(mut self, audience: Option<String>) -> Verifier {
+        self.audience = audience;
+        self
+    }
+
+    pub fn with_max_token_bytes(mut self, bytes: usize) -> Verifier {
+        self.max_token_bytes = bytes;
+        self
+    }
+
+    /// Whether a token without `exp` is refused (default: yes).
+    pub fn with_required_exp(mut self, required: bool) -> Verifier {
+        self.require_exp = required;
+        self
+    }
+
+    /// Full verification at time `now` (seconds since the Unix epoch).
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, VerifyError> {
+        let claims = self.verify_signature(token)?;
+        self.check_times(&claims, now)?;
+        self.check_issuer(&claims)?;
+        self.check_audience(&claims)?;
+        Ok(claims)
+    }
+
+    /// Header and signature only, ignoring the time claims: for a caller that
+    /// must know which session an expired token belonged to (logout).
+    pub fn verify_signature(&self, token: &str) -> Result<Claims, VerifyError> {
+        if token.len() > self.max_token_bytes {
+            return Err(VerifyError::TooLarge);
+        }
+        let mut segments = token.split('.');
+        let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(VerifyError::Malformed);
+        };
+
+        let algorithm = self.header_algorithm(header_b64)?;
+        let signature = base64url::decode_segment(signature_b64).ok_or(VerifyError::Malformed)?;
+        let signing_input = token
+            .get(..header_b64.len() + 1 + payload_b64.len())
+            .ok_or(VerifyError::Malformed)?;
+        if !algorithm.verify_mac(self.key.as_bytes(), signing_input.as_bytes(), &signature) {
+            return Err(VerifyError::BadSignature);
+        }
+
+        let payload = base64url::decode_segment(payload_b64).ok_or(VerifyError::Malformed)?;
+        Claims::parse(&payload).ok_or(VerifyError::Malformed)
+    }
+
+    fn header_algorithm(&self, header_b64: &str) -> Result<Algorithm, VerifyError> {
+        let header = base64url::decode_segment(header_b64)
+            .and_then(|json| Claims::parse(&json))
+            .ok_or(VerifyError::Malformed)?;
+        if header.get("crit").is_some() {
+            return Err(VerifyError::CriticalHeader);
+        }
+        match header.get("typ") {
+            None => {}
+            Some(Value::String(typ)) if typ.eq_ignore_ascii_case("JWT") => {}
+            Some(_) => return Err(VerifyError::Malformed),
+        }
+        let name = header.get_str("alg").ok_or(VerifyError::Malformed)?;
+        self.algorithms
+            .iter()
+            .copied()
+            .find(|alg| alg.name() == name)
+            .ok_or(VerifyError::UnsupportedAlgorithm)
+    }
+
+    fn check_times(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
+        let now = now as f64;
+        let leeway = f64::from(self.leeway_seconds);
+        let exp = claims.numeric_date("exp")?;
+        let nbf = claims.numeric_date("nbf")?;
+        let iat = claims.numeric_date("iat")?;
+        match exp {
+            // RFC 7519 4.1.4: the current time must be before exp.
+            Some(exp) if now >= exp + leeway => return Err(VerifyError::Expired),
+            None if self.require_exp => return Err(VerifyError::MissingExpiry),
+            _ => {}
+        }
+        if matches!(nbf, Some(nbf) if now + leeway < nbf) {
+            return Err(VerifyError::NotYetValid);
+        }
+        if matches!(iat, Some(iat) if iat > now + leeway) {
+            return Err(VerifyError::IssuedInFuture);
+        }
+        Ok(())
+    }
+
+    fn check_issuer(&self, claims: &Claims) -> Result<(), VerifyError> {
+        match &self.issuer {
+            Some(expected) if claims.get_str("iss") != Some(expected.as_str()) => {
+                Err(VerifyError::WrongIssuer)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn check_audience(&self, claims: &Claims) -> Result<(), VerifyError> {
+        let Some(expected) = &self.audience else {
+            return Ok(());
+        };
+        let accepted = match claims.get("aud") {
+            Some(Value::String(aud)) => aud == expected,
+            Some(Value::Array(auds)) => auds.iter().any(|aud| aud.as_str() == Some(expected)),
+            _ => false,
+        };
+        if accepted {
+            Ok(())
+        } else {
+            Err(VerifyError::WrongAudience)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,343 @@
+//! Known JWT attacks and malformations, each minted with the real key so that
+//! it fails for the stated reason and not for an accidental bad signature.
+
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use jwt_core::{Algorithm, Key, Verifier, VerifyError};
+use sha2::Sha256;
+
+const SECRET: &[u8] = b"attack-catalogue-secret-0123456789abcdef";
+const NOW: i64 = 1_800_000_000;
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn hs256(input: &str) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
+    mac.update(input.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// A token with arbitrary header and payload text, HS256-signed with the real key.
+fn mint(header: &str, payload: &str) -> String {
+    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
+    format!("{input}.{}", b64(&hs256(&input)))
+}
+
+fn valid_payload() -> String {
+    format!(
+        r#"{{"sub":"demo","role":"basic_subscriber","exp":{}}}"#,
+        NOW + 60
+    )
+}
+
+fn verifier() -> Verifier {
+    Verifier::new(Key::from_bytes(SECRET.to_vec()).unwrap(), Algorithm::HS256)
+}
+
+const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+#[test]
+fn the_baseline_token_is_valid() {
+    assert!(verifier()
+        .verify(&mint(HS256, &valid_payload()), NOW)
+        .is_ok());
+}
+
+#[test]
+fn attack_catalogue() {
+    let payload = valid_payload();
+    let good = mint(HS256, &payload);
+    let (signing_input, signature) = good.rsplit_once('.').unwrap();
+    let raw_signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
+
+    let cases: Vec<(&str, String, VerifyError)> = vec![
+        // Algorithm attacks: the header names something else, the MAC is still HS256 with the real key.
+        (
+            "alg none",
+            mint(r#"{"alg":"none","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg None",
+            mint(r#"{"alg":"None","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg none, no signature",
+            format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(payload.as_bytes())),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg hs256 lower case",
+            mint(r#"{"alg":"hs256","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg Hs256 mixed case",
+            mint(r#"{"alg":"Hs256","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "RS256 header (algorithm confusion)",
+            mint(r#"{"alg":"RS256","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "ES256 header",
+            mint(r#"{"alg":"ES256","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "HS512 header not allowed",
+            mint(r#"{"alg":"HS512","typ":"JWT"}"#, &payload),
+            VerifyError::UnsupportedAlgorithm,
+        ),
+        (
+            "alg missing",
+            mint(r#"{"typ":"JWT"}"#, &payload),
+            VerifyError::Malformed,
+        ),
+        (
+            "alg not a string",
+            mint(r#"{"alg":256}"#, &payload),
+            VerifyError::Malformed,
+        ),
+        (
+            "crit header",
+            mint(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, &payload),
+            VerifyError::CriticalHeader,
+        ),
+        (
+            "typ not JWT",
+            mint(r#"{"alg":"HS256","typ":"JOSE+JSON"}"#, &payload),
+            VerifyError::Malformed,
+        ),
+        (
+            "duplicate alg in header",
+            mint(r#"{"alg":"none","alg":"HS256"}"#, &payload),
+            VerifyError::Malformed,
+        ),
+        // Signature tampering.
+        (
+            "stripped signature",
+            format!("{signing_input}."),
+            VerifyError::BadSignature,
+        ),
+        (
+            "truncated signature",
+            format!("{signing_input}.{}", b64(&raw_signature[..16])),
+            VerifyError::BadSignature,
+        ),
+        (
+            "signature of another payload",
+            format!(
+                "{}.{}.{signature}",
+                b64(HS256.as_bytes()),
+                b64(br#"{"sub":"admin"}"#)
+            ),
+            VerifyError::BadSignature,
+        ),
+        (
+            "signature by another key",
+            {
+                let mut mac =
+                    Hmac::<Sha256>::new_from_slice(b"some-other-secret-0123456789abcdefgh")
+                        .unwrap();
+                mac.update(signing_input.as_bytes());
+                format!("{signing_input}.{}", b64(&mac.finalize().into_bytes()))
+            },
+            VerifyError::BadSignature,
+        ),
+        // Structure.
+        (
+            "two segments",
+            signing_input.to_string(),
+            VerifyError::Malformed,
+        ),
+        (
+            "four segments",
+            format!("{good}.{signature}"),
+            VerifyError::Malformed,
+        ),
+        ("empty token", String::new(), VerifyError::Malformed),
+        ("only dots", "..".to_string(), VerifyError::Malformed),
+        (
+            "padded signature",
+            format!("{signing_input}.{}", URL_SAFE.encode(&raw_signature)),
+            VerifyError::Malformed,
+        ),
+        (
+            "standard-alphabet signature",
+            {
+                // Find a signature whose standard encoding differs from base64url.
+                let std = STANDARD
+                    .encode(&raw_signature)
+                    .trim_end_matches('=')
+                    .to_string();
+                format!("{signing_input}.{std}")
+            },
+            VerifyError::Malformed,
+        ),
+        (
+            "non-canonical trailing bits",
+            {
+                // 32-byte MAC: 43 chars, the last carries 2 unused bits.
+                let mut chars: Vec<char> = signature.chars().collect();
+                let last = chars.pop().unwrap();
+                let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+                let index = alphabet.find(last).unwrap();
+                let tweaked = alphabet.chars().nth(index ^ 1).unwrap();
+                format!(
+                    "{signing_input}.{}{tweaked}",
+                    chars.into_iter().collect::<String>()
+                )
+            },
+            VerifyError::Malformed,
+        ),
+        (
+            "padded header",
+            {
+                let header = URL_SAFE.encode(br#"{"alg": "HS256"}"#); // 16 bytes: ends with "=="
+                let input = format!("{header}.{}", b64(payload.as_bytes()));
+                format!("{input}.{}", b64(&hs256(&input)))
+            },
+            VerifyError::Malformed,
+        ),
+        (
+            "leading whitespace",
+            format!(" {good}"),
+            VerifyError::Malformed,
+        ),
+        (
+            "trailing newline",
+            format!("{good}\n"),
+            VerifyError::Malformed,
+        ),
+        (
+            "header not JSON",
+            mint("HS256", &payload),
+            VerifyError::Malformed,
+        ),
+        (
+            "payload not JSON",
+            mint(HS256, "sub=admin"),
+            VerifyError::Malformed,
+        ),
+        (
+            "payload a JSON array",
+            mint(HS256, "[1,2]"),
+            VerifyError::Malformed,
+        ),
+        (
+            "duplicate role claim",
+            mint(
+                HS256,
+                &format!(r#"{{"role":"anon","role":"admin","exp":{}}}"#, NOW + 60),
+            ),
+            VerifyError::Malformed,
+        ),
+        // Time claims.
+        (
+            "expired by one second",
+            mint(HS256, &format!(r#"{{"sub":"demo","exp":{}}}"#, NOW - 1)),
+            VerifyError::Expired,
+        ),
+        (
+            "expires right now",
+            mint(HS256, &format!(r#"{{"sub":"demo","exp":{NOW}}}"#)),
+            VerifyError::Expired,
+        ),
+        (
+            "exp as a string",
+            mint(HS256, &format!(r#"{{"exp":"{}"}}"#, NOW + 60)),
+            VerifyError::InvalidClaims,
+        ),
+        (
+            "exp null",
+            mint(HS256, r#"{"exp":null}"#),
+            VerifyError::InvalidClaims,
+        ),
+        (
+            "exp missing",
+            mint(HS256, r#"{"sub":"demo"}"#),
+            VerifyError::MissingExpiry,
+        ),
+        (
+            "exp a float in the past",
+            mint(HS256, &format!(r#"{{"exp":{}.5}}"#, NOW - 1)),
+            VerifyError::Expired,
+        ),
+        (
+            "exp beyond f64",
+            mint(HS256, r#"{"exp":1e999}"#),
+            VerifyError::Malformed,
+        ),
+        (
+            "exp hugely negative",
+            mint(HS256, r#"{"exp":-1e300}"#),
+            VerifyError::Expired,
+        ),
+        (
+            "nbf in the future",
+            mint(
+                HS256,
+                &format!(r#"{{"exp":{},"nbf":{}}}"#, NOW + 60, NOW + 10),
+            ),
+            VerifyError::NotYetValid,
+        ),
+        (
+            "nbf as a string",
+            mint(HS256, &format!(r#"{{"exp":{},"nbf":"0"}}"#, NOW + 60)),
+            VerifyError::InvalidClaims,
+        ),
+        (
+            "iat in the future",
+            mint(
+                HS256,
+                &format!(r#"{{"exp":{},"iat":{}}}"#, NOW + 60, NOW + 10),
+            ),
+            VerifyError::IssuedInFuture,
+        ),
+        // Size.
+        (
+            "oversized token",
+            mint(
+                HS256,
+                &format!(r#"{{"exp":{},"pad":"{}"}}"#, NOW + 60, "x".repeat(5000)),
+            ),
+            VerifyError::TooLarge,
+        ),
+    ];
+
+    let verifier = verifier();
+    let mut failures = Vec::new();
+    for (name, token, expected) in &cases {
+        let got = verifier.verify(token, NOW);
+        if got.as_ref().err() != Some(expected) {
+            failures.push(format!("{name}: expected {expected:?}, got {got:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn whole_signature_bytes_matter() {
+    // Flipping any single signature byte fails: the comparison covers all bytes.
+    let good = mint(HS256, &valid_payload());
+    let (input, signature) = good.rsplit_once('.').unwrap();
+    let raw = URL_SAFE_NO_PAD.decode(signature).unwrap();
+    for i in 0..raw.len() {
+        let mut flipped = raw.clone();
+        flipped[i] ^= 0x80;
+        let token = format!("{input}.{}", b64(&flipped));
+        assert_eq!(
+            verifier().verify(&token, NOW),
+            Err(VerifyError::BadSignature),
+            "byte {i}"
+        );
+    }
+}
