@@ -23,3 +23,8 @@ pub use key::{Key, MIN_KEY_BYTES};
 pub use set_cookie::{SameSite, SetCookie, SetCookieError};
 pub use sign::{sign, sign_claims};
 pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES};
+
+/// Unpadded base64url, the encoding of JWS segments and of opaque tokens.
+pub fn encode_base64url(bytes: &[u8]) -> String {
+    base64url::encode(bytes)
+}

@@ -1,0 +1,141 @@
+//! JWT signing for SQL: the seed's `sign_raw` and `generate_access_token`,
+//! and the access tokens of sessions.
+
+use jwt_core::{Algorithm, Key, Verifier};
+use pgrx::prelude::*;
+
+use crate::error::{AuthError, OrRaise};
+use crate::settings;
+
+/// Signs `payload` exactly as written, with the seed's rule for the secret
+/// (decoded when it looks like base64) and its header: byte-identical output.
+/// Unlike the seed, an unknown algorithm or a key under 32 bytes is an error.
+///
+/// The SQL argument is `json`, read here as its text: a `json` datum is the
+/// text as written, which is exactly what must be signed.
+#[pg_extern(
+    immutable,
+    parallel_safe,
+    sql = r#"
+CREATE FUNCTION auth.sign_raw(payload json, secret text, algorithm text DEFAULT 'HS256')
+RETURNS text IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c AS 'MODULE_PATHNAME', 'sign_raw_wrapper';
+"#
+)]
+fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
+    let algorithm = parse_algorithm(algorithm).or_raise();
+    let key = Key::from_seed_secret(secret)
+        .map_err(AuthError::SecretArgument)
+        .or_raise();
+    jwt_core::sign(algorithm, &key, payload)
+}
+
+/// The seed's access token (role, username, sub, exp) plus `iat`, and
+/// `aud`/`iss` when configured; lifetime from `pg_auth.access_token_ttl`.
+#[pg_extern(stable, parallel_safe)]
+fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
+    let key = Key::from_seed_secret(secret)
+        .map_err(AuthError::SecretArgument)
+        .or_raise();
+    let algorithm = settings::algorithm().or_raise();
+    jwt_core::sign(algorithm, &key, &access_claims(role_, user_, None))
+}
+
+/// The access token of a session, signed with the configured key.
+#[pg_extern(stable, parallel_safe)]
+fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> String {
+    let key = settings::signing_key().or_raise();
+    let algorithm = settings::algorithm().or_raise();
+    let session_id = uuid_text(&session_id);
+    jwt_core::sign(
+        algorithm,
+        &key,
+        &access_claims(role_, user_, Some(&session_id)),
+    )
+}
+
+/// The session (`sid` claim) of an access token signed with the configured
+/// key, expired or not; NULL for anything else. Logout uses it, so that a
+/// browser whose access token has expired can still end its session.
+#[pg_extern(stable, parallel_safe)]
+fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
+    let key = settings::signing_key().or_raise();
+    let algorithm = settings::algorithm().or_raise();
+    let claims = Verifier::new(key, algorithm)
+        .verify_signature(access_token)
+        .ok()?;
+    parse_uuid(claims.get_str("sid")?)
+}
+
+fn parse_algorithm(name: &str) -> Result<Algorithm, AuthError> {
+    name.parse()
+        .map_err(|_| AuthError::UnknownAlgorithm(name.into()))
+}
+
+fn access_claims(role: &str, user: &str, session_id: Option<&str>) -> String {
+    let now = transaction_epoch();
+    let mut claims = serde_json::Map::new();
+    claims.insert("role".into(), role.into());
+    claims.insert("username".into(), user.into());
+    claims.insert("sub".into(), user.into());
+    claims.insert("iat".into(), now.into());
+    claims.insert("exp".into(), (now + settings::access_token_ttl()).into());
+    if let Some(session_id) = session_id {
+        claims.insert("sid".into(), session_id.into());
+    }
+    if let Some(audience) = settings::audience() {
+        claims.insert("aud".into(), audience.into());
+    }
+    if let Some(issuer) = settings::issuer() {
+        claims.insert("iss".into(), issuer.into());
+    }
+    serde_json::Value::Object(claims).to_string()
+}
+
+/// `extract(epoch from now())`: the transaction's start, like the seed.
+fn transaction_epoch() -> i64 {
+    const POSTGRES_EPOCH_IN_UNIX_SECONDS: i64 = 946_684_800;
+    // SAFETY: reads the current transaction's start timestamp.
+    let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
+    micros.div_euclid(1_000_000) + POSTGRES_EPOCH_IN_UNIX_SECONDS
+}
+
+fn uuid_text(uuid: &pgrx::Uuid) -> String {
+    let b = uuid.as_bytes();
+    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
+    let part = |range: core::ops::Range<usize>| hex.get(range).unwrap_or_default().to_owned();
+    format!(
+        "{}-{}-{}-{}-{}",
+        part(0..8),
+        part(8..12),
+        part(12..16),
+        part(16..20),
+        part(20..32)
+    )
+}
+
+fn parse_uuid(text: &str) -> Option<pgrx::Uuid> {
+    let hex: String = text.chars().filter(|c| *c != '-').collect();
+    if text.len() != 36 || hex.len() != 32 {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    for (i, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(pgrx::Uuid::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn uuid_text_round_trips() {
+        let text = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+        let uuid = parse_uuid(text).unwrap();
+        assert_eq!(uuid_text(&uuid), text);
+        assert!(parse_uuid("0f1e2d3c4b5a69788796a5b4c3d2e1f0").is_none());
+        assert!(parse_uuid("zz1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").is_none());
+    }
+}
