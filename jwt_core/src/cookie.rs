@@ -46,9 +46,12 @@ fn is_space(c: char) -> bool {
 /// Every value of cookie `name` across the given `Cookie` header values
 /// (HTTP/2 may split cookies over several headers). More than one value is
 /// possible, e.g. cookies of the same name set for different paths.
-pub fn cookie_values<'a, I>(headers: I, name: &'a str) -> impl Iterator<Item = &'a str>
+pub fn cookie_values<'h, 'n, I>(
+    headers: I,
+    name: &'n str,
+) -> impl Iterator<Item = &'h str> + use<'h, 'n, I>
 where
-    I: IntoIterator<Item = &'a str>,
+    I: IntoIterator<Item = &'h str>,
 {
     headers
         .into_iter()

@@ -1,0 +1,78 @@
+//! http-wasm glue (Traefik's wasm plugins, Caddy's wasm module). The
+//! configuration is parsed once in `main`; a bad one exits non-zero, so the
+//! host refuses to instantiate the plugin.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use http_wasm_guest::host::{admin, log as host_log, Request, Response};
+use http_wasm_guest::{register, Guest};
+use proxy_filter::{Decision, FilterConfig, Policy, RequestHead};
+
+/// http-wasm log level `error`.
+const LOG_ERROR: i32 = 2;
+
+struct Plugin {
+    policy: Policy,
+}
+
+impl Guest for Plugin {
+    fn handle_request(&self, request: &Request, response: &Response) -> (bool, i32) {
+        let names = request.header.names();
+        let headers: Vec<(String, String)> = names
+            .iter()
+            .flat_map(|name| {
+                let name = String::from_utf8_lossy(name).into_owned();
+                request
+                    .header
+                    .values(name.as_bytes())
+                    .into_iter()
+                    .map(move |value| (name.clone(), String::from_utf8_lossy(&value).into_owned()))
+            })
+            .collect();
+        let method = String::from_utf8_lossy(&request.method()).into_owned();
+        let uri = String::from_utf8_lossy(&request.uri()).into_owned();
+        let head = RequestHead::from_headers(
+            &method,
+            &uri,
+            headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        );
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| {
+                i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+            });
+
+        match self.policy.decide(&head, now) {
+            Decision::Forward(forward) => {
+                for name in &forward.remove_headers {
+                    request.header.remove(name.as_bytes());
+                }
+                for (name, value) in &forward.set_headers {
+                    request.header.set(name.as_bytes(), value.as_bytes());
+                }
+                (true, 0)
+            }
+            Decision::Deny(denial) => {
+                response.set_status(i32::from(denial.status));
+                for (name, value) in &denial.headers {
+                    response.header.set(name.as_bytes(), value.as_bytes());
+                }
+                response.body.write(denial.body.as_bytes());
+                (false, 0)
+            }
+        }
+    }
+}
+
+fn main() {
+    let config = admin::config();
+    match FilterConfig::parse_policy(&config, |name| std::env::var(name).ok()) {
+        Ok(policy) => register(Plugin { policy }),
+        Err(error) => {
+            host_log::write(LOG_ERROR, error.to_string().as_bytes());
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,358 @@
+use jwt_core::{sign, Algorithm, Key};
+
+use super::*;
+use crate::config::FilterConfig;
+use crate::decision::Denial;
+
+const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
+const NOW: i64 = 1_800_000_000;
+
+fn policy(extra: &str) -> Policy {
+    let json = format!(r#"{{"secret":"{SECRET}","secret_is_base64":true{extra}}}"#);
+    FilterConfig::parse_policy(json.as_bytes(), |_| None).unwrap()
+}
+
+/// Minted with the real key: these fail (or pass) for the stated reason.
+fn token(claims: &str) -> String {
+    sign(
+        Algorithm::HS256,
+        &Key::from_secret(SECRET, true).unwrap(),
+        claims,
+    )
+}
+
+fn valid() -> String {
+    token(&format!(
+        r#"{{"role":"basic_subscriber","sub":"demo","exp":{}}}"#,
+        NOW + 60
+    ))
+}
+
+fn request(method: &str, path: &str, cookies: &[&str], authorization: Option<&str>) -> RequestHead {
+    RequestHead {
+        method: method.into(),
+        path: path.into(),
+        host: Some("127.0.0.1:8000".into()),
+        cookies: cookies.iter().map(|c| (*c).to_owned()).collect(),
+        authorization: authorization.map(Into::into),
+        ..RequestHead::default()
+    }
+}
+
+fn forwarded(decision: Decision) -> Forward {
+    match decision {
+        Decision::Forward(forward) => forward,
+        Decision::Deny(denial) => panic!("denied: {denial:?}"),
+    }
+}
+
+fn denied(decision: Decision) -> Denial {
+    match decision {
+        Decision::Deny(denial) => denial,
+        Decision::Forward(forward) => panic!("forwarded: {forward:?}"),
+    }
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn private_route_with_a_valid_cookie_gets_bearer() {
+    let token = valid();
+    let forward = forwarded(policy("").decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={token}")],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(forward.outcome, Outcome::Allowed);
+    assert_eq!(
+        header(&forward.set_headers, "authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+}
+
+#[test]
+fn a_client_sent_authorization_header_is_replaced() {
+    let token = valid();
+    let forward = forwarded(policy("").decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("a=b; access_token={token}")],
+            Some("Bearer forged"),
+        ),
+        NOW,
+    ));
+    assert_eq!(
+        header(&forward.set_headers, "authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+}
+
+#[test]
+fn a_client_sent_authorization_header_alone_is_not_a_credential_by_default() {
+    let denial = denied(policy("").decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[],
+            Some(&format!("Bearer {}", valid())),
+        ),
+        NOW,
+    ));
+    assert_eq!(denial.status, 401);
+    assert_eq!(denial.outcome, Outcome::Denied("missing"));
+}
+
+#[test]
+fn the_authorization_header_can_be_allowed() {
+    let policy = policy(r#","allow_authorization_header":true"#);
+    let forward = forwarded(policy.decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[],
+            Some(&format!("bearer {}", valid())),
+        ),
+        NOW,
+    ));
+    assert_eq!(forward.outcome, Outcome::Allowed);
+    let empty = denied(policy.decide(&request("GET", "/rest/task", &[], Some("Bearer ")), NOW));
+    assert_eq!(empty.outcome, Outcome::Denied("missing"));
+}
+
+#[test]
+fn missing_token_is_401_without_error_attribute() {
+    let denial = denied(policy("").decide(&request("GET", "/rest/task", &[], None), NOW));
+    assert_eq!(denial.status, 401);
+    assert_eq!(header(&denial.headers, "www-authenticate"), Some("Bearer"));
+    let body: serde_json::Value = serde_json::from_str(&denial.body).unwrap();
+    assert_eq!(body["code"], "PGRST302");
+    assert!(body["message"]
+        .as_str()
+        .unwrap()
+        .contains("no access_token cookie"));
+    assert!(body.get("details").is_some() && body.get("hint").is_some());
+}
+
+#[test]
+fn an_empty_cookie_is_a_missing_token() {
+    let denial =
+        denied(policy("").decide(&request("GET", "/rest/task", &["access_token="], None), NOW));
+    assert_eq!(denial.outcome, Outcome::Denied("missing"));
+}
+
+#[test]
+fn expired_token_is_401_invalid_token_and_never_echoes_the_token() {
+    let expired = token(&format!(r#"{{"sub":"demo","exp":{}}}"#, NOW - 1));
+    let denial = denied(policy("").decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={expired}")],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(denial.status, 401);
+    assert_eq!(denial.outcome, Outcome::Denied("expired"));
+    assert_eq!(
+        header(&denial.headers, "www-authenticate"),
+        Some("Bearer error=\"invalid_token\", error_description=\"JWT expired\"")
+    );
+    let body: serde_json::Value = serde_json::from_str(&denial.body).unwrap();
+    assert_eq!(body["message"], "JWT expired");
+    assert_eq!(body["details"], "expired");
+    let everything = format!("{denial:?}");
+    assert!(!everything.contains(&expired[..20]));
+}
+
+#[test]
+fn two_access_cookies_are_refused() {
+    let cookie = format!("access_token={}", valid());
+    let denial = denied(policy("").decide(
+        &request("GET", "/rest/task", &[&cookie, &cookie], None),
+        NOW,
+    ));
+    assert_eq!(denial.outcome, Outcome::Denied("ambiguous"));
+}
+
+#[test]
+fn public_routes_pass_and_forward_only_valid_cookies() {
+    let policy = policy("");
+    let plain = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), NOW));
+    assert_eq!(plain.outcome, Outcome::Public);
+    assert!(plain.set_headers.is_empty());
+
+    let token = valid();
+    let with_token = forwarded(policy.decide(
+        &request(
+            "POST",
+            "/rpc/logout",
+            &[&format!("access_token={token}")],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(with_token.outcome, Outcome::PublicWithToken);
+    assert_eq!(
+        header(&with_token.set_headers, "authorization"),
+        Some(format!("Bearer {token}").as_str())
+    );
+
+    let expired = token_expired();
+    let refresh = forwarded(policy.decide(
+        &request(
+            "POST",
+            "/rpc/refresh_token?x=1",
+            &[&format!("access_token={expired}")],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(refresh.outcome, Outcome::Public);
+    assert!(
+        header(&refresh.set_headers, "authorization").is_none(),
+        "no Bearer for an expired cookie"
+    );
+
+    let openapi = forwarded(policy.decide(&request("GET", "/rest/", &[], None), NOW));
+    assert_eq!(openapi.outcome, Outcome::Public);
+}
+
+fn token_expired() -> String {
+    token(&format!(r#"{{"sub":"demo","exp":{}}}"#, NOW - 1))
+}
+
+#[test]
+fn other_rpc_and_rest_paths_are_private() {
+    let policy = policy("");
+    for path in [
+        "/rpc/other",
+        "/rest/task",
+        "/rest",
+        "/rpc/login/x",
+        "/rpc/login/../other",
+        "/",
+    ] {
+        let denial = denied(policy.decide(&request("GET", path, &[], None), NOW));
+        assert_eq!(denial.status, 401, "{path}");
+    }
+}
+
+#[test]
+fn claims_are_forwarded_and_client_copies_removed() {
+    let policy =
+        policy(r#","forward_claims":{"sub":"X-User","exp":"x-exp","missing":"x-missing"}"#);
+    let forward = forwarded(policy.decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={}", valid())],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(header(&forward.set_headers, "x-user"), Some("demo"));
+    assert_eq!(
+        header(&forward.set_headers, "x-exp"),
+        Some((NOW + 60).to_string().as_str())
+    );
+    assert_eq!(header(&forward.set_headers, "x-missing"), None);
+    assert!(forward.remove_headers.contains(&"x-user".to_owned()));
+    let public = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), NOW));
+    assert!(
+        public.remove_headers.contains(&"x-user".to_owned()),
+        "spoofed headers go on public routes too"
+    );
+}
+
+#[test]
+fn cross_site_unsafe_requests_are_403_even_on_public_routes() {
+    let mut login = request("POST", "/rpc/login", &[], None);
+    login.sec_fetch_site = Some("cross-site".into());
+    let denial = denied(policy("").decide(&login, NOW));
+    assert_eq!(denial.status, 403);
+    assert_eq!(denial.outcome, Outcome::CsrfBlocked);
+    login.sec_fetch_site = Some("same-origin".into());
+    assert!(matches!(
+        policy("").decide(&login, NOW),
+        Decision::Forward(_)
+    ));
+}
+
+#[test]
+fn issuer_and_audience_are_enforced() {
+    let policy = policy(r#","issuer":"auth","audience":"api""#);
+    let good = token(&format!(
+        r#"{{"iss":"auth","aud":"api","exp":{}}}"#,
+        NOW + 60
+    ));
+    let wrong_aud = token(&format!(
+        r#"{{"iss":"auth","aud":"web","exp":{}}}"#,
+        NOW + 60
+    ));
+    assert!(matches!(
+        policy.decide(
+            &request("GET", "/rest/t", &[&format!("access_token={good}")], None),
+            NOW
+        ),
+        Decision::Forward(_)
+    ));
+    let denial = denied(policy.decide(
+        &request(
+            "GET",
+            "/rest/t",
+            &[&format!("access_token={wrong_aud}")],
+            None,
+        ),
+        NOW,
+    ));
+    assert_eq!(denial.outcome, Outcome::Denied("wrong_audience"));
+}
+
+#[test]
+fn leeway_is_applied() {
+    let policy = policy(r#","leeway_seconds":30"#);
+    let just_expired = token(&format!(r#"{{"exp":{}}}"#, NOW - 29));
+    assert!(matches!(
+        policy.decide(
+            &request(
+                "GET",
+                "/rest/t",
+                &[&format!("access_token={just_expired}")],
+                None
+            ),
+            NOW
+        ),
+        Decision::Forward(_)
+    ));
+}
+
+#[test]
+fn oversized_cookies_are_refused_as_too_large() {
+    let big = token(&format!(
+        r#"{{"exp":{},"pad":"{}"}}"#,
+        NOW + 60,
+        "x".repeat(5000)
+    ));
+    let denial = denied(policy("").decide(
+        &request("GET", "/rest/t", &[&format!("access_token={big}")], None),
+        NOW,
+    ));
+    assert_eq!(denial.outcome, Outcome::Denied("too_large"));
+}
+
+#[test]
+fn metric_names() {
+    assert_eq!(Outcome::Denied("expired").metric(), "denied.expired");
+    assert_eq!(Outcome::CsrfBlocked.metric(), "csrf_blocked");
+}

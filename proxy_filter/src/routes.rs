@@ -1,0 +1,114 @@
+use serde::Deserialize;
+
+/// A public route: an exact path or a path prefix, optionally for some
+/// methods only. Everything that matches no public route is private.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RouteMatcher {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub prefix: Option<String>,
+    /// Upper-case method names; empty means every method.
+    #[serde(default)]
+    pub methods: Vec<String>,
+}
+
+impl RouteMatcher {
+    pub fn exact(path: &str) -> RouteMatcher {
+        RouteMatcher {
+            path: Some(path.to_owned()),
+            prefix: None,
+            methods: Vec::new(),
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        match (&self.path, &self.prefix) {
+            (Some(p), None) | (None, Some(p)) if p.starts_with('/') => Ok(()),
+            (Some(_), None) | (None, Some(_)) => Err("a public route must start with /".into()),
+            _ => Err("a public route needs exactly one of \"path\" or \"prefix\"".into()),
+        }
+    }
+
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok =
+            self.methods.is_empty() || self.methods.iter().any(|m| m.eq_ignore_ascii_case(method));
+        let path_ok = match (&self.path, &self.prefix) {
+            (Some(exact), _) => path == exact,
+            // A prefix must not be escaped with dot segments or encoded
+            // separators that the upstream might resolve differently.
+            (None, Some(prefix)) => path.starts_with(prefix.as_str()) && is_plain_path(path),
+            (None, None) => false,
+        };
+        method_ok && path_ok
+    }
+}
+
+fn is_plain_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    !(path.contains("/../")
+        || path.ends_with("/..")
+        || path.contains("/./")
+        || path.contains("//")
+        || path.contains('\\')
+        || lower.contains("%2e")
+        || lower.contains("%2f")
+        || lower.contains("%5c"))
+}
+
+/// The seed's Caddyfile: the auth RPCs and the OpenAPI root are public.
+pub(crate) fn seed_public_routes() -> Vec<RouteMatcher> {
+    ["/rpc/login", "/rpc/logout", "/rpc/refresh_token", "/rest/"]
+        .into_iter()
+        .map(RouteMatcher::exact)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_paths_match_only_themselves() {
+        let login = RouteMatcher::exact("/rpc/login");
+        assert!(login.matches("POST", "/rpc/login"));
+        assert!(!login.matches("POST", "/rpc/login/"));
+        assert!(!login.matches("POST", "/rpc/login/../tasks"));
+        assert!(!login.matches("POST", "/rpc/LOGIN"));
+    }
+
+    #[test]
+    fn prefixes_refuse_traversal() {
+        let public = RouteMatcher {
+            path: None,
+            prefix: Some("/public/".into()),
+            methods: vec!["GET".into()],
+        };
+        assert!(public.matches("GET", "/public/logo.png"));
+        assert!(public.matches("get", "/public/logo.png"));
+        assert!(!public.matches("POST", "/public/logo.png"));
+        for sneaky in [
+            "/public/../rest/task",
+            "/public/%2e%2e/rest",
+            "/public//x",
+            "/public/..",
+            "/public/a%2Fb",
+            "/public/a\\b",
+        ] {
+            assert!(!public.matches("GET", sneaky), "{sneaky}");
+        }
+    }
+
+    #[test]
+    fn validation() {
+        assert!(RouteMatcher::exact("/x").validate().is_ok());
+        assert!(RouteMatcher::exact("x").validate().is_err());
+        let both = RouteMatcher {
+            path: Some("/a".into()),
+            prefix: Some("/b".into()),
+            methods: vec![],
+        };
+        assert!(both.validate().is_err());
+    }
+}

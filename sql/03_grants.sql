@@ -1,0 +1,9 @@
+-- Who may call what. The auth RPCs go to anon and to every role a token can
+-- name: a browser with a valid access cookie calls logout as that role.
+grant usage on schema auth to anon, basic_subscriber;
+grant execute on function
+    auth.login(text, text),
+    auth.logout(),
+    auth.refresh_token(),
+    auth.check_session()
+to anon, basic_subscriber;

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds and installs the extension into the system PostgreSQL 15, and builds
+# both wasm artifacts into target/wasm32-wasip1/wasm/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+log() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
+
+log "pg_auth_ext (release) -> PostgreSQL 15"
+(cd pg_auth_ext && cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config >/dev/null)
+
+log "proxy_filter: proxy-wasm and http-wasm"
+cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features proxy-wasm --lib
+cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features http-wasm --bin http_wasm_filter
+ls -l target/wasm32-wasip1/wasm/proxy_filter.wasm target/wasm32-wasip1/wasm/http_wasm_filter.wasm | awk '{print "[build] " $NF ": " $5 " bytes"}'

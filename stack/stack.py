@@ -1,0 +1,421 @@
+#!/usr/bin/env python3
+"""The local stack: PostgreSQL 15 with pg_auth_ext, PostgREST 12 and Envoy with
+proxy_filter, as local processes on 127.0.0.1. The demo and the end-to-end
+tests both start it through this module, so the tests exercise what users run.
+
+    stack.py up [--dir DIR] [--proxy-port PORT]   start (or report it is running)
+    stack.py down [--dir DIR]                      stop what `up` started, by PID
+    stack.py status [--dir DIR]
+
+Standard library only. Every server listens on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOLS = ROOT / ".stack" / "tools"
+DEMO_DIR = ROOT / ".stack" / "demo"
+ENV_FILE = ROOT / ".env"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+POSTGREST = TOOLS / "postgrest" / "package" / "postgrest"
+ENVOY = TOOLS / "venv" / "lib" / "python3.11" / "site-packages" / "envoy" / "_bin" / "envoy"
+FILTER_WASM = ROOT / "target" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm"
+MIGRATIONS = sorted((ROOT / "sql").glob("*.sql"))
+POSTGREST_CONF = ROOT / "stack" / "postgrest.conf"
+ENVOY_TEMPLATE = ROOT / "stack" / "envoy" / "envoy.yaml"
+ENVOY_RENDER = ROOT / "stack" / "envoy" / "render.sh"
+LOOPBACK = "127.0.0.1"
+
+
+class StackError(RuntimeError):
+    """A step of the stack failed; the message says which and where to look."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((LOOPBACK, port))
+        except OSError:
+            return False
+        return True
+
+
+def new_secret() -> str:
+    """32 random bytes, base64: what `openssl rand -base64 32` prints."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def http_status(url: str, timeout: float = 2.0) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return None
+
+
+def wait_until(check, what: str, log: Path | None, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    tail = ""
+    if log and log.exists():
+        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+    raise StackError(f"{what} did not become ready within {seconds:.0f} s (log: {log}){tail}")
+
+
+class Stack:
+    """One stack instance: its folder holds data, logs, rendered configs and state."""
+
+    def __init__(self, directory: Path, secret: str, ports: dict[str, int]):
+        self.dir = directory
+        self.secret = secret
+        self.ports = ports
+        self.pids: dict[str, int] = {}
+
+    # ---- state -------------------------------------------------------------
+    @property
+    def state_file(self) -> Path:
+        return self.dir / "stack.json"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.dir / "pgdata"
+
+    @property
+    def sockets(self) -> Path:
+        return self.dir / "sockets"
+
+    def log(self, name: str) -> Path:
+        return self.dir / "logs" / f"{name}.log"
+
+    @classmethod
+    def create(cls, directory: Path, secret: str, proxy_port: int | None = None) -> "Stack":
+        """A stack in `directory`, reusing its ports and state when it existed."""
+        directory.mkdir(parents=True, exist_ok=True)
+        saved = {}
+        state_file = directory / "stack.json"
+        if state_file.exists():
+            saved = json.loads(state_file.read_text())
+        ports = saved.get("ports", {})
+        stack = cls(directory, secret, ports)
+        stack.pids = saved.get("pids", {})
+        if proxy_port:
+            ports["proxy"] = proxy_port
+        for name in ("postgres", "postgrest", "postgrest_admin", "proxy", "envoy_admin"):
+            ports.setdefault(name, free_port())
+        return stack
+
+    @classmethod
+    def load(cls, directory: Path) -> "Stack | None":
+        state_file = directory / "stack.json"
+        if not state_file.exists():
+            return None
+        saved = json.loads(state_file.read_text())
+        stack = cls(directory, saved["secret"], saved["ports"])
+        stack.pids = saved.get("pids", {})
+        return stack
+
+    def save(self) -> None:
+        state = {"secret": self.secret, "ports": self.ports, "pids": self.pids}
+        self.state_file.write_text(json.dumps(state, indent=2))
+        self.state_file.chmod(0o600)
+
+    # ---- URLs --------------------------------------------------------------
+    @property
+    def database_url(self) -> str:
+        return f"postgres://postgres@{LOOPBACK}:{self.ports['postgres']}/postgres"
+
+    @property
+    def postgrest_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports['postgrest']}"
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports['proxy']}"
+
+    @property
+    def envoy_admin_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports['envoy_admin']}"
+
+    def running(self) -> dict[str, bool]:
+        return {
+            "postgres": pid_alive(self.postgres_pid()),
+            "postgrest": pid_alive(self.pids.get("postgrest")),
+            "envoy": pid_alive(self.pids.get("envoy")),
+        }
+
+    # ---- PostgreSQL ----------------------------------------------------------
+    def postgres_pid(self) -> int | None:
+        pid_file = self.pgdata / "postmaster.pid"
+        try:
+            return int(pid_file.read_text().split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
+    def init_postgres(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        for folder in (self.dir, self.dir / "logs"):
+            folder.mkdir(parents=True, exist_ok=True)
+        # The postgres user must be able to reach its folders.
+        self.dir.chmod(0o755)
+        (self.dir / "logs").chmod(0o777)
+        for folder in (self.pgdata, self.sockets):
+            folder.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                subprocess.run(["chown", "postgres:postgres", str(folder)], check=True)
+        self.pgdata.chmod(0o700)
+        subprocess.run(
+            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
+                         "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+
+    def start_postgres(self) -> None:
+        if pid_alive(self.postgres_pid()):
+            return
+        self.init_postgres()
+        options = " ".join([
+            f"-c listen_addresses={LOOPBACK}",
+            f"-p {self.ports['postgres']}",
+            f"-k {self.sockets}",
+            # The key setting is only hidden from other roles once the
+            # library defines it: it must load at server start.
+            "-c shared_preload_libraries=pg_auth_ext",
+        ])
+        result = subprocess.run(
+            as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log("postgres")),
+                         "-o", options, "-w", "-t", "60", "start"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        if result.returncode != 0:
+            raise StackError(f"PostgreSQL did not start: {result.stderr.strip()} (log: {self.log('postgres')})")
+
+    def stop_postgres(self) -> None:
+        if pid_alive(self.postgres_pid()):
+            subprocess.run(
+                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+
+    def restart_postgres(self) -> None:
+        self.stop_postgres()
+        self.start_postgres()
+
+    def psql(self, *args: str, sql: str | None = None) -> str:
+        command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", LOOPBACK,
+                   "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", "postgres", *args]
+        if sql is not None:
+            command += ["-At", "-c", sql]
+        env = {**os.environ, "JWT_SECRET": self.secret}
+        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StackError(f"psql {' '.join(args)} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def migrate(self) -> None:
+        for migration in MIGRATIONS:
+            self.psql("-f", str(migration))
+        # PostgREST caches the schema: tell it about new functions.
+        self.psql(sql="notify pgrst, 'reload schema'")
+
+    # ---- PostgREST and Envoy ------------------------------------------------
+    def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        """Starts a server in its own session, under a `sh` that waits for it:
+        Envoy exits when its parent does, and this controller exits first."""
+        log = self.log(name).open("ab")
+        process = subprocess.Popen(
+            ["sh", "-c", '"$@" & wait $!', "sh", *command], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **env}, start_new_session=True, cwd=self.dir,
+        )
+        self.pids[name] = process.pid
+        self.save()
+
+    def start_postgrest(self) -> None:
+        if pid_alive(self.pids.get("postgrest")):
+            return
+        self.spawn("postgrest", [str(POSTGREST), str(POSTGREST_CONF)], {
+            "PGRST_DB_URI": f"postgres://authenticator@{LOOPBACK}:{self.ports['postgres']}/postgres",
+            "PGRST_JWT_SECRET": self.secret,
+            "PGRST_SERVER_HOST": LOOPBACK,
+            "PGRST_SERVER_PORT": str(self.ports["postgrest"]),
+            "PGRST_ADMIN_SERVER_PORT": str(self.ports["postgrest_admin"]),
+        })
+        ready = f"http://{LOOPBACK}:{self.ports['postgrest_admin']}/ready"
+        wait_until(lambda: http_status(ready) == 200, "PostgREST", self.log("postgrest"))
+
+    def render_envoy_config(self) -> Path:
+        env = {
+            **os.environ,
+            "LISTEN_ADDRESS": LOOPBACK,
+            "PROXY_PORT": str(self.ports["proxy"]),
+            "ADMIN_ADDRESS": LOOPBACK,
+            "ADMIN_PORT": str(self.ports["envoy_admin"]),
+            "POSTGREST_HOST": LOOPBACK,
+            "POSTGREST_PORT": str(self.ports["postgrest"]),
+            "FILTER_WASM": str(FILTER_WASM),
+        }
+        rendered = subprocess.run(["sh", str(ENVOY_RENDER), str(ENVOY_TEMPLATE)], env=env,
+                                  check=True, capture_output=True, text=True).stdout
+        config = self.dir / "envoy.yaml"
+        config.write_text(rendered)
+        return config
+
+    def start_envoy(self) -> None:
+        if pid_alive(self.pids.get("envoy")):
+            return
+        if not port_is_free(self.ports["proxy"]):
+            raise StackError(f"port {self.ports['proxy']} is taken: stop what listens there, "
+                             f"or choose another with --proxy-port")
+        config = self.render_envoy_config()
+        # Each Envoy on a host needs its own base id (shared memory).
+        self.spawn("envoy", [str(ENVOY), "-c", str(config), "--base-id", str(self.ports["envoy_admin"]),
+                             "--log-level", "warn"], {"JWT_SECRET": self.secret})
+        ready = f"{self.envoy_admin_url}/ready"
+        wait_until(lambda: http_status(ready) == 200, "Envoy", self.log("envoy"))
+
+    def stop_process(self, name: str) -> None:
+        pid = self.pids.pop(name, None)
+        if pid_alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while pid_alive(pid) and time.monotonic() < deadline:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+                time.sleep(0.05)
+            if pid_alive(pid):
+                os.killpg(pid, signal.SIGKILL)
+        self.save()
+
+    # ---- the whole stack ----------------------------------------------------
+    def check_built(self) -> None:
+        missing = [str(p) for p in (POSTGREST, ENVOY, FILTER_WASM) if not p.exists()]
+        if missing:
+            raise StackError("not built or installed: " + ", ".join(missing)
+                             + " (run stack/lib/install.sh and stack/lib/build.sh)")
+
+    def up(self) -> None:
+        self.check_built()
+        self.save()
+        try:
+            self.start_postgres()
+            self.migrate()
+            self.start_postgrest()
+            self.start_envoy()
+        except BaseException:
+            self.down()
+            raise
+
+    def down(self) -> None:
+        self.stop_process("envoy")
+        self.stop_process("postgrest")
+        self.stop_postgres()
+
+
+def read_env_file() -> dict[str, str]:
+    values = {}
+    if ENV_FILE.exists():
+        for line in ENV_FILE.read_text().splitlines():
+            if "=" in line and not line.lstrip().startswith("#"):
+                key, value = line.split("=", 1)
+                values[key.strip()] = value.strip()
+    return values
+
+
+def write_env_file(stack: Stack) -> None:
+    """`.env` as in the seed (JWT_SECRET), plus where the stack listens."""
+    values = read_env_file()
+    values.update({
+        "JWT_SECRET": stack.secret,
+        "DATABASE_URL": stack.database_url,
+        "POSTGREST_URL": stack.postgrest_url,
+        "PROXY_URL": stack.proxy_url,
+        "ENVOY_ADMIN_URL": stack.envoy_admin_url,
+    })
+    ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
+    ENV_FILE.chmod(0o600)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("--dir", type=Path, default=DEMO_DIR)
+    parser.add_argument("--proxy-port", type=int, default=int(os.environ.get("PROXY_PORT", "8000")))
+    args = parser.parse_args(argv)
+    directory = args.dir.resolve()
+
+    if args.command == "up":
+        existing = Stack.load(directory)
+        if existing and all(existing.running().values()):
+            print(f"The stack is already running: proxy {existing.proxy_url} (stop it with stack/stop).")
+            return 0
+        secret = read_env_file().get("JWT_SECRET") or new_secret()
+        stack = Stack.create(directory, secret, args.proxy_port)
+        stack.up()
+        if directory == DEMO_DIR:
+            write_env_file(stack)
+        print(f"Stack up: proxy {stack.proxy_url}, PostgREST {stack.postgrest_url}, "
+              f"PostgreSQL {stack.database_url} (data in {stack.pgdata})")
+        return 0
+
+    stack = Stack.load(directory)
+    if stack is None:
+        print(f"No stack in {directory}.")
+        return 0
+    if args.command == "down":
+        stack.down()
+        print("Stack stopped (data kept in " + str(stack.pgdata) + ").")
+    else:
+        for name, alive in stack.running().items():
+            print(f"{name}: {'running' if alive else 'stopped'}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except StackError as error:
+        print(f"stack: {error}", file=sys.stderr)
+        sys.exit(1)
