@@ -8,7 +8,7 @@ use crate::request::RequestHead;
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CsrfConfig {
-    #[serde(default = "enabled")]
+    #[serde(default = "enabled", deserialize_with = "crate::config::boolean")]
     pub enabled: bool,
     /// Other origins allowed to send unsafe requests, e.g. `https://app.example.com`.
     #[serde(default)]

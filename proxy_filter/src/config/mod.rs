@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 use jwt_core::{Algorithm, Key, Verifier, DEFAULT_MAX_TOKEN_BYTES};
 use serde::Deserialize;
 
+mod scalars;
+
+pub(crate) use scalars::boolean;
+
 use crate::csrf::CsrfConfig;
 use crate::policy::Policy;
 use crate::routes::{seed_public_routes, RouteMatcher};
@@ -27,7 +31,7 @@ pub struct FilterConfig {
     #[serde(default)]
     pub secret_env: Option<String>,
     /// PostgREST's `jwt-secret-is-base64`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalars::boolean")]
     pub secret_is_base64: bool,
     #[serde(default = "default_algorithms")]
     pub algorithms: Vec<String>,
@@ -35,15 +39,18 @@ pub struct FilterConfig {
     pub issuer: Option<String>,
     #[serde(default)]
     pub audience: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalars::number")]
     pub leeway_seconds: u32,
-    #[serde(default = "default_max_token_bytes")]
+    #[serde(
+        default = "default_max_token_bytes",
+        deserialize_with = "scalars::number"
+    )]
     pub max_token_bytes: usize,
     #[serde(default = "default_cookie_name")]
     pub cookie_name: String,
     /// Also accept `Authorization: Bearer` from clients (off: the cookie is
     /// the only credential, and a client-sent header is replaced).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "scalars::boolean")]
     pub allow_authorization_header: bool,
     #[serde(default = "seed_public_routes")]
     pub public_routes: Vec<RouteMatcher>,
@@ -186,6 +193,23 @@ mod tests {
         assert_eq!(policy.cookie_name, "access_token");
         assert!(!policy.allow_authorization_header);
         assert!(policy.csrf.enabled);
+    }
+
+    #[test]
+    fn scalars_may_be_strings_as_traefik_sends_them() {
+        let policy = parse(
+            r#"{"secret_env":"JWT_SECRET","secret_is_base64":"true","leeway_seconds":"5","max_token_bytes":"2048","csrf":{"enabled":"false"}}"#,
+        )
+        .unwrap();
+        assert!(!policy.csrf.enabled);
+        assert!(
+            error(r#"{"secret_env":"JWT_SECRET","secret_is_base64":"yes"}"#)
+                .contains("expected true or false")
+        );
+        assert!(
+            error(r#"{"secret_env":"JWT_SECRET","leeway_seconds":"-1"}"#).contains("whole number")
+        );
+        assert!(error(r#"{"secret_env":"JWT_SECRET","leeway_seconds":-1}"#).contains("negative"));
     }
 
     #[test]
