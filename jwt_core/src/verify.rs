@@ -1,6 +1,6 @@
 use serde_json::Value;
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::{Algorithm, KeyedMac};
 use crate::base64url;
 use crate::claims::Claims;
 use crate::error::VerifyError;
@@ -16,7 +16,8 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 4096;
 #[derive(Clone, Debug)]
 pub struct Verifier {
     key: Key,
-    algorithms: Vec<Algorithm>,
+    /// One keyed MAC per accepted algorithm, prepared once.
+    macs: Vec<KeyedMac>,
     leeway_seconds: u32,
     issuer: Option<String>,
     audience: Option<String>,
@@ -27,8 +28,8 @@ pub struct Verifier {
 impl Verifier {
     pub fn new(key: Key, algorithm: Algorithm) -> Verifier {
         Verifier {
+            macs: vec![algorithm.keyed(key.as_bytes())],
             key,
-            algorithms: vec![algorithm],
             leeway_seconds: 0,
             issuer: None,
             audience: None,
@@ -39,7 +40,10 @@ impl Verifier {
 
     /// Accept any of these (an empty list accepts nothing).
     pub fn with_algorithms(mut self, algorithms: Vec<Algorithm>) -> Verifier {
-        self.algorithms = algorithms;
+        self.macs = algorithms
+            .into_iter()
+            .map(|alg| alg.keyed(self.key.as_bytes()))
+            .collect();
         self
     }
 
@@ -94,12 +98,12 @@ impl Verifier {
             return Err(VerifyError::Malformed);
         };
 
-        let algorithm = self.header_algorithm(header_b64)?;
+        let mac = self.header_mac(header_b64)?;
         let signature = base64url::decode_segment(signature_b64).ok_or(VerifyError::Malformed)?;
         let signing_input = token
             .get(..header_b64.len() + 1 + payload_b64.len())
             .ok_or(VerifyError::Malformed)?;
-        if !algorithm.verify_mac(self.key.as_bytes(), signing_input.as_bytes(), &signature) {
+        if !mac.verify(signing_input.as_bytes(), &signature) {
             return Err(VerifyError::BadSignature);
         }
 
@@ -107,7 +111,8 @@ impl Verifier {
         Claims::parse(&payload).ok_or(VerifyError::Malformed)
     }
 
-    fn header_algorithm(&self, header_b64: &str) -> Result<Algorithm, VerifyError> {
+    /// The keyed MAC for the algorithm the header names, if it is accepted.
+    fn header_mac(&self, header_b64: &str) -> Result<&KeyedMac, VerifyError> {
         let header = base64url::decode_segment(header_b64)
             .and_then(|json| Claims::parse(&json))
             .ok_or(VerifyError::Malformed)?;
@@ -120,10 +125,9 @@ impl Verifier {
             Some(_) => return Err(VerifyError::Malformed),
         }
         let name = header.get_str("alg").ok_or(VerifyError::Malformed)?;
-        self.algorithms
+        self.macs
             .iter()
-            .copied()
-            .find(|alg| alg.name() == name)
+            .find(|mac| mac.algorithm().name() == name)
             .ok_or(VerifyError::UnsupportedAlgorithm)
     }
 

@@ -1,5 +1,5 @@
 /// What happened to a request, for metrics and logs (never contains a token).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Public route, no valid token: passed as it came.
     Public,

@@ -17,27 +17,18 @@ struct Plugin {
 
 impl Guest for Plugin {
     fn handle_request(&self, request: &Request, response: &Response) -> (bool, i32) {
-        let names = request.header.names();
-        let headers: Vec<(String, String)> = names
+        let names: Vec<String> = request
+            .header
+            .names()
             .iter()
-            .flat_map(|name| {
-                let name = String::from_utf8_lossy(name).into_owned();
-                request
-                    .header
-                    .values(name.as_bytes())
-                    .into_iter()
-                    .map(move |value| (name.clone(), String::from_utf8_lossy(&value).into_owned()))
-            })
+            .map(|name| String::from_utf8_lossy(name).into_owned())
             .collect();
-        let method = String::from_utf8_lossy(&request.method()).into_owned();
-        let uri = String::from_utf8_lossy(&request.uri()).into_owned();
-        let head = RequestHead::from_headers(
-            &method,
-            &uri,
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-        );
+        let pseudo = [(":method", request.method()), (":path", request.uri())];
+        let values = names.iter().flat_map(|name| {
+            let values = request.header.values(name.as_bytes());
+            values.into_iter().map(move |value| (name.as_str(), value))
+        });
+        let head = RequestHead::from_headers(pseudo.into_iter().chain(values));
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |elapsed| {

@@ -18,21 +18,21 @@ proxy_wasm::main! {{
 
 /// Counters `pg_auth_filter.<outcome>`, defined on first use.
 #[derive(Default)]
-struct Metrics(RefCell<HashMap<String, u32>>);
+struct Metrics(RefCell<HashMap<Outcome, u32>>);
 
 impl Metrics {
     fn count(&self, outcome: Outcome) {
-        let name = outcome.metric();
         let mut ids = self.0.borrow_mut();
-        let id = match ids.get(&name) {
+        let id = match ids.get(&outcome) {
             Some(id) => Some(*id),
-            None => {
-                hostcalls::define_metric(MetricType::Counter, &format!("pg_auth_filter.{name}"))
-                    .ok()
-                    .inspect(|id| {
-                        ids.insert(name, *id);
-                    })
-            }
+            None => hostcalls::define_metric(
+                MetricType::Counter,
+                &format!("pg_auth_filter.{}", outcome.metric()),
+            )
+            .ok()
+            .inspect(|id| {
+                ids.insert(outcome, *id);
+            }),
         };
         if let Some(id) = id {
             let _ = hostcalls::increment_metric(id, 1);
@@ -93,23 +93,8 @@ impl HttpContext for FilterRequest {
         ) else {
             return fail_closed();
         };
-        let headers: Vec<(String, String)> = headers
-            .into_iter()
-            .map(|(name, value)| (name, String::from_utf8_lossy(&value).into_owned()))
-            .collect();
-        let pseudo = |wanted: &str| {
-            headers
-                .iter()
-                .find(|(name, _)| name == wanted)
-                .map_or("", |(_, value)| value.as_str())
-        };
-        let head = RequestHead::from_headers(
-            pseudo(":method"),
-            pseudo(":path"),
-            headers
-                .iter()
-                .map(|(name, value)| (name.as_str(), value.as_str())),
-        );
+        let head =
+            RequestHead::from_headers(headers.iter().map(|(name, value)| (name.as_str(), value)));
         let now = hostcalls::get_current_time()
             .ok()
             .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
