@@ -111,6 +111,8 @@ class Stack:
         self.secret = secret
         self.ports = ports
         self.pids: dict[str, int] = {}
+        # Only a test turns this off, to show what happens without it.
+        self.preload_library = True
 
     # ---- state -------------------------------------------------------------
     @property
@@ -215,17 +217,14 @@ class Stack:
         if pid_alive(self.postgres_pid()):
             return
         self.init_postgres()
-        options = " ".join([
-            f"-c listen_addresses={LOOPBACK}",
-            f"-p {self.ports['postgres']}",
-            f"-k {self.sockets}",
+        options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}"]
+        if self.preload_library:
             # The key setting is only hidden from other roles once the
             # library defines it: it must load at server start.
-            "-c shared_preload_libraries=pg_auth_ext",
-        ])
+            options.append("-c shared_preload_libraries=pg_auth_ext")
         result = subprocess.run(
             as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log("postgres")),
-                         "-o", options, "-w", "-t", "60", "start"]),
+                         "-o", " ".join(options), "-w", "-t", "60", "start"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         if result.returncode != 0:

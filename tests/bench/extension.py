@@ -86,12 +86,12 @@ $$;
 """
 
 
-def pgbench(stack, script: str, seconds: int, variables: dict[str, str]) -> float:
-    """Transactions per second of `script`, one client, prepared statements."""
+def pgbench(stack, script: str, seconds: int, variables: dict[str, str], mode: str = "prepared") -> float:
+    """Transactions per second of `script`, one client (prepared statements by default)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as file:
         file.write(script)
         file.flush()
-        command = [str(PGBENCH), "-n", "-M", "prepared", "-c", "1", "-T", str(seconds), "-f", file.name,
+        command = [str(PGBENCH), "-n", "-M", mode, "-c", "1", "-T", str(seconds), "-f", file.name,
                    "-h", stack_controller.LOOPBACK, "-p", str(stack.ports["postgres"]), "-U", "postgres", "postgres"]
         for name, value in variables.items():
             command += ["-D", f"{name}={value}"]
@@ -161,8 +161,8 @@ def main() -> int:
         variables = {"payload": PAYLOAD, "secret": secret, "ours": our_hash, "theirs": pgcrypto_hash}
         rates: dict[str, float] = {}
 
-        def measure(name: str, sql: str, extra: dict[str, str] | None = None):
-            rates[name] = pgbench(stack, sql, seconds, {**variables, **(extra or {})})
+        def measure(name: str, sql: str, extra: dict[str, str] | None = None, mode: str = "prepared"):
+            rates[name] = pgbench(stack, sql, seconds, {**variables, **(extra or {})}, mode)
             print(f"  {name:<42} {rates[name]:>10.1f} calls/s", flush=True)
 
         print(f"pgbench, 1 client, prepared, {seconds} s per case")
@@ -173,6 +173,10 @@ def main() -> int:
         measure("native generate_access_token", "select auth.generate_access_token('basic_subscriber', 'demo', :secret);\n")
         measure("pgcrypto crypt() verify, cost 10", "select crypt('demo', :theirs) = :theirs;\n")
         measure("native verify_password, cost 10", "select auth.verify_password('demo', :ours);\n")
+        # Failed logins, caught so that pgbench goes on (a DO block: simple protocol).
+        failed_login = "do $$ begin perform auth.login({user}, 'wrong'); exception when sqlstate 'PT401' then null; end $$;\n"
+        measure("native login, wrong password", failed_login.format(user="'demo'"), mode="simple")
+        measure("native login, unknown user", failed_login.format(user="'nobody'"), mode="simple")
 
         # Refresh, with 1 and with ROWS rows in the token tables. Each case
         # uses a token issued last, as a real one is: the seed's sequential
@@ -191,6 +195,8 @@ def main() -> int:
              rates["native generate_access_token"] / rates["seed generate_access_token"], "(faster is better)"),
             ("native bcrypt / pgcrypto bcrypt (cost 10)",
              rates["native verify_password, cost 10"] / rates["pgcrypto crypt() verify, cost 10"], ">= 1.0"),
+            ("login time, unknown user / wrong password",
+             rates["native login, wrong password"] / rates["native login, unknown user"], "~ 1.0 (no user oracle)"),
             (f"native refresh time, {ROWS:,} / 1",
              rates["native refresh, 1 session"] / rates[f"native refresh, {ROWS:,} sessions"], "<= 1.2"),
             (f"seed refresh time, {ROWS:,} / 1",
