@@ -34,7 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "stack"))
+sys.path.insert(0, str(ROOT / "tests"))
 import stack as stack_controller  # noqa: E402
+from support import envoy  # noqa: E402
 
 WASM = ROOT / "target" / "wasm32-wasip1" / "wasm"
 SECRET_BYTES = os.urandom(32)
@@ -59,48 +61,6 @@ static_resources:
           http_filters:
           - name: envoy.filters.http.router
             typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
-"""
-
-FRONT = """
-admin: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {admin}}}}}}}
-static_resources:
-  listeners:
-  - address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: front
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{{match: {{prefix: "/"}}, route: {{cluster: upstream}}}}]
-          http_filters:
-{filters}
-          - name: envoy.filters.http.router
-            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
-  clusters:
-  - name: upstream
-    type: STATIC
-    load_assignment:
-      cluster_name: upstream
-      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {upstream}}}}}}}}}]}}]
-"""
-
-OUR_FILTER = """
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                root_id: pg_auth_filter
-                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: {config}
-                vm_config:
-                  runtime: envoy.wasm.runtime.v8
-                  code: {{local: {{filename: "{wasm}"}}}}
 """
 
 JWT_AUTHN = """
@@ -133,8 +93,8 @@ def front_filters(variant: str) -> str:
     if variant == "no auth filter":
         return ""
     if variant == "proxy_filter (wasm)":
-        config = json.dumps({"secret": SECRET_B64, "secret_is_base64": True, "public_routes": []})
-        return OUR_FILTER.format(config=json.dumps(config), wasm=WASM / "proxy_filter.wasm")
+        config = {"secret": SECRET_B64, "secret_is_base64": True, "public_routes": []}
+        return envoy.wasm_filter(config, WASM / "proxy_filter.wasm")
     jwks = json.dumps({"keys": [{"kty": "oct", "alg": "HS256", "k": b64url(SECRET_BYTES)}]})
     return JWT_AUTHN.format(jwks=json.dumps(jwks))
 
@@ -198,7 +158,7 @@ def main() -> int:
             order = variants if round_index % 2 == 0 else list(reversed(variants))
             for variant in order:
                 port, admin = stack_controller.free_port(), stack_controller.free_port()
-                config = FRONT.format(admin=admin, port=port, upstream=upstream_port, filters=front_filters(variant))
+                config = envoy.front_config(admin, port, upstream_port, front_filters(variant))
                 front = Envoy(workdir, f"front-{round_index}-{variants.index(variant)}", config, admin)
                 try:
                     url = f"http://127.0.0.1:{port}/rest/task"

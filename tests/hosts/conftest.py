@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import stack as stack_controller
+from support import envoy
 
 ROOT = stack_controller.ROOT
 WASM_DIR = ROOT / "target" / "wasm32-wasip1" / "wasm"
@@ -97,53 +98,13 @@ def wait_for(check, process, workdir, seconds=30.0):
     raise RuntimeError(f"host not ready within {seconds} s:\n{log_tail(workdir)}")
 
 
-ENVOY_TEMPLATE = """
-admin:
-  address: {{socket_address: {{address: 127.0.0.1, port_value: {admin}}}}}
-static_resources:
-  listeners:
-  - address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: test
-          route_config:
-            virtual_hosts:
-            - name: echo
-              domains: ["*"]
-              routes: [{{match: {{prefix: "/"}}, route: {{cluster: echo}}}}]
-          http_filters:
-          - name: envoy.filters.http.wasm
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
-              config:
-                root_id: pg_auth_filter
-                configuration:
-                  "@type": type.googleapis.com/google.protobuf.StringValue
-                  value: {config}
-                vm_config:
-                  runtime: envoy.wasm.runtime.v8
-                  code: {{local: {{filename: "{wasm}"}}}}
-          - name: envoy.filters.http.router
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router
-  clusters:
-  - name: echo
-    type: STATIC
-    load_assignment:
-      cluster_name: echo
-      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {echo}}}}}}}}}]}}]
-"""
 
 
 def start_envoy(echo: int, config: dict) -> Host:
     workdir = Path(tempfile.mkdtemp(prefix="envoy-host-"))
     port, admin = stack_controller.free_port(), stack_controller.free_port()
-    (workdir / "envoy.yaml").write_text(ENVOY_TEMPLATE.format(
-        admin=admin, port=port, echo=echo, wasm=WASM_DIR / "proxy_filter.wasm",
-        config=json.dumps(json.dumps(config))))
+    (workdir / "envoy.yaml").write_text(
+        envoy.front_config(admin, port, echo, envoy.wasm_filter(config, WASM_DIR / "proxy_filter.wasm")))
     process = start([str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin),
                      "--log-level", "warn"], workdir)
     return Host("envoy", f"http://127.0.0.1:{port}", process, workdir), admin

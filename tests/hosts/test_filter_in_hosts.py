@@ -1,8 +1,6 @@
 """proxy_filter in Envoy (proxy-wasm) and Traefik (http-wasm): the same
 behaviour through both ABIs."""
 
-import json
-import subprocess
 import time
 
 from conftest import SECRET, start_envoy, start_traefik

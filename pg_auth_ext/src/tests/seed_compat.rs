@@ -1,40 +1,7 @@
 // `auth.sign_raw` against the seed's plpgsql, loaded into schema `seed`.
 
 
-const SEED_SIGN_RAW: &str = r#"
-create extension if not exists pgcrypto;
-create schema seed;
-create function seed.url_encode(data bytea) returns text language sql as $$
-    select translate(encode(data, 'base64'), E'+/=\n', '-_');
-$$;
-create function seed.sign_raw(payload json, secret text, algorithm text default 'HS256') returns text
-language plpgsql immutable as $$
-declare
-    alg text;
-    clean_secret bytea;
-begin
-    alg := case algorithm when 'HS256' then 'sha256' when 'HS384' then 'sha384'
-                          when 'HS512' then 'sha512' else 'sha256' end;
-    if secret ~ '^[A-Za-z0-9+/]+={0,2}$' then
-        clean_secret := decode(secret, 'base64');
-    else
-        clean_secret := convert_to(secret, 'utf8');
-    end if;
-    return (
-        with header as (
-            select seed.url_encode(convert_to('{"alg":"' || algorithm || '","typ":"JWT"}', 'utf8')) as data
-        ), payload_enc as (
-            select seed.url_encode(convert_to(payload::text, 'utf8')) as data
-        ), signables as (
-            select header.data || '.' || payload_enc.data as data from header, payload_enc
-        )
-        select signables.data || '.' ||
-               seed.url_encode(public.hmac(convert_to(signables.data, 'utf8'), clean_secret, alg))
-        from signables
-    );
-end;
-$$;
-"#;
+const SEED_SQL: &str = include_str!("../../../tests/seed/seed.sql");
 
 /// A small deterministic generator (xorshift), so failures reproduce.
 struct Rng(u64);
@@ -117,7 +84,7 @@ fn base64_standard(bytes: &[u8]) -> String {
 
 #[pg_test]
 fn sign_raw_is_byte_identical_to_the_seed() {
-    sql(SEED_SIGN_RAW);
+    sql(SEED_SQL);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut compared = 0;
     for _ in 0..300 {

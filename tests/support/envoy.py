@@ -1,0 +1,59 @@
+"""Envoy configurations for the host tests and the proxy benchmark: a front
+listener with the given HTTP filters, routing every path to one static
+upstream, and the proxy_filter wasm filter entry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+FRONT = """
+admin: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {admin}}}}}}}
+static_resources:
+  listeners:
+  - address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: front
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              routes: [{{match: {{prefix: "/"}}, route: {{cluster: upstream}}}}]
+          http_filters:
+{filters}
+          - name: envoy.filters.http.router
+            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
+  clusters:
+  - name: upstream
+    type: STATIC
+    load_assignment:
+      cluster_name: upstream
+      endpoints: [{{lb_endpoints: [{{endpoint: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {upstream}}}}}}}}}]}}]
+"""
+
+WASM_FILTER = """
+          - name: envoy.filters.http.wasm
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm
+              config:
+                root_id: pg_auth_filter
+                configuration:
+                  "@type": type.googleapis.com/google.protobuf.StringValue
+                  value: {config}
+                vm_config:
+                  runtime: envoy.wasm.runtime.v8
+                  code: {{local: {{filename: "{wasm}"}}}}
+"""
+
+
+def front_config(admin: int, port: int, upstream: int, filters: str = "") -> str:
+    return FRONT.format(admin=admin, port=port, upstream=upstream, filters=filters)
+
+
+def wasm_filter(config: dict, wasm: Path) -> str:
+    """The proxy_filter entry; the JSON configuration as a YAML string."""
+    return WASM_FILTER.format(config=json.dumps(json.dumps(config)), wasm=wasm)
