@@ -46,7 +46,7 @@ fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
 fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> String {
     let key = settings::signing_key().or_raise();
     let algorithm = settings::algorithm().or_raise();
-    let session_id = uuid_text(&session_id);
+    let session_id = session_id.to_string();
     jwt_core::sign(
         algorithm,
         &key,
@@ -100,20 +100,6 @@ fn transaction_epoch() -> i64 {
     micros.div_euclid(1_000_000) + POSTGRES_EPOCH_IN_UNIX_SECONDS
 }
 
-fn uuid_text(uuid: &pgrx::Uuid) -> String {
-    let b = uuid.as_bytes();
-    let hex: String = b.iter().map(|byte| format!("{byte:02x}")).collect();
-    let part = |range: core::ops::Range<usize>| hex.get(range).unwrap_or_default().to_owned();
-    format!(
-        "{}-{}-{}-{}-{}",
-        part(0..8),
-        part(8..12),
-        part(12..16),
-        part(16..20),
-        part(20..32)
-    )
-}
-
 fn parse_uuid(text: &str) -> Option<pgrx::Uuid> {
     let hex: String = text.chars().filter(|c| *c != '-').collect();
     if text.len() != 36 || hex.len() != 32 {
@@ -134,7 +120,7 @@ mod unit_tests {
     fn uuid_text_round_trips() {
         let text = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
         let uuid = parse_uuid(text).unwrap();
-        assert_eq!(uuid_text(&uuid), text);
+        assert_eq!(uuid.to_string(), text);
         assert!(parse_uuid("0f1e2d3c4b5a69788796a5b4c3d2e1f0").is_none());
         assert!(parse_uuid("zz1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").is_none());
     }

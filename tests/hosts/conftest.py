@@ -62,8 +62,10 @@ def echo_port():
 class Host:
     """A started proxy: its URL and how to stop it."""
 
-    def __init__(self, name: str, url: str, process: subprocess.Popen, workdir: Path):
+    def __init__(self, name: str, url: str, process: subprocess.Popen, workdir: Path, admin_url: str | None = None):
         self.name, self.url, self.process, self.workdir = name, url, process, workdir
+        # Envoy's admin interface (stats); Traefik exposes no plugin metrics.
+        self.admin_url = admin_url
 
     def stop(self):
         if self.process.poll() is None:
@@ -107,7 +109,7 @@ def start_envoy(echo: int, config: dict) -> Host:
         envoy.front_config(admin, port, echo, envoy.wasm_filter(config, WASM_DIR / "proxy_filter.wasm")))
     process = start([str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin),
                      "--log-level", "warn"], workdir)
-    return Host("envoy", f"http://127.0.0.1:{port}", process, workdir), admin
+    return Host("envoy", f"http://127.0.0.1:{port}", process, workdir, f"http://127.0.0.1:{admin}"), admin
 
 
 def start_traefik(echo: int, config: dict) -> Host:

@@ -3,6 +3,8 @@ behaviour through both ABIs."""
 
 import time
 
+import pytest
+
 from conftest import SECRET, start_envoy, start_traefik
 from support.http import mint, now, request
 
@@ -81,6 +83,20 @@ def test_non_utf8_header_does_not_break_the_filter(host):
     # The host keeps serving afterwards.
     valid = token()
     assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"}).status == 200
+
+
+def test_envoy_counts_outcomes_without_tokens(host):
+    if host.admin_url is None:
+        pytest.skip("http-wasm hosts have no metrics interface")
+    valid, expired = token(), token(exp=now() - 1)
+    request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"})
+    request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={expired}"})
+    request("GET", f"{host.url}/rest/task")
+    stats = request("GET", f"{host.admin_url}/stats?filter=pg_auth_filter").body.decode()
+    counters = dict(line.split(": ") for line in stats.splitlines() if line.startswith("wasmcustom."))
+    for name in ("allowed", "denied.expired", "denied.missing", "public", "csrf_blocked"):
+        assert int(counters.get(f"wasmcustom.pg_auth_filter.{name}", 0)) >= 1, (name, counters)
+    assert valid.split(".")[2] not in stats
 
 
 def test_envoy_refuses_a_bad_configuration(echo_port):
