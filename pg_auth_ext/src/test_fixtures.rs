@@ -24,6 +24,16 @@ pub fn boolean(query: &str) -> bool {
     Spi::get_one::<bool>(query).unwrap().unwrap()
 }
 
+/// Runs `statement` and returns "SQLSTATE: message" of its error, if any;
+/// the test's transaction goes on either way.
+pub fn error_of(statement: &str) -> Option<String> {
+    text(&format!(
+        "do $$ begin perform ({statement}); perform set_config('test.error', '', true); \
+         exception when others then perform set_config('test.error', sqlstate || ': ' || sqlerrm, true); end $$; \
+         select nullif(current_setting('test.error'), '')"
+    ))
+}
+
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }

@@ -42,27 +42,6 @@ WASM = ROOT / "target" / "wasm32-wasip1" / "wasm"
 SECRET_BYTES = os.urandom(32)
 SECRET_B64 = base64.b64encode(SECRET_BYTES).decode()
 
-UPSTREAM = """
-admin: {{address: {{socket_address: {{address: 127.0.0.1, port_value: {admin}}}}}}}
-static_resources:
-  listeners:
-  - address: {{socket_address: {{address: 127.0.0.1, port_value: {port}}}}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: upstream
-          route_config:
-            virtual_hosts:
-            - name: all
-              domains: ["*"]
-              routes: [{{match: {{prefix: "/"}}, direct_response: {{status: 200, body: {{inline_string: "[]"}}}}}}]
-          http_filters:
-          - name: envoy.filters.http.router
-            typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
-"""
-
 JWT_AUTHN = """
           - name: envoy.filters.http.jwt_authn
             typed_config:
@@ -152,7 +131,7 @@ def main() -> int:
     latency = {v: [] for v in variants}
     cookie = token()
     upstream_port, upstream_admin = stack_controller.free_port(), stack_controller.free_port()
-    upstream = Envoy(workdir, "upstream", UPSTREAM.format(admin=upstream_admin, port=upstream_port), upstream_admin)
+    upstream = Envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"), upstream_admin)
     try:
         for round_index in range(args.rounds):
             order = variants if round_index % 2 == 0 else list(reversed(variants))

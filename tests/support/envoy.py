@@ -1,6 +1,6 @@
-"""Envoy configurations for the host tests and the proxy benchmark: a front
-listener with the given HTTP filters, routing every path to one static
-upstream, and the proxy_filter wasm filter entry."""
+"""Envoy configurations for the host tests and the proxy benchmark: a listener
+with the given HTTP filters that routes every path to one static upstream (or
+answers itself), and the proxy_filter wasm filter entry."""
 
 from __future__ import annotations
 
@@ -22,11 +22,14 @@ static_resources:
             virtual_hosts:
             - name: all
               domains: ["*"]
-              routes: [{{match: {{prefix: "/"}}, route: {{cluster: upstream}}}}]
+              routes: [{{match: {{prefix: "/"}}, {action}}}]
           http_filters:
 {filters}
           - name: envoy.filters.http.router
             typed_config: {{"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}
+{clusters}"""
+
+UPSTREAM_CLUSTER = """
   clusters:
   - name: upstream
     type: STATIC
@@ -51,7 +54,15 @@ WASM_FILTER = """
 
 
 def front_config(admin: int, port: int, upstream: int, filters: str = "") -> str:
-    return FRONT.format(admin=admin, port=port, upstream=upstream, filters=filters)
+    """Proxies every request to 127.0.0.1:`upstream` through `filters`."""
+    return FRONT.format(admin=admin, port=port, filters=filters, action="route: {cluster: upstream}",
+                        clusters=UPSTREAM_CLUSTER.format(upstream=upstream))
+
+
+def direct_response_config(admin: int, port: int, body: str) -> str:
+    """Answers every request itself with 200 and `body`: an upstream that is never the bottleneck."""
+    action = f"direct_response: {{status: 200, body: {{inline_string: {json.dumps(body)}}}}}"
+    return FRONT.format(admin=admin, port=port, filters="", action=action, clusters="")
 
 
 def wasm_filter(config: dict, wasm: Path) -> str:

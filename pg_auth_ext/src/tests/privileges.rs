@@ -6,11 +6,7 @@ fn as_anon(query: &str) -> Option<String> {
     sql("grant usage on schema auth to anon_test");
     sql("grant execute on function auth.login(text, text), auth.logout(), auth.refresh_token() to anon_test");
     sql("set local role anon_test");
-    let error = text(&format!(
-        "do $$ begin perform ({query}); perform set_config('test.error', '', true); \
-         exception when others then perform set_config('test.error', sqlerrm, true); end $$; \
-         select nullif(current_setting('test.error'), '')"
-    ));
+    let error = error_of(query);
     sql("reset role");
     error
 }
@@ -18,7 +14,7 @@ fn as_anon(query: &str) -> Option<String> {
 #[pg_test]
 fn anon_cannot_read_the_key() {
     configure();
-    let denied = "must be superuser or have privileges of pg_read_all_settings to examine \"pg_auth.jwt_secret\"";
+    let denied = "42501: must be superuser or have privileges of pg_read_all_settings to examine \"pg_auth.jwt_secret\"";
     assert_eq!(as_anon("select current_setting('pg_auth.jwt_secret')").as_deref(), Some(denied));
     assert_eq!(
         as_anon("select setting from pg_settings where name = 'pg_auth.jwt_secret'"),
@@ -36,7 +32,7 @@ fn anon_cannot_change_settings() {
     configure();
     assert_eq!(
         as_anon("select set_config('pg_auth.access_token_ttl', '999999', true)").as_deref(),
-        Some("permission denied to set parameter \"pg_auth.access_token_ttl\"")
+        Some("42501: permission denied to set parameter \"pg_auth.access_token_ttl\"")
     );
 }
 
@@ -45,19 +41,19 @@ fn anon_cannot_sign_or_read_users() {
     configure();
     assert_eq!(
         as_anon("select auth.sign_raw('{}', 'x', 'HS256')").as_deref(),
-        Some("permission denied for function sign_raw")
+        Some("42501: permission denied for function sign_raw")
     );
     assert_eq!(
         as_anon("select auth.issue_access_token('postgres', 'demo', gen_random_uuid())").as_deref(),
-        Some("permission denied for function issue_access_token")
+        Some("42501: permission denied for function issue_access_token")
     );
     assert_eq!(
         as_anon("select count(*) from auth.user").as_deref(),
-        Some("permission denied for table user")
+        Some("42501: permission denied for table user")
     );
     assert_eq!(
         as_anon("select count(*) from auth.session").as_deref(),
-        Some("permission denied for table session")
+        Some("42501: permission denied for table session")
     );
 }
 
