@@ -36,11 +36,7 @@ impl Algorithm {
 
     /// HMAC of `message` under `key`.
     pub(crate) fn mac(self, key: &[u8], message: &[u8]) -> Vec<u8> {
-        match self {
-            Algorithm::HS256 => mac_with::<Hmac<Sha256>>(key, message),
-            Algorithm::HS384 => mac_with::<Hmac<Sha384>>(key, message),
-            Algorithm::HS512 => mac_with::<Hmac<Sha512>>(key, message),
-        }
+        self.keyed(key).sign(message)
     }
 
     /// The HMAC state after absorbing the key, computed once and cloned for
@@ -71,6 +67,14 @@ impl KeyedMac {
         }
     }
 
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
+        match self {
+            KeyedMac::HS256(mac) => sign_with(mac.clone(), message),
+            KeyedMac::HS384(mac) => sign_with(mac.clone(), message),
+            KeyedMac::HS512(mac) => sign_with(mac.clone(), message),
+        }
+    }
+
     /// Constant-time check of `signature` over `message`.
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
@@ -95,8 +99,7 @@ fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8]) -> M {
         .unwrap_or_else(|_| <M as hmac::digest::KeyInit>::new(&Default::default()))
 }
 
-fn mac_with<M: Mac + hmac::digest::KeyInit>(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = keyed::<M>(key);
+fn sign_with<M: Mac>(mut mac: M, message: &[u8]) -> Vec<u8> {
     mac.update(message);
     mac.finalize().into_bytes().to_vec()
 }
