@@ -81,3 +81,18 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
                                 env={**os.environ, "JWT_SECRET": SECRET}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+def test_the_postgres_image_copies_what_cargo_pgrx_packages():
+    dockerfile = (ROOT / "stack" / "docker" / "postgres.Dockerfile").read_text()
+    package_command = re.search(r"cargo pgrx package .*--out-dir (\S+)", dockerfile)
+    copied = re.findall(r"^COPY --from=build (\S+) ", dockerfile, re.MULTILINE)
+    assert package_command and copied
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(["cargo", "pgrx", "package", "--pg-config", "/usr/lib/postgresql/15/bin/pg_config",
+                        "--out-dir", out], cwd=ROOT / "pg_auth_ext", check=True, capture_output=True)
+        for source in copied:
+            packaged = Path(out) / source.removeprefix(package_command.group(1)).lstrip("/")
+            assert packaged.is_dir() and any(packaged.iterdir()), source
+        assert (Path(out) / "usr/lib/postgresql/15/lib/pg_auth_ext.so").is_file()
+        assert (Path(out) / "usr/share/postgresql/15/extension/pg_auth_ext.control").is_file()
