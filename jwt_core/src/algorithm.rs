@@ -4,6 +4,8 @@ use core::str::FromStr;
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
 
+use crate::error::UnknownAlgorithm;
+
 /// The HMAC-SHA2 JWS algorithms (RFC 7518 section 3.2). Nothing else is
 /// supported: `none` and asymmetric algorithms cannot even be named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -124,19 +126,6 @@ impl FromStr for Algorithm {
             .into_iter()
             .find(|alg| alg.name() == s)
             .ok_or_else(|| UnknownAlgorithm(s.into()))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownAlgorithm(pub String);
-
-impl fmt::Display for UnknownAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unsupported JWT algorithm {:?}: use HS256, HS384 or HS512",
-            self.0
-        )
     }
 }
 

@@ -1,4 +1,23 @@
-//! Reading the `Cookie` request header (RFC 6265 section 5.4 and 4.2.1).
+//! Cookie names, and reading the `Cookie` request header (RFC 6265 sections
+//! 4.2.1 and 5.4).
+
+/// The access cookie: the signed JWT, `Path=/`. The name the plpgsql +
+/// caddy-jwt setup used, kept for drop-in compatibility.
+pub const ACCESS_COOKIE: &str = "access_token";
+/// The refresh cookie: an opaque token, sent only to the refresh RPC.
+pub const REFRESH_COOKIE: &str = "refresh_token";
+/// Where the refresh RPC is served as browsers see it, and so the refresh
+/// cookie's `Path`.
+pub const DEFAULT_REFRESH_PATH: &str = "/rpc/refresh_token";
+
+/// A valid cookie name: an RFC 7230 token (visible ASCII except separators).
+pub fn is_cookie_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(is_token_byte)
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
 
 /// The `name=value` pairs of a `Cookie` header value, in order. Lenient the
 /// way browsers are: pairs without `=` are skipped, white space around names
@@ -63,6 +82,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_names_are_tokens() {
+        assert!(is_cookie_name(ACCESS_COOKIE));
+        assert!(is_cookie_name("__Host-access_token"));
+        for bad in [
+            "",
+            "a b",
+            "a=b",
+            "a;b",
+            "a,b",
+            "a\"b",
+            "caf\u{e9}",
+            "a\tb",
+            "(a)",
+        ] {
+            assert!(!is_cookie_name(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn pairs_in_order() {

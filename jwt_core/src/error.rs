@@ -83,3 +83,20 @@ impl fmt::Display for VerifyError {
 }
 
 impl std::error::Error for VerifyError {}
+
+/// An algorithm name this crate does not implement (names are exact and
+/// case-sensitive, RFC 7515 section 4.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAlgorithm(pub String);
+
+impl fmt::Display for UnknownAlgorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unsupported JWT algorithm {:?}: use HS256, HS384 or HS512",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownAlgorithm {}

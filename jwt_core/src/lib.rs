@@ -11,18 +11,22 @@ mod claims;
 mod cookie;
 mod error;
 mod key;
+mod session_id;
 mod set_cookie;
 mod sign;
 mod verify;
 
 pub use algorithm::Algorithm;
 pub use claims::Claims;
-pub use cookie::{cookie_values, Cookies};
-pub use error::{KeyError, VerifyError};
+pub use cookie::{
+    cookie_values, is_cookie_name, Cookies, ACCESS_COOKIE, DEFAULT_REFRESH_PATH, REFRESH_COOKIE,
+};
+pub use error::{KeyError, UnknownAlgorithm, VerifyError};
 pub use key::{Key, MIN_KEY_BYTES};
+pub use session_id::parse_session_id;
 pub use set_cookie::{SameSite, SetCookie, SetCookieError};
 pub use sign::{sign, sign_claims};
-pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES};
+pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES, ISSUED_AT_SKEW_SECONDS};
 
 /// Unpadded base64url, the encoding of JWS segments and of opaque tokens.
 pub fn encode_base64url(bytes: &[u8]) -> String {

@@ -3,6 +3,8 @@
 use core::fmt;
 use core::str::FromStr;
 
+use crate::cookie::is_cookie_name;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
     Strict,
@@ -98,7 +100,7 @@ impl<'a> SetCookie<'a> {
     }
 
     pub fn to_header_value(&self) -> Result<String, SetCookieError> {
-        if self.name.is_empty() || !self.name.bytes().all(is_token_byte) {
+        if !is_cookie_name(self.name) {
             return Err(SetCookieError::InvalidName);
         }
         if !self.value.bytes().all(is_cookie_octet) {
@@ -133,10 +135,6 @@ impl<'a> SetCookie<'a> {
         }
         Ok(out)
     }
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
 /// RFC 6265 cookie-octet: visible ASCII except `"` `,` `;` `\`.

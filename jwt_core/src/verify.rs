@@ -10,12 +10,17 @@ use crate::key::Key;
 /// 4 KB by browsers anyway).
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 4096;
 
+/// How far in the future `iat` and `nbf` may be, beyond the `exp` leeway:
+/// the database stamps `iat` at its transaction start, and a database clock a
+/// fraction of a second ahead of the verifier's must not make a token issued
+/// a moment ago look forged.
+pub const ISSUED_AT_SKEW_SECONDS: u32 = 5;
+
 /// Strict JWS compact verification for HMAC tokens. The accepted algorithms
 /// are configuration, never read from the token; every check that can fail
 /// does so with a [`VerifyError`] that says why.
 #[derive(Clone, Debug)]
 pub struct Verifier {
-    key: Key,
     /// One keyed MAC per accepted algorithm, prepared once.
     macs: Vec<KeyedMac>,
     leeway_seconds: u32,
@@ -26,25 +31,20 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    pub fn new(key: Key, algorithm: Algorithm) -> Verifier {
+    /// Accepts tokens signed with `key` under any of `algorithms` (an empty
+    /// list accepts nothing).
+    pub fn new(key: &Key, algorithms: &[Algorithm]) -> Verifier {
         Verifier {
-            macs: vec![algorithm.keyed(key.as_bytes())],
-            key,
+            macs: algorithms
+                .iter()
+                .map(|alg| alg.keyed(key.as_bytes()))
+                .collect(),
             leeway_seconds: 0,
             issuer: None,
             audience: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             require_exp: true,
         }
-    }
-
-    /// Accept any of these (an empty list accepts nothing).
-    pub fn with_algorithms(mut self, algorithms: Vec<Algorithm>) -> Verifier {
-        self.macs = algorithms
-            .into_iter()
-            .map(|alg| alg.keyed(self.key.as_bytes()))
-            .collect();
-        self
     }
 
     pub fn with_leeway(mut self, seconds: u32) -> Verifier {
@@ -134,6 +134,7 @@ impl Verifier {
     fn check_times(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
         let now = now as f64;
         let leeway = f64::from(self.leeway_seconds);
+        let future = leeway + f64::from(ISSUED_AT_SKEW_SECONDS);
         let exp = claims.numeric_date("exp")?;
         let nbf = claims.numeric_date("nbf")?;
         let iat = claims.numeric_date("iat")?;
@@ -143,10 +144,10 @@ impl Verifier {
             None if self.require_exp => return Err(VerifyError::MissingExpiry),
             _ => {}
         }
-        if matches!(nbf, Some(nbf) if now + leeway < nbf) {
+        if matches!(nbf, Some(nbf) if now + future < nbf) {
             return Err(VerifyError::NotYetValid);
         }
-        if matches!(iat, Some(iat) if iat > now + leeway) {
+        if matches!(iat, Some(iat) if iat > now + future) {
             return Err(VerifyError::IssuedInFuture);
         }
         Ok(())

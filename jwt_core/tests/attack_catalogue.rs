@@ -35,7 +35,10 @@ fn valid_payload() -> String {
 }
 
 fn verifier() -> Verifier {
-    Verifier::new(Key::from_bytes(SECRET.to_vec()).unwrap(), Algorithm::HS256)
+    Verifier::new(
+        &Key::from_bytes(SECRET.to_vec()).unwrap(),
+        &[Algorithm::HS256],
+    )
 }
 
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;

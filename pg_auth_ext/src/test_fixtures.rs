@@ -51,7 +51,7 @@ pub fn key() -> Key {
 }
 
 pub fn verify(token: &str) -> Claims {
-    Verifier::new(key(), Algorithm::HS256)
+    Verifier::new(&key(), &[Algorithm::HS256])
         .verify(token, db_now())
         .unwrap()
 }

@@ -61,7 +61,7 @@ fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> Strin
 fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
     let key = settings::signing_key().or_raise();
     let algorithm = settings::algorithm().or_raise();
-    let claims = Verifier::new(key, algorithm)
+    let claims = Verifier::new(&key, &[algorithm])
         .verify_signature(access_token)
         .ok()?;
     parse_uuid(claims.get_str("sid")?)

@@ -9,7 +9,7 @@ const RFC7515_A1_EXP: i64 = 1_300_819_380;
 #[test]
 fn rfc7515_appendix_a1_with_an_injected_clock() {
     let key = Key::from_secret(RFC7515_A1_KEY, true).unwrap();
-    let verifier = Verifier::new(key, Algorithm::HS256).with_issuer(Some("joe".into()));
+    let verifier = Verifier::new(&key, &[Algorithm::HS256]).with_issuer(Some("joe".into()));
     let claims = verifier
         .verify(RFC7515_A1_TOKEN, RFC7515_A1_EXP - 1)
         .unwrap();
@@ -34,14 +34,14 @@ fn tokens_from_an_independent_implementation() {
         (Algorithm::HS512, "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzUxMiJ9.eyJzdWIiOiJkZW1vIiwicm9sZSI6ImJhc2ljX3N1YnNjcmliZXIiLCJleHAiOjIwMDAwMDAwMDAsImlhdCI6MTcwMDAwMDAwMH0.t0qDSUtO7o6eFu_xMpUq96n0ZCUziV_bY2Js_ooCwNrMBCqGJ6vDg256DJXqlGO4jrwjD9Qsk0lJZf45YXF93w"),
     ];
     for (alg, token) in tokens {
-        let claims = Verifier::new(key.clone(), alg)
+        let claims = Verifier::new(&key, &[alg])
             .verify(token, 1_800_000_000)
             .unwrap();
         assert_eq!(claims.get_str("role"), Some("basic_subscriber"));
         // The same token is refused when another algorithm is configured.
         let other = Algorithm::ALL.into_iter().find(|a| *a != alg).unwrap();
         assert_eq!(
-            Verifier::new(key.clone(), other).verify(token, 1_800_000_000),
+            Verifier::new(&key, &[other]).verify(token, 1_800_000_000),
             Err(VerifyError::UnsupportedAlgorithm)
         );
     }
@@ -52,7 +52,7 @@ fn sign_then_verify_round_trips_for_every_algorithm() {
     let key = Key::from_bytes(vec![42; 64]).unwrap();
     for alg in Algorithm::ALL {
         let token = sign(alg, &key, r#"{"sub":"a","exp":100}"#);
-        let claims = Verifier::new(key.clone(), alg).verify(&token, 99).unwrap();
+        let claims = Verifier::new(&key, &[alg]).verify(&token, 99).unwrap();
         assert_eq!(claims.get_str("sub"), Some("a"));
     }
 }
@@ -61,20 +61,40 @@ fn sign_then_verify_round_trips_for_every_algorithm() {
 fn leeway_extends_exp_and_nbf_by_exactly_its_seconds() {
     let key = Key::from_bytes(vec![1; 32]).unwrap();
     let token = sign(Algorithm::HS256, &key, r#"{"exp":100,"nbf":50}"#);
-    let strict = Verifier::new(key.clone(), Algorithm::HS256);
+    let strict = Verifier::new(&key, &[Algorithm::HS256]);
     let lenient = strict.clone().with_leeway(5);
+    let skew = i64::from(ISSUED_AT_SKEW_SECONDS);
     assert_eq!(strict.verify(&token, 100), Err(VerifyError::Expired));
     assert!(lenient.verify(&token, 104).is_ok());
     assert_eq!(lenient.verify(&token, 105), Err(VerifyError::Expired));
-    assert_eq!(strict.verify(&token, 49), Err(VerifyError::NotYetValid));
-    assert!(lenient.verify(&token, 45).is_ok());
-    assert_eq!(lenient.verify(&token, 44), Err(VerifyError::NotYetValid));
+    assert!(strict.verify(&token, 50 - skew).is_ok());
+    assert_eq!(
+        strict.verify(&token, 49 - skew),
+        Err(VerifyError::NotYetValid)
+    );
+    assert!(lenient.verify(&token, 45 - skew).is_ok());
+    assert_eq!(
+        lenient.verify(&token, 44 - skew),
+        Err(VerifyError::NotYetValid)
+    );
+}
+
+/// A database clock slightly ahead of the verifier's stamps `iat` in the
+/// verifier's future: a token issued a moment ago must still pass.
+#[test]
+fn iat_a_little_ahead_is_accepted_even_without_leeway() {
+    let key = Key::from_bytes(vec![1; 32]).unwrap();
+    let strict = Verifier::new(&key, &[Algorithm::HS256]);
+    let ahead = sign(Algorithm::HS256, &key, r#"{"exp":700,"iat":102}"#);
+    assert!(strict.verify(&ahead, 100).is_ok(), "2 s ahead");
+    let far = sign(Algorithm::HS256, &key, r#"{"exp":700,"iat":106}"#);
+    assert_eq!(strict.verify(&far, 100), Err(VerifyError::IssuedInFuture));
 }
 
 #[test]
 fn audience_string_or_array() {
     let key = Key::from_bytes(vec![1; 32]).unwrap();
-    let verifier = Verifier::new(key.clone(), Algorithm::HS256).with_audience(Some("api".into()));
+    let verifier = Verifier::new(&key, &[Algorithm::HS256]).with_audience(Some("api".into()));
     let single = sign(Algorithm::HS256, &key, r#"{"exp":9,"aud":"api"}"#);
     let list = sign(Algorithm::HS256, &key, r#"{"exp":9,"aud":["x","api"]}"#);
     let other = sign(Algorithm::HS256, &key, r#"{"exp":9,"aud":"web"}"#);
@@ -89,13 +109,13 @@ fn audience_string_or_array() {
 fn verify_signature_ignores_time_but_not_the_key() {
     let key = Key::from_bytes(vec![1; 32]).unwrap();
     let token = sign(Algorithm::HS256, &key, r#"{"exp":1,"sid":"s"}"#);
-    let verifier = Verifier::new(key, Algorithm::HS256);
+    let verifier = Verifier::new(&key, &[Algorithm::HS256]);
     assert_eq!(verifier.verify(&token, 10), Err(VerifyError::Expired));
     assert_eq!(
         verifier.verify_signature(&token).unwrap().get_str("sid"),
         Some("s")
     );
-    let other = Verifier::new(Key::from_bytes(vec![2; 32]).unwrap(), Algorithm::HS256);
+    let other = Verifier::new(&Key::from_bytes(vec![2; 32]).unwrap(), &[Algorithm::HS256]);
     assert_eq!(
         other.verify_signature(&token),
         Err(VerifyError::BadSignature)

@@ -149,8 +149,7 @@ impl FilterConfig {
         }
         self.csrf.validate().map_err(invalid)?;
 
-        let verifier = Verifier::new(key, Algorithm::HS256)
-            .with_algorithms(algorithms)
+        let verifier = Verifier::new(&key, &algorithms)
             .with_leeway(self.leeway_seconds)
             .with_issuer(self.issuer)
             .with_audience(self.audience)

@@ -9,8 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(key) = Key::from_bytes(b"fuzzing-key-fuzzing-key-fuzzing-key!".to_vec()) else {
         return;
     };
-    let verifier = Verifier::new(key.clone(), Algorithm::HS256)
-        .with_algorithms(Algorithm::ALL.to_vec())
+    let verifier = Verifier::new(&key, &Algorithm::ALL)
         .with_leeway(5)
         .with_audience(Some("api".into()));
     let text = String::from_utf8_lossy(data);
