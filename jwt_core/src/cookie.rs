@@ -15,6 +15,11 @@ pub fn is_cookie_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(is_token_byte)
 }
 
+/// A valid cookie `Path`: starts with `/`, printable ASCII other than `;`.
+pub fn is_cookie_path(path: &str) -> bool {
+    path.starts_with('/') && path.bytes().all(|b| b != b';' && (0x20..0x7f).contains(&b))
+}
+
 fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
@@ -99,6 +104,15 @@ mod tests {
             "(a)",
         ] {
             assert!(!is_cookie_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cookie_paths() {
+        assert!(is_cookie_path("/"));
+        assert!(is_cookie_path(DEFAULT_REFRESH_PATH));
+        for bad in ["", "rpc", "/a;b", "/a\nb", "/caf\u{e9}"] {
+            assert!(!is_cookie_path(bad), "{bad:?}");
         }
     }
 

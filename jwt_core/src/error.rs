@@ -45,6 +45,21 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    pub const ALL: [VerifyError; 12] = [
+        VerifyError::TooLarge,
+        VerifyError::Malformed,
+        VerifyError::UnsupportedAlgorithm,
+        VerifyError::CriticalHeader,
+        VerifyError::BadSignature,
+        VerifyError::InvalidClaims,
+        VerifyError::MissingExpiry,
+        VerifyError::Expired,
+        VerifyError::NotYetValid,
+        VerifyError::IssuedInFuture,
+        VerifyError::WrongIssuer,
+        VerifyError::WrongAudience,
+    ];
+
     pub fn reason(&self) -> &'static str {
         match self {
             VerifyError::TooLarge => "too_large",

@@ -11,6 +11,7 @@ mod claims;
 mod cookie;
 mod error;
 mod key;
+mod problem;
 mod session_id;
 mod set_cookie;
 mod sign;
@@ -19,10 +20,12 @@ mod verify;
 pub use algorithm::Algorithm;
 pub use claims::Claims;
 pub use cookie::{
-    cookie_values, is_cookie_name, Cookies, ACCESS_COOKIE, DEFAULT_REFRESH_PATH, REFRESH_COOKIE,
+    cookie_values, is_cookie_name, is_cookie_path, Cookies, ACCESS_COOKIE, DEFAULT_REFRESH_PATH,
+    REFRESH_COOKIE,
 };
 pub use error::{KeyError, UnknownAlgorithm, VerifyError};
 pub use key::{Key, MIN_KEY_BYTES};
+pub use problem::Problem;
 pub use session_id::parse_session_id;
 pub use set_cookie::{SameSite, SetCookie, SetCookieError};
 pub use sign::{sign, sign_claims};
@@ -31,4 +34,9 @@ pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES, ISSUED_AT_SKEW_SECONDS};
 /// Unpadded base64url, the encoding of JWS segments and of opaque tokens.
 pub fn encode_base64url(bytes: &[u8]) -> String {
     base64url::encode(bytes)
+}
+
+/// The inverse of [`encode_base64url`]; `None` for anything not canonical.
+pub fn decode_base64url(text: &str) -> Option<Vec<u8>> {
+    base64url::decode_segment(text)
 }

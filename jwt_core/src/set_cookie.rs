@@ -3,7 +3,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::cookie::is_cookie_name;
+use crate::cookie::{is_cookie_name, is_cookie_path};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
@@ -106,12 +106,7 @@ impl<'a> SetCookie<'a> {
         if !self.value.bytes().all(is_cookie_octet) {
             return Err(SetCookieError::InvalidValue);
         }
-        if !self.path.starts_with('/')
-            || !self
-                .path
-                .bytes()
-                .all(|b| b != b';' && (0x20..0x7f).contains(&b))
-        {
+        if !is_cookie_path(self.path) {
             return Err(SetCookieError::InvalidPath);
         }
         if self.same_site == Some(SameSite::None) && !self.secure {

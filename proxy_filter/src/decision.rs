@@ -1,3 +1,5 @@
+use jwt_core::{Problem, VerifyError};
+
 /// What happened to a request, for metrics and logs (never contains a token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -7,21 +9,37 @@ pub enum Outcome {
     PublicWithToken,
     /// Private route, valid token.
     Allowed,
-    /// Private route refused; the reason slug (`missing`, `expired`, ...).
+    /// Private route without a valid token (401); the reason slug
+    /// (`missing`, `expired`, ...).
     Denied(&'static str),
-    /// Unsafe method from another site.
-    CsrfBlocked,
+    /// Refused whatever the route: a cross-site unsafe request (403) or
+    /// ambiguous cookies (400).
+    Refused(Problem),
+    /// The filter could not decide (no clock, a host call failed): refused (500).
+    Failure,
 }
 
 impl Outcome {
-    /// Stable metric name.
+    /// Every outcome, so that hosts can define each counter before its first event.
+    pub fn all() -> Vec<Outcome> {
+        let mut all = vec![Outcome::Public, Outcome::PublicWithToken, Outcome::Allowed];
+        all.push(Outcome::Denied(Problem::Missing.slug()));
+        all.extend(VerifyError::ALL.iter().map(|e| Outcome::Denied(e.reason())));
+        all.push(Outcome::Refused(Problem::CrossSite));
+        all.push(Outcome::Refused(Problem::AmbiguousCookie));
+        all.push(Outcome::Failure);
+        all
+    }
+
+    /// Stable metric name, `decision.<outcome>[.<reason>]`.
     pub fn metric(&self) -> String {
         match self {
-            Outcome::Public => "public".into(),
-            Outcome::PublicWithToken => "public_with_token".into(),
-            Outcome::Allowed => "allowed".into(),
-            Outcome::Denied(reason) => format!("denied.{reason}"),
-            Outcome::CsrfBlocked => "csrf_blocked".into(),
+            Outcome::Public => "decision.public".into(),
+            Outcome::PublicWithToken => "decision.public_with_token".into(),
+            Outcome::Allowed => "decision.allowed".into(),
+            Outcome::Denied(reason) => format!("decision.denied.{reason}"),
+            Outcome::Refused(problem) => format!("decision.refused.{}", problem.slug()),
+            Outcome::Failure => "decision.failure".into(),
         }
     }
 }
@@ -30,7 +48,7 @@ impl Outcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Forward {
     pub outcome: Outcome,
-    /// Headers to remove first (client copies of headers we own).
+    /// Headers to remove first: client copies of headers the filter owns.
     pub remove_headers: Vec<String>,
     /// Headers to set, replacing any value: `authorization` and forwarded claims.
     pub set_headers: Vec<(String, String)>,

@@ -1,9 +1,9 @@
 //! Cookie-to-Bearer JWT verification in front of PostgREST.
 //!
 //! All decisions live in plain Rust here (no host dependency, unit-tested
-//! natively): [`FilterConfig`] is parsed once into a [`Policy`], which turns a
-//! [`RequestHead`] into a [`Decision`]. The host glue in `host/` (proxy-wasm)
-//! and `bin/` (http-wasm) only moves headers in and out.
+//! natively): a JSON configuration is parsed once into a [`Policy`], which
+//! turns a [`RequestHead`] into a [`Decision`]. Each host in `host/` only
+//! translates between its ABI and the policy.
 
 mod config;
 mod csrf;
@@ -13,11 +13,11 @@ mod request;
 mod response;
 mod routes;
 
-pub use config::{ConfigError, FilterConfig};
-pub use decision::{Decision, Denial, Forward, Outcome};
-pub use policy::Policy;
-pub use request::RequestHead;
-pub use routes::RouteMatcher;
+pub mod host;
 
-#[cfg(feature = "proxy-wasm")]
-mod host;
+pub use config::ConfigError;
+pub use decision::{Decision, Denial, Forward, Outcome};
+pub use policy::{unix_seconds, Policy};
+pub use request::RequestHead;
+pub use response::filter_failure;
+pub use routes::RouteMatcher;

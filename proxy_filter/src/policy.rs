@@ -1,4 +1,6 @@
-use jwt_core::{cookie_values, Claims, Verifier};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use jwt_core::{cookie_values, Claims, Problem, Verifier};
 
 use crate::csrf::CsrfConfig;
 use crate::decision::{Decision, Forward, Outcome};
@@ -6,31 +8,95 @@ use crate::request::RequestHead;
 use crate::response;
 use crate::routes::RouteMatcher;
 
-/// A checked configuration, ready to decide requests.
+/// The names of the two credential cookies.
 #[derive(Clone, Debug)]
-pub struct Policy {
-    pub(crate) verifier: Verifier,
-    pub(crate) cookie_name: String,
-    pub(crate) allow_authorization_header: bool,
-    pub(crate) public_routes: Vec<RouteMatcher>,
-    /// (claim, lower-case header name)
-    pub(crate) forward_claims: Vec<(String, String)>,
-    pub(crate) csrf: CsrfConfig,
+pub(crate) struct Cookies {
+    pub access: String,
+    pub refresh: String,
 }
 
-/// Why no usable token was found.
-enum NoToken {
-    Missing,
-    /// Several access cookies: which one the upstream would see is anyone's
-    /// guess (and a classic cookie-tossing trick), so none is trusted.
-    Ambiguous,
+/// A checked configuration, ready to decide requests. Built once by
+/// [`Policy::from_json`]; hosts only translate requests in and decisions out.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    verifier: Verifier,
+    cookies: Cookies,
+    allow_authorization_header: bool,
+    public_routes: Vec<RouteMatcher>,
+    /// (claim, lower-case header name)
+    forward_claims: Vec<(String, String)>,
+    csrf: CsrfConfig,
+    stat_prefix: String,
+}
+
+/// Seconds since the Unix epoch, or `None` when the clock cannot be read or
+/// is before 1970: the filter then refuses rather than let nothing expire.
+pub fn unix_seconds(now: Option<SystemTime>) -> Option<i64> {
+    let elapsed = now?.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(elapsed.as_secs()).ok().filter(|s| *s > 0)
 }
 
 impl Policy {
-    /// Decides a request at time `now` (Unix seconds).
-    pub fn decide(&self, request: &RequestHead, now: i64) -> Decision {
+    pub(crate) fn new(
+        verifier: Verifier,
+        cookies: Cookies,
+        allow_authorization_header: bool,
+        public_routes: Vec<RouteMatcher>,
+        forward_claims: Vec<(String, String)>,
+        csrf: CsrfConfig,
+        stat_prefix: String,
+    ) -> Policy {
+        Policy {
+            verifier,
+            cookies,
+            allow_authorization_header,
+            public_routes,
+            forward_claims,
+            csrf,
+            stat_prefix,
+        }
+    }
+
+    /// Reads a request from header (name, value) pairs; see
+    /// [`RequestHead`]. `:method` and `:path` pseudo-headers set those fields.
+    pub fn read_request<'a, I, V>(&self, headers: I) -> RequestHead
+    where
+        I: IntoIterator<Item = (&'a str, V)>,
+        V: AsRef<[u8]>,
+    {
+        RequestHead::from_headers(headers, |name| {
+            self.forward_claims.iter().any(|(_, header)| header == name)
+        })
+    }
+
+    pub fn public_routes(&self) -> &[RouteMatcher] {
+        &self.public_routes
+    }
+
+    /// The full name of an outcome's counter: `<stat_prefix>.decision...`.
+    pub fn metric_name(&self, outcome: Outcome) -> String {
+        format!("{}.{}", self.stat_prefix, outcome.metric())
+    }
+
+    /// Decides a request at time `now` (Unix seconds; `None` when the host
+    /// has no usable clock, which refuses the request).
+    pub fn decide(&self, request: &RequestHead, now: Option<i64>) -> Decision {
+        let Some(now) = now else {
+            return Decision::Deny(response::filter_failure());
+        };
         if self.csrf.blocks(request) {
-            return Decision::Deny(response::cross_site());
+            return Decision::Deny(response::refused(
+                Problem::CrossSite,
+                Problem::CrossSite.message(),
+            ));
+        }
+        for name in [&self.cookies.access, &self.cookies.refresh] {
+            if self.cookie_count(request, name) > 1 {
+                return Decision::Deny(response::refused(
+                    Problem::AmbiguousCookie,
+                    &format!("More than one {name} cookie"),
+                ));
+            }
         }
         let path = request.path_only();
         let public = self
@@ -42,71 +108,68 @@ impl Policy {
             .map(|token| (token, self.verifier.verify(token, now)));
 
         match (public, verified) {
-            (_, Ok((token, Ok(claims)))) => {
+            (_, Some((token, Ok(claims)))) => {
                 let outcome = if public {
                     Outcome::PublicWithToken
                 } else {
                     Outcome::Allowed
                 };
-                Decision::Forward(self.forward(outcome, Some((token, &claims))))
+                Decision::Forward(self.forward(outcome, request, Some((token, &claims))))
             }
-            // Public routes pass without our Authorization header: a refresh
-            // with an expired access cookie must still reach PostgREST.
-            (true, _) => Decision::Forward(self.forward(Outcome::Public, None)),
-            (false, Err(NoToken::Missing)) => {
-                Decision::Deny(response::missing_token(&self.cookie_name))
-            }
-            (false, Err(NoToken::Ambiguous)) => Decision::Deny(response::invalid_token(
-                "ambiguous",
-                &format!("More than one {} cookie", self.cookie_name),
-            )),
-            (false, Ok((_, Err(error)))) => {
+            // Public routes pass without a Bearer header: a refresh with an
+            // expired access cookie must still reach PostgREST.
+            (true, _) => Decision::Forward(self.forward(Outcome::Public, request, None)),
+            (false, None) => Decision::Deny(response::missing_token(&self.cookies.access)),
+            (false, Some((_, Err(error)))) => {
                 Decision::Deny(response::invalid_token(error.reason(), &error.to_string()))
             }
         }
     }
 
-    fn token<'a>(&self, request: &'a RequestHead) -> Result<&'a str, NoToken> {
-        let mut cookies = cookie_values(
-            request.cookies.iter().map(String::as_str),
-            &self.cookie_name,
-        );
-        match (cookies.next(), cookies.next()) {
-            (Some(_), Some(_)) => return Err(NoToken::Ambiguous),
-            (Some(token), None) if !token.is_empty() => return Ok(token),
-            _ => {}
-        }
-        if self.allow_authorization_header {
-            if let Some(token) = request.authorization.as_deref().and_then(bearer_token) {
-                return Ok(token);
-            }
-        }
-        Err(NoToken::Missing)
+    fn cookie_count(&self, request: &RequestHead, name: &str) -> usize {
+        cookie_values(request.cookies.iter().map(String::as_str), name).count()
     }
 
-    fn forward(&self, outcome: Outcome, verified: Option<(&str, &Claims)>) -> Forward {
-        // Client-sent copies of the claim headers never reach the upstream.
-        let remove_headers = self
-            .forward_claims
-            .iter()
-            .map(|(_, header)| header.clone())
-            .collect();
+    /// The access cookie, or with `allow_authorization_header` a Bearer token.
+    fn token<'a>(&self, request: &'a RequestHead) -> Option<&'a str> {
+        let mut cookies = cookie_values(
+            request.cookies.iter().map(String::as_str),
+            &self.cookies.access,
+        );
+        cookies
+            .next()
+            .filter(|token| !token.is_empty())
+            .or_else(|| {
+                self.allow_authorization_header
+                    .then(|| request.authorization.as_deref().and_then(bearer_token))
+                    .flatten()
+            })
+    }
+
+    fn forward(
+        &self,
+        outcome: Outcome,
+        request: &RequestHead,
+        verified: Option<(&str, &Claims)>,
+    ) -> Forward {
+        // Client copies of the headers the filter owns never reach the
+        // upstream: a client's own Authorization (PostgREST would accept one
+        // expired up to 30 s ago, or one without exp) and claim headers.
+        let mut remove_headers = request.owned_headers.clone();
         let mut set_headers = Vec::new();
-        if let Some((token, claims)) = verified {
-            set_headers.push(("authorization".to_owned(), format!("Bearer {token}")));
-            for (claim, header) in &self.forward_claims {
-                let value = match claims.get(claim) {
-                    Some(serde_json::Value::String(text)) => Some(text.clone()),
-                    Some(serde_json::Value::Number(number)) => Some(number.to_string()),
-                    Some(serde_json::Value::Bool(flag)) => Some(flag.to_string()),
-                    _ => None,
-                };
-                if let Some(value) =
-                    value.filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
-                {
-                    set_headers.push((header.clone(), value));
+        match verified {
+            Some((token, claims)) => {
+                set_headers.push(("authorization".to_owned(), format!("Bearer {token}")));
+                for (claim, header) in &self.forward_claims {
+                    if let Some(value) = claim_value(claims, claim) {
+                        set_headers.push((header.clone(), value));
+                    }
                 }
             }
+            None if request.authorization.is_some() => {
+                remove_headers.push("authorization".to_owned());
+            }
+            None => {}
         }
         Forward {
             outcome,
@@ -114,6 +177,21 @@ impl Policy {
             set_headers,
         }
     }
+}
+
+/// A string, number or boolean claim as a header value; nothing that could
+/// not travel in a header.
+fn claim_value(claims: &Claims, claim: &str) -> Option<String> {
+    let value = match claims.get(claim)? {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Number(number) => number.to_string(),
+        serde_json::Value::Bool(flag) => flag.to_string(),
+        _ => return None,
+    };
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+        .then_some(value)
 }
 
 /// `Bearer <token>` (scheme case-insensitive, RFC 7235); empty tokens are none.

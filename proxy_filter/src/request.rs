@@ -1,4 +1,4 @@
-/// What the filter needs of a request, copied out of the host once.
+/// What the policy needs of a request, copied out of the host once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestHead {
     pub method: String,
@@ -11,52 +11,56 @@ pub struct RequestHead {
     pub authorization: Option<String>,
     pub origin: Option<String>,
     pub sec_fetch_site: Option<String>,
+    /// Lower-case names of headers present that the policy owns (forwarded
+    /// claims): client copies to remove. Only headers present are removed,
+    /// since each header change costs the host a route re-match.
+    pub owned_headers: Vec<String>,
 }
 
 impl RequestHead {
     /// Fills the fields from header (name, value) pairs, names compared
-    /// case-insensitively. Only the headers the policy reads are copied; a
-    /// value that is not UTF-8 is read lossily (and then fails as a token).
-    /// The pseudo-headers `:method` and `:path`, when present, set those.
-    pub fn from_headers<'a, I, V>(headers: I) -> RequestHead
+    /// case-insensitively. Only the headers the policy reads are copied, and
+    /// the names of those `owned` says it owns; a value that is not UTF-8 is
+    /// read lossily (and then fails as a token). The pseudo-headers `:method`
+    /// and `:path`, when present, set those.
+    pub(crate) fn from_headers<'a, I, V>(headers: I, owned: impl Fn(&str) -> bool) -> RequestHead
     where
         I: IntoIterator<Item = (&'a str, V)>,
         V: AsRef<[u8]>,
     {
         let mut head = RequestHead::default();
         for (name, value) in headers {
-            let slot = match name {
-                ":method" => &mut head.method,
-                ":path" => &mut head.path,
-                _ => {
-                    let field = match () {
-                        _ if name.eq_ignore_ascii_case("cookie") => {
-                            head.cookies.push(text(value.as_ref()));
-                            continue;
-                        }
-                        _ if name.eq_ignore_ascii_case("host") || name == ":authority" => {
-                            &mut head.host
-                        }
-                        _ if name.eq_ignore_ascii_case("authorization") => &mut head.authorization,
-                        _ if name.eq_ignore_ascii_case("origin") => &mut head.origin,
-                        _ if name.eq_ignore_ascii_case("sec-fetch-site") => {
-                            &mut head.sec_fetch_site
-                        }
-                        _ => continue,
-                    };
-                    *field = Some(text(value.as_ref()));
-                    continue;
+            let value = value.as_ref();
+            match name {
+                ":method" => head.method = text(value),
+                ":path" => head.path = text(value),
+                ":authority" => head.host = Some(text(value)),
+                _ if name.eq_ignore_ascii_case("cookie") => head.cookies.push(text(value)),
+                _ if name.eq_ignore_ascii_case("host") => head.host = Some(text(value)),
+                _ if name.eq_ignore_ascii_case("authorization") => {
+                    head.authorization = Some(text(value));
                 }
-            };
-            *slot = text(value.as_ref());
+                _ if name.eq_ignore_ascii_case("origin") => head.origin = Some(text(value)),
+                _ if name.eq_ignore_ascii_case("sec-fetch-site") => {
+                    head.sec_fetch_site = Some(text(value));
+                }
+                _ => {
+                    let lower = name.to_ascii_lowercase();
+                    if owned(&lower) && !head.owned_headers.contains(&lower) {
+                        head.owned_headers.push(lower);
+                    }
+                }
+            }
         }
         head
     }
 
-    /// The path without its query string.
+    /// The path without its query string. Only `?` ends a path: a `#` in a
+    /// request target is no fragment (clients never send one), so it stays
+    /// part of the path and matches no public route.
     pub fn path_only(&self) -> &str {
         self.path
-            .split_once(['?', '#'])
+            .split_once('?')
             .map_or(self.path.as_str(), |(path, _)| path)
     }
 }
@@ -71,25 +75,39 @@ mod tests {
 
     #[test]
     fn collects_the_headers_it_needs() {
-        let head = RequestHead::from_headers([
-            (":method", "POST"),
-            (":path", "/rpc/x?y=1"),
-            ("Host", "api.example"),
-            ("Cookie", "a=1"),
-            ("cookie", "b=2"),
-            ("Origin", "https://api.example"),
-            ("X-Other", "z"),
-        ]);
+        let head = RequestHead::from_headers(
+            [
+                (":method", "POST"),
+                (":path", "/rpc/x?y=1"),
+                ("Host", "api.example"),
+                ("Cookie", "a=1"),
+                ("cookie", "b=2"),
+                ("Origin", "https://api.example"),
+                ("X-User", "forged"),
+                ("X-Other", "z"),
+            ],
+            |name| name == "x-user",
+        );
         assert_eq!(head.method, "POST");
         assert_eq!(head.host.as_deref(), Some("api.example"));
         assert_eq!(head.cookies, vec!["a=1", "b=2"]);
         assert_eq!(head.path_only(), "/rpc/x");
         assert_eq!(head.origin.as_deref(), Some("https://api.example"));
+        assert_eq!(head.owned_headers, vec!["x-user"]);
+    }
+
+    #[test]
+    fn only_a_question_mark_ends_the_path() {
+        let head = RequestHead {
+            path: "/rpc/login#/../rest/task?x".into(),
+            ..RequestHead::default()
+        };
+        assert_eq!(head.path_only(), "/rpc/login#/../rest/task");
     }
 
     #[test]
     fn non_utf8_values_are_read_lossily() {
-        let head = RequestHead::from_headers([("cookie", &b"access_token=\xff"[..])]);
+        let head = RequestHead::from_headers([("cookie", &b"access_token=\xff"[..])], |_| false);
         assert_eq!(head.cookies, vec!["access_token=\u{fffd}"]);
     }
 }

@@ -1,8 +1,12 @@
-//! Error answers, shaped like PostgREST's (`code`, `message`, `details`, `hint`).
+//! Error answers, shaped like PostgREST's (`code`, `message`, `details`,
+//! `hint`), with the slug of `jwt_core::Problem` (or of the verification
+//! failure) in `details`.
+
+use jwt_core::Problem;
 
 use crate::decision::{Denial, Outcome};
 
-fn json_body(code: &str, message: &str, details: Option<&str>, hint: Option<&str>) -> String {
+fn json_body(code: &str, message: &str, details: &str, hint: Option<&str>) -> String {
     serde_json::json!({ "code": code, "message": message, "details": details, "hint": hint })
         .to_string()
 }
@@ -23,15 +27,16 @@ fn denial(outcome: Outcome, status: u16, extra: Option<(&str, String)>, body: St
 
 /// 401 without a token: RFC 6750 says no `error` attribute then.
 pub(crate) fn missing_token(cookie_name: &str) -> Denial {
+    let problem = Problem::Missing;
     denial(
-        Outcome::Denied("missing"),
-        401,
+        Outcome::Denied(problem.slug()),
+        problem.status(),
         Some(("www-authenticate", "Bearer".to_owned())),
         json_body(
             "PGRST302",
-            &format!("Authentication required: no {cookie_name} cookie"),
-            Some("missing"),
-            Some("Log in with POST /rpc/login"),
+            &format!("{}: no {cookie_name} cookie", problem.message()),
+            problem.slug(),
+            problem.hint(),
         ),
     )
 }
@@ -47,20 +52,32 @@ pub(crate) fn invalid_token(reason: &'static str, message: &str) -> Denial {
             "www-authenticate",
             format!("Bearer error=\"invalid_token\", error_description=\"{message}\""),
         )),
-        json_body("PGRST301", message, Some(reason), hint),
+        json_body("PGRST301", message, reason, hint),
     )
 }
 
-pub(crate) fn cross_site() -> Denial {
+/// 400 or 403: refused whatever the route.
+pub(crate) fn refused(problem: Problem, message: &str) -> Denial {
     denial(
-        Outcome::CsrfBlocked,
-        403,
+        Outcome::Refused(problem),
+        problem.status(),
         None,
         json_body(
-            "PF403",
-            "Cross-site request refused",
-            Some("csrf"),
-            Some("Unsafe methods must come from the same origin (Sec-Fetch-Site or Origin)"),
+            &format!("PF{}", problem.status()),
+            message,
+            problem.slug(),
+            problem.hint(),
         ),
+    )
+}
+
+/// 500: the filter could not decide, so nothing passes.
+pub fn filter_failure() -> Denial {
+    let problem = Problem::FilterFailure;
+    denial(
+        Outcome::Failure,
+        problem.status(),
+        None,
+        json_body("PF500", problem.message(), problem.slug(), problem.hint()),
     )
 }

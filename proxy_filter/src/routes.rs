@@ -25,8 +25,14 @@ impl RouteMatcher {
 
     pub(crate) fn validate(&self) -> Result<(), String> {
         match (&self.path, &self.prefix) {
-            (Some(p), None) | (None, Some(p)) if p.starts_with('/') => Ok(()),
-            (Some(_), None) | (None, Some(_)) => Err("a public route must start with /".into()),
+            (Some(p), None) | (None, Some(p)) if !p.starts_with('/') => {
+                Err(format!("public route {p:?} must start with /"))
+            }
+            // Otherwise "/public" would also match "/publicity".
+            (None, Some(p)) if !p.ends_with('/') => {
+                Err(format!("public prefix {p:?} must end with /"))
+            }
+            (Some(_), None) | (None, Some(_)) => Ok(()),
             _ => Err("a public route needs exactly one of \"path\" or \"prefix\"".into()),
         }
     }
@@ -45,20 +51,25 @@ impl RouteMatcher {
     }
 }
 
+/// No dot segments, empty segments, backslashes, or percent-encoded dots,
+/// slashes, backslashes or percent signs (`%252e` decodes to `%2e` in a
+/// second pass): nothing an upstream could resolve to another path.
 fn is_plain_path(path: &str) -> bool {
     let lower = path.to_ascii_lowercase();
     !(path.contains("/../")
         || path.ends_with("/..")
         || path.contains("/./")
+        || path.ends_with("/.")
         || path.contains("//")
         || path.contains('\\')
-        || lower.contains("%2e")
-        || lower.contains("%2f")
-        || lower.contains("%5c"))
+        || ["%2e", "%2f", "%5c", "%25"]
+            .iter()
+            .any(|encoded| lower.contains(encoded)))
 }
 
-/// The seed's Caddyfile: the auth RPCs and the OpenAPI root are public.
-pub(crate) fn seed_public_routes() -> Vec<RouteMatcher> {
+/// The routes of the plpgsql + caddy-jwt setup's Caddyfile: the auth RPCs
+/// and the OpenAPI root are public.
+pub(crate) fn default_public_routes() -> Vec<RouteMatcher> {
     ["/rpc/login", "/rpc/logout", "/rpc/refresh_token", "/rest/"]
         .into_iter()
         .map(RouteMatcher::exact)
@@ -95,6 +106,8 @@ mod tests {
             "/public/..",
             "/public/a%2Fb",
             "/public/a\\b",
+            "/public/%252e%252e/rest",
+            "/public/.",
         ] {
             assert!(!public.matches("GET", sneaky), "{sneaky}");
         }
@@ -104,6 +117,12 @@ mod tests {
     fn validation() {
         assert!(RouteMatcher::exact("/x").validate().is_ok());
         assert!(RouteMatcher::exact("x").validate().is_err());
+        let unterminated = RouteMatcher {
+            path: None,
+            prefix: Some("/public".into()),
+            methods: vec![],
+        };
+        assert!(unterminated.validate().unwrap_err().contains("end with /"));
         let both = RouteMatcher {
             path: Some("/a".into()),
             prefix: Some("/b".into()),

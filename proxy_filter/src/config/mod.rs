@@ -1,11 +1,14 @@
-//! The plugin configuration (JSON), parsed and checked once at start. Any
+//! The filter configuration (JSON), parsed and checked once at start. Any
 //! problem refuses the configuration: the proxy then does not load the filter
 //! rather than run it open.
 
 use core::fmt;
 use std::collections::BTreeMap;
 
-use jwt_core::{Algorithm, Key, Verifier, DEFAULT_MAX_TOKEN_BYTES};
+use jwt_core::{
+    is_cookie_name, Algorithm, Key, Verifier, ACCESS_COOKIE, DEFAULT_MAX_TOKEN_BYTES,
+    REFRESH_COOKIE,
+};
 use serde::Deserialize;
 
 mod scalars;
@@ -14,51 +17,78 @@ pub(crate) use scalars::boolean;
 
 use crate::csrf::CsrfConfig;
 use crate::policy::Policy;
-use crate::routes::{seed_public_routes, RouteMatcher};
+use crate::routes::{default_public_routes, RouteMatcher};
 
 /// PostgREST allows 30 s of clock skew; a proxy that allowed more would pass
 /// tokens that PostgREST then refuses.
 pub const MAX_LEEWAY_SECONDS: u32 = 30;
 
+/// Headers a forwarded claim must never be written to: credentials, and
+/// headers that frame the request or that proxies own.
+const RESERVED_HEADERS: [&str; 11] = [
+    "authorization",
+    "cookie",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "te",
+    "upgrade",
+    "keep-alive",
+    "proxy-authorization",
+];
+const RESERVED_HEADER_PREFIXES: [&str; 3] = ["x-envoy-", "x-forwarded-", ":"];
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FilterConfig {
+struct FilterConfig {
     /// The secret itself...
     #[serde(default)]
-    pub secret: Option<String>,
+    secret: Option<String>,
     /// ...or the name of an environment variable holding it, so that the
     /// proxy configuration file need not contain it.
     #[serde(default)]
-    pub secret_env: Option<String>,
+    secret_env: Option<String>,
     /// PostgREST's `jwt-secret-is-base64`.
     #[serde(default, deserialize_with = "scalars::boolean")]
-    pub secret_is_base64: bool,
+    secret_is_base64: bool,
     #[serde(default = "default_algorithms")]
-    pub algorithms: Vec<String>,
+    algorithms: Vec<String>,
     #[serde(default)]
-    pub issuer: Option<String>,
+    issuer: Option<String>,
     #[serde(default)]
-    pub audience: Option<String>,
+    audience: Option<String>,
     #[serde(default, deserialize_with = "scalars::number")]
-    pub leeway_seconds: u32,
+    leeway_seconds: u32,
     #[serde(
         default = "default_max_token_bytes",
         deserialize_with = "scalars::number"
     )]
-    pub max_token_bytes: usize,
-    #[serde(default = "default_cookie_name")]
-    pub cookie_name: String,
+    max_token_bytes: usize,
+    #[serde(default = "default_access_cookie")]
+    cookie_name: String,
+    /// Refused when sent twice, like the access cookie (cookie tossing).
+    #[serde(default = "default_refresh_cookie")]
+    refresh_cookie_name: String,
     /// Also accept `Authorization: Bearer` from clients (off: the cookie is
-    /// the only credential, and a client-sent header is replaced).
+    /// the only credential, and a client-sent header never reaches the upstream).
     #[serde(default, deserialize_with = "scalars::boolean")]
-    pub allow_authorization_header: bool,
-    #[serde(default = "seed_public_routes")]
-    pub public_routes: Vec<RouteMatcher>,
+    allow_authorization_header: bool,
+    /// Added to the default public routes (the auth RPCs and the OpenAPI root)...
+    #[serde(default)]
+    public_routes: Vec<RouteMatcher>,
+    /// ...unless this is false: then `public_routes` is the whole list.
+    #[serde(default = "yes", deserialize_with = "scalars::boolean")]
+    default_public_routes: bool,
     /// Claim name -> request header to forward it in (e.g. `sub` -> `x-user`).
     #[serde(default)]
-    pub forward_claims: BTreeMap<String, String>,
+    forward_claims: BTreeMap<String, String>,
     #[serde(default)]
-    pub csrf: CsrfConfig,
+    csrf: CsrfConfig,
+    /// The first part of every metric's name.
+    #[serde(default = "default_stat_prefix")]
+    stat_prefix: String,
 }
 
 fn default_algorithms() -> Vec<String> {
@@ -69,8 +99,20 @@ fn default_max_token_bytes() -> usize {
     DEFAULT_MAX_TOKEN_BYTES
 }
 
-fn default_cookie_name() -> String {
-    "access_token".into()
+fn default_access_cookie() -> String {
+    ACCESS_COOKIE.into()
+}
+
+fn default_refresh_cookie() -> String {
+    REFRESH_COOKIE.into()
+}
+
+fn default_stat_prefix() -> String {
+    "pg_auth".into()
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,9 +130,9 @@ fn invalid(message: impl Into<String>) -> ConfigError {
     ConfigError(message.into())
 }
 
-impl FilterConfig {
+impl Policy {
     /// Parses and checks a configuration; `env` looks up environment variables.
-    pub fn parse_policy(
+    pub fn from_json(
         json: &[u8],
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Policy, ConfigError> {
@@ -98,8 +140,10 @@ impl FilterConfig {
             serde_json::from_slice(json).map_err(|e| invalid(e.to_string()))?;
         config.into_policy(env)
     }
+}
 
-    pub fn into_policy(self, env: impl Fn(&str) -> Option<String>) -> Result<Policy, ConfigError> {
+impl FilterConfig {
+    fn into_policy(self, env: impl Fn(&str) -> Option<String>) -> Result<Policy, ConfigError> {
         let secret = match (&self.secret, &self.secret_env) {
             (Some(secret), None) => secret.clone(),
             (None, Some(name)) => env(name)
@@ -130,43 +174,78 @@ impl FilterConfig {
         if self.max_token_bytes < 64 {
             return Err(invalid("\"max_token_bytes\" is too small for any JWT"));
         }
-        if self.cookie_name.is_empty() || self.cookie_name.contains([';', '=', ' ', ',']) {
-            return Err(invalid("\"cookie_name\" is not a valid cookie name"));
+        for (key, name) in [
+            ("cookie_name", &self.cookie_name),
+            ("refresh_cookie_name", &self.refresh_cookie_name),
+        ] {
+            if !is_cookie_name(name) {
+                return Err(invalid(format!(
+                    "\"{key}\": {name:?} is not a valid cookie name"
+                )));
+            }
         }
         for route in &self.public_routes {
             route.validate().map_err(invalid)?;
         }
-        for (claim, header) in &self.forward_claims {
-            let valid = !header.is_empty()
-                && header
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            let reserved =
-                ["authorization", "cookie", "host"].contains(&header.to_ascii_lowercase().as_str());
-            if !valid || reserved {
-                return Err(invalid(format!("\"forward_claims\": {header:?} (for {claim:?}) is not a header name we may set")));
+        let mut forward_claims = Vec::new();
+        for (claim, header) in self.forward_claims {
+            let header = header.to_ascii_lowercase();
+            if !is_claim_header(&header) {
+                return Err(invalid(format!(
+                    "\"forward_claims\": {header:?} (for {claim:?}) is not a header name we may set"
+                )));
             }
+            forward_claims.push((claim, header));
         }
         self.csrf.validate().map_err(invalid)?;
+        if self.stat_prefix.is_empty()
+            || !self
+                .stat_prefix
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(invalid(
+                "\"stat_prefix\" must be letters, digits and underscores",
+            ));
+        }
 
+        let mut public_routes = if self.default_public_routes {
+            default_public_routes()
+        } else {
+            Vec::new()
+        };
+        public_routes.extend(self.public_routes);
         let verifier = Verifier::new(&key, &algorithms)
             .with_leeway(self.leeway_seconds)
             .with_issuer(self.issuer)
             .with_audience(self.audience)
             .with_max_token_bytes(self.max_token_bytes);
-        Ok(Policy {
+        Ok(Policy::new(
             verifier,
-            cookie_name: self.cookie_name,
-            allow_authorization_header: self.allow_authorization_header,
-            public_routes: self.public_routes,
-            forward_claims: self
-                .forward_claims
-                .into_iter()
-                .map(|(claim, header)| (claim, header.to_ascii_lowercase()))
-                .collect(),
-            csrf: self.csrf,
-        })
+            crate::policy::Cookies {
+                access: self.cookie_name,
+                refresh: self.refresh_cookie_name,
+            },
+            self.allow_authorization_header,
+            public_routes,
+            forward_claims,
+            self.csrf,
+            self.stat_prefix,
+        ))
     }
+}
+
+/// A header name (RFC 7230 token, lower case here) that is not a
+/// credential, a framing header or a proxy's own.
+fn is_claim_header(header: &str) -> bool {
+    !header.is_empty()
+        && header
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !RESERVED_HEADERS.contains(&header)
+        && !RESERVED_HEADER_PREFIXES
+            .iter()
+            .any(|prefix| header.starts_with(prefix))
 }
 
 #[cfg(test)]
@@ -176,7 +255,7 @@ mod tests {
     const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
 
     fn parse(json: &str) -> Result<Policy, ConfigError> {
-        FilterConfig::parse_policy(json.as_bytes(), |name| {
+        Policy::from_json(json.as_bytes(), |name| {
             (name == "JWT_SECRET").then(|| SECRET.to_owned())
         })
     }
@@ -186,21 +265,32 @@ mod tests {
     }
 
     #[test]
-    fn minimal_config_gets_the_seeds_defaults() {
+    fn minimal_config_gets_the_defaults() {
         let policy = parse(r#"{"secret_env":"JWT_SECRET","secret_is_base64":true}"#).unwrap();
-        assert_eq!(policy.public_routes, seed_public_routes());
-        assert_eq!(policy.cookie_name, "access_token");
-        assert!(!policy.allow_authorization_header);
-        assert!(policy.csrf.enabled);
+        assert_eq!(policy.public_routes(), default_public_routes().as_slice());
+    }
+
+    #[test]
+    fn public_routes_add_to_the_defaults_unless_told_otherwise() {
+        let added = parse(r#"{"secret_env":"JWT_SECRET","public_routes":[{"prefix":"/public/"}]}"#)
+            .unwrap();
+        assert_eq!(
+            added.public_routes().len(),
+            default_public_routes().len() + 1
+        );
+        let replaced = parse(
+            r#"{"secret_env":"JWT_SECRET","default_public_routes":false,"public_routes":[{"prefix":"/public/"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(replaced.public_routes().len(), 1);
     }
 
     #[test]
     fn scalars_may_be_strings_as_traefik_sends_them() {
-        let policy = parse(
+        parse(
             r#"{"secret_env":"JWT_SECRET","secret_is_base64":"true","leeway_seconds":"5","max_token_bytes":"2048","csrf":{"enabled":"false"}}"#,
         )
         .unwrap();
-        assert!(!policy.csrf.enabled);
         assert!(
             error(r#"{"secret_env":"JWT_SECRET","secret_is_base64":"yes"}"#)
                 .contains("expected true or false")
@@ -236,12 +326,45 @@ mod tests {
                 .contains("start with /")
         );
         assert!(
-            error(r#"{"secret_env":"JWT_SECRET","forward_claims":{"sub":"Authorization"}}"#)
-                .contains("forward_claims")
+            error(r#"{"secret_env":"JWT_SECRET","public_routes":[{"prefix":"/public"}]}"#)
+                .contains("end with /")
         );
         assert!(
             error(r#"{"secret_env":"JWT_SECRET","csrf":{"allowed_origins":["example.com"]}}"#)
                 .contains("origin")
         );
+        assert!(error(r#"{"secret_env":"JWT_SECRET","cookie_name":"a b"}"#)
+            .contains("not a valid cookie name"));
+        assert!(
+            error(r#"{"secret_env":"JWT_SECRET","refresh_cookie_name":"a;b"}"#)
+                .contains("not a valid cookie name")
+        );
+        assert!(error(r#"{"secret_env":"JWT_SECRET","stat_prefix":"a.b"}"#).contains("stat_prefix"));
+    }
+
+    #[test]
+    fn claims_never_go_into_credential_framing_or_proxy_headers() {
+        for header in [
+            "Authorization",
+            "cookie",
+            "Host",
+            "Content-Length",
+            "transfer-encoding",
+            "Connection",
+            "TE",
+            "upgrade",
+            "x-envoy-original-path",
+            "X-Forwarded-For",
+            ":path",
+            "a b",
+            "",
+        ] {
+            let config = format!(
+                r#"{{"secret_env":"JWT_SECRET","forward_claims":{{"sub":{}}}}}"#,
+                serde_json::to_string(header).unwrap()
+            );
+            assert!(error(&config).contains("forward_claims"), "{header}");
+        }
+        assert!(parse(r#"{"secret_env":"JWT_SECRET","forward_claims":{"sub":"X-User"}}"#).is_ok());
     }
 }

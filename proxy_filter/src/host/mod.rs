@@ -1,5 +1,7 @@
-//! proxy-wasm glue (Envoy and its kin). Uses the `hostcalls` functions, which
-//! return errors, rather than the trait helpers, which unwrap: a header value
-//! that is not UTF-8 must not abort the VM.
+//! The hosts: each file only translates between its host's ABI and the
+//! [`Policy`](crate::Policy), each behind the Cargo feature that builds it.
 
-mod proxy_wasm_filter;
+#[cfg(feature = "http-wasm")]
+pub mod http_wasm;
+#[cfg(feature = "proxy-wasm")]
+pub mod proxy_wasm;

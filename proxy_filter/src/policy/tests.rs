@@ -1,7 +1,6 @@
-use jwt_core::{sign, Algorithm, Key};
+use jwt_core::{sign, Algorithm, Key, Problem};
 
 use super::*;
-use crate::config::FilterConfig;
 use crate::decision::Denial;
 
 const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
@@ -9,7 +8,7 @@ const NOW: i64 = 1_800_000_000;
 
 fn policy(extra: &str) -> Policy {
     let json = format!(r#"{{"secret":"{SECRET}","secret_is_base64":true{extra}}}"#);
-    FilterConfig::parse_policy(json.as_bytes(), |_| None).unwrap()
+    Policy::from_json(json.as_bytes(), |_| None).unwrap()
 }
 
 /// Minted with the real key: these fail (or pass) for the stated reason.
@@ -70,7 +69,7 @@ fn private_route_with_a_valid_cookie_gets_bearer() {
             &[&format!("access_token={token}")],
             None,
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(forward.outcome, Outcome::Allowed);
     assert_eq!(
@@ -89,7 +88,7 @@ fn a_client_sent_authorization_header_is_replaced() {
             &[&format!("a=b; access_token={token}")],
             Some("Bearer forged"),
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(
         header(&forward.set_headers, "authorization"),
@@ -106,7 +105,7 @@ fn a_client_sent_authorization_header_alone_is_not_a_credential_by_default() {
             &[],
             Some(&format!("Bearer {}", valid())),
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(denial.status, 401);
     assert_eq!(denial.outcome, Outcome::Denied("missing"));
@@ -122,16 +121,19 @@ fn the_authorization_header_can_be_allowed() {
             &[],
             Some(&format!("bearer {}", valid())),
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(forward.outcome, Outcome::Allowed);
-    let empty = denied(policy.decide(&request("GET", "/rest/task", &[], Some("Bearer ")), NOW));
+    let empty = denied(policy.decide(
+        &request("GET", "/rest/task", &[], Some("Bearer ")),
+        Some(NOW),
+    ));
     assert_eq!(empty.outcome, Outcome::Denied("missing"));
 }
 
 #[test]
 fn missing_token_is_401_without_error_attribute() {
-    let denial = denied(policy("").decide(&request("GET", "/rest/task", &[], None), NOW));
+    let denial = denied(policy("").decide(&request("GET", "/rest/task", &[], None), Some(NOW)));
     assert_eq!(denial.status, 401);
     assert_eq!(header(&denial.headers, "www-authenticate"), Some("Bearer"));
     let body: serde_json::Value = serde_json::from_str(&denial.body).unwrap();
@@ -145,8 +147,10 @@ fn missing_token_is_401_without_error_attribute() {
 
 #[test]
 fn an_empty_cookie_is_a_missing_token() {
-    let denial =
-        denied(policy("").decide(&request("GET", "/rest/task", &["access_token="], None), NOW));
+    let denial = denied(policy("").decide(
+        &request("GET", "/rest/task", &["access_token="], None),
+        Some(NOW),
+    ));
     assert_eq!(denial.outcome, Outcome::Denied("missing"));
 }
 
@@ -160,7 +164,7 @@ fn expired_token_is_401_invalid_token_and_never_echoes_the_token() {
             &[&format!("access_token={expired}")],
             None,
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(denial.status, 401);
     assert_eq!(denial.outcome, Outcome::Denied("expired"));
@@ -175,20 +179,82 @@ fn expired_token_is_401_invalid_token_and_never_echoes_the_token() {
     assert!(!everything.contains(&expired[..20]));
 }
 
+/// A second credential cookie (planted from a sibling subdomain, say) is
+/// refused on every route: PostgREST keeps the last one, so a tossed
+/// refresh cookie would sign the victim into the attacker's account.
 #[test]
-fn two_access_cookies_are_refused() {
-    let cookie = format!("access_token={}", valid());
+fn ambiguous_credential_cookies_are_refused_on_every_route() {
+    let access = format!("access_token={}", valid());
+    for (path, cookies) in [
+        ("/rest/task", vec![access.clone(), access.clone()]),
+        ("/rpc/logout", vec![format!("{access}; access_token=x")]),
+        (
+            "/rpc/refresh_token",
+            vec!["refresh_token=a; refresh_token=b".to_owned()],
+        ),
+        (
+            "/rpc/login",
+            vec!["refresh_token=a".to_owned(), "refresh_token=b".to_owned()],
+        ),
+    ] {
+        let cookies: Vec<&str> = cookies.iter().map(String::as_str).collect();
+        let denial = denied(policy("").decide(&request("POST", path, &cookies, None), Some(NOW)));
+        assert_eq!(denial.status, 400, "{path}");
+        assert_eq!(denial.outcome, Outcome::Refused(Problem::AmbiguousCookie));
+        let body: serde_json::Value = serde_json::from_str(&denial.body).unwrap();
+        assert_eq!(body["details"], "ambiguous_cookie");
+        assert_eq!(body["code"], "PF400");
+    }
+}
+
+/// A client's own Authorization used to reach PostgREST on public routes,
+/// which accepted one expired 20 s ago (its 30 s skew) or without exp.
+#[test]
+fn a_client_authorization_header_never_reaches_public_routes() {
+    let expired = token(&format!(r#"{{"role":"x","exp":{}}}"#, NOW - 20));
+    for path in ["/rpc/login", "/rpc/refresh_token", "/rest/"] {
+        let forward = forwarded(policy("").decide(
+            &request("POST", path, &[], Some(&format!("Bearer {expired}"))),
+            Some(NOW),
+        ));
+        assert_eq!(forward.remove_headers, vec!["authorization"], "{path}");
+        assert!(header(&forward.set_headers, "authorization").is_none());
+    }
+    // Without one, nothing is removed (each change costs the host a re-match).
+    let plain = forwarded(policy("").decide(&request("POST", "/rpc/login", &[], None), Some(NOW)));
+    assert!(plain.remove_headers.is_empty());
+}
+
+#[test]
+fn no_clock_no_decision() {
+    let token = valid();
     let denial = denied(policy("").decide(
-        &request("GET", "/rest/task", &[&cookie, &cookie], None),
-        NOW,
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={token}")],
+            None,
+        ),
+        None,
     ));
-    assert_eq!(denial.outcome, Outcome::Denied("ambiguous"));
+    assert_eq!(denial.status, 500);
+    assert_eq!(denial.outcome, Outcome::Failure);
+    assert_eq!(unix_seconds(None), None);
+    assert_eq!(unix_seconds(Some(std::time::UNIX_EPOCH)), None);
+}
+
+#[test]
+fn a_hash_is_part_of_the_path() {
+    for path in ["/rpc/login#x", "/rest/#/../task"] {
+        let denial = denied(policy("").decide(&request("GET", path, &[], None), Some(NOW)));
+        assert_eq!(denial.status, 401, "{path}");
+    }
 }
 
 #[test]
 fn public_routes_pass_and_forward_only_valid_cookies() {
     let policy = policy("");
-    let plain = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), NOW));
+    let plain = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), Some(NOW)));
     assert_eq!(plain.outcome, Outcome::Public);
     assert!(plain.set_headers.is_empty());
 
@@ -200,7 +266,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
             &[&format!("access_token={token}")],
             None,
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(with_token.outcome, Outcome::PublicWithToken);
     assert_eq!(
@@ -216,7 +282,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
             &[&format!("access_token={expired}")],
             None,
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(refresh.outcome, Outcome::Public);
     assert!(
@@ -224,7 +290,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
         "no Bearer for an expired cookie"
     );
 
-    let openapi = forwarded(policy.decide(&request("GET", "/rest/", &[], None), NOW));
+    let openapi = forwarded(policy.decide(&request("GET", "/rest/", &[], None), Some(NOW)));
     assert_eq!(openapi.outcome, Outcome::Public);
 }
 
@@ -243,7 +309,7 @@ fn other_rpc_and_rest_paths_are_private() {
         "/rpc/login/../other",
         "/",
     ] {
-        let denial = denied(policy.decide(&request("GET", path, &[], None), NOW));
+        let denial = denied(policy.decide(&request("GET", path, &[], None), Some(NOW)));
         assert_eq!(denial.status, 401, "{path}");
     }
 }
@@ -252,25 +318,27 @@ fn other_rpc_and_rest_paths_are_private() {
 fn claims_are_forwarded_and_client_copies_removed() {
     let policy =
         policy(r#","forward_claims":{"sub":"X-User","exp":"x-exp","missing":"x-missing"}"#);
-    let forward = forwarded(policy.decide(
-        &request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={}", valid())],
-            None,
-        ),
-        NOW,
-    ));
+    let cookie = format!("access_token={}", valid());
+    let read = |path: &str, cookie: &str| {
+        policy.read_request([
+            (":method", "GET"),
+            (":path", path),
+            ("cookie", cookie),
+            ("X-User", "admin"),
+        ])
+    };
+    let forward = forwarded(policy.decide(&read("/rest/task", &cookie), Some(NOW)));
     assert_eq!(header(&forward.set_headers, "x-user"), Some("demo"));
     assert_eq!(
         header(&forward.set_headers, "x-exp"),
         Some((NOW + 60).to_string().as_str())
     );
     assert_eq!(header(&forward.set_headers, "x-missing"), None);
-    assert!(forward.remove_headers.contains(&"x-user".to_owned()));
-    let public = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), NOW));
-    assert!(
-        public.remove_headers.contains(&"x-user".to_owned()),
+    assert_eq!(forward.remove_headers, vec!["x-user"]);
+    let public = forwarded(policy.decide(&read("/rpc/login", ""), Some(NOW)));
+    assert_eq!(
+        public.remove_headers,
+        vec!["x-user"],
         "spoofed headers go on public routes too"
     );
 }
@@ -279,12 +347,12 @@ fn claims_are_forwarded_and_client_copies_removed() {
 fn cross_site_unsafe_requests_are_403_even_on_public_routes() {
     let mut login = request("POST", "/rpc/login", &[], None);
     login.sec_fetch_site = Some("cross-site".into());
-    let denial = denied(policy("").decide(&login, NOW));
+    let denial = denied(policy("").decide(&login, Some(NOW)));
     assert_eq!(denial.status, 403);
-    assert_eq!(denial.outcome, Outcome::CsrfBlocked);
+    assert_eq!(denial.outcome, Outcome::Refused(Problem::CrossSite));
     login.sec_fetch_site = Some("same-origin".into());
     assert!(matches!(
-        policy("").decide(&login, NOW),
+        policy("").decide(&login, Some(NOW)),
         Decision::Forward(_)
     ));
 }
@@ -303,7 +371,7 @@ fn issuer_and_audience_are_enforced() {
     assert!(matches!(
         policy.decide(
             &request("GET", "/rest/t", &[&format!("access_token={good}")], None),
-            NOW
+            Some(NOW)
         ),
         Decision::Forward(_)
     ));
@@ -314,7 +382,7 @@ fn issuer_and_audience_are_enforced() {
             &[&format!("access_token={wrong_aud}")],
             None,
         ),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(denial.outcome, Outcome::Denied("wrong_audience"));
 }
@@ -331,7 +399,7 @@ fn leeway_is_applied() {
                 &[&format!("access_token={just_expired}")],
                 None
             ),
-            NOW
+            Some(NOW)
         ),
         Decision::Forward(_)
     ));
@@ -346,13 +414,24 @@ fn oversized_cookies_are_refused_as_too_large() {
     ));
     let denial = denied(policy("").decide(
         &request("GET", "/rest/t", &[&format!("access_token={big}")], None),
-        NOW,
+        Some(NOW),
     ));
     assert_eq!(denial.outcome, Outcome::Denied("too_large"));
 }
 
 #[test]
 fn metric_names() {
-    assert_eq!(Outcome::Denied("expired").metric(), "denied.expired");
-    assert_eq!(Outcome::CsrfBlocked.metric(), "csrf_blocked");
+    let policy = policy(r#","stat_prefix":"api_auth""#);
+    assert_eq!(
+        policy.metric_name(Outcome::Denied("expired")),
+        "api_auth.decision.denied.expired"
+    );
+    assert_eq!(
+        policy.metric_name(Outcome::Refused(Problem::CrossSite)),
+        "api_auth.decision.refused.csrf"
+    );
+    let all = Outcome::all();
+    assert_eq!(all.len(), 3 + 1 + 12 + 2 + 1);
+    let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
+    assert_eq!(names.len(), all.len(), "distinct names");
 }

@@ -4,7 +4,7 @@
 
 use jwt_core::Cookies;
 use libfuzzer_sys::fuzz_target;
-use proxy_filter::{FilterConfig, RequestHead};
+use proxy_filter::{Policy, RequestHead};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!name.contains(';') && !value.contains(';'));
     }
     let config = br#"{"secret":"fuzzing-key-fuzzing-key-fuzzing-key!","forward_claims":{"sub":"x-user"}}"#;
-    let Ok(policy) = FilterConfig::parse_policy(config, |_| None) else {
+    let Ok(policy) = Policy::from_json(config, |_| None) else {
         return;
     };
     let head = RequestHead {
@@ -26,5 +26,5 @@ fuzz_target!(|data: &[u8]| {
         origin: origin.map(Into::into),
         ..RequestHead::default()
     };
-    let _ = policy.decide(&head, 1_800_000_000);
+    let _ = policy.decide(&head, Some(1_800_000_000));
 });

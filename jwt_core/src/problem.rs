@@ -1,0 +1,139 @@
+//! Every failure a client can see, with its stable slug: the extension, the
+//! proxy filter and the forward-auth gate answer with the same slug in the
+//! JSON body's `details`, so that clients match slugs, not English.
+//! Token verification failures have their own slugs ([`crate::VerifyError::reason`]).
+
+/// A failure a client sees, other than a token that failed verification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Problem {
+    /// No access cookie on a private route.
+    Missing,
+    /// More than one access or refresh cookie: which one the upstream would
+    /// see is anyone's guess (a cookie-tossing trick), so none is used.
+    AmbiguousCookie,
+    /// An unsafe method from another site.
+    CrossSite,
+    /// The filter itself failed (a host call, the clock): refused, not passed.
+    FilterFailure,
+    /// Login: wrong password or unknown user, said alike.
+    InvalidCredentials,
+    /// Refresh: no such token, or its session has ended.
+    InvalidRefreshToken,
+    /// Refresh: a rotated token used again after the grace window; the
+    /// session has been ended.
+    RefreshReused,
+    /// An access token whose session has ended (logout, reuse, password or
+    /// role change).
+    SessionEnded,
+    /// The account's role may not be used (dropped, superuser, reserved).
+    AccountUnusable,
+    /// Too many attempts; retry later.
+    Throttled,
+}
+
+impl Problem {
+    pub const ALL: [Problem; 10] = [
+        Problem::Missing,
+        Problem::AmbiguousCookie,
+        Problem::CrossSite,
+        Problem::FilterFailure,
+        Problem::InvalidCredentials,
+        Problem::InvalidRefreshToken,
+        Problem::RefreshReused,
+        Problem::SessionEnded,
+        Problem::AccountUnusable,
+        Problem::Throttled,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Problem::Missing => "missing",
+            Problem::AmbiguousCookie => "ambiguous_cookie",
+            Problem::CrossSite => "csrf",
+            Problem::FilterFailure => "filter_failure",
+            Problem::InvalidCredentials => "invalid_credentials",
+            Problem::InvalidRefreshToken => "invalid_refresh_token",
+            Problem::RefreshReused => "refresh_reused",
+            Problem::SessionEnded => "session_ended",
+            Problem::AccountUnusable => "account_unusable",
+            Problem::Throttled => "throttled",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Problem> {
+        Problem::ALL.into_iter().find(|p| p.slug() == slug)
+    }
+
+    /// The HTTP status it is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            Problem::AmbiguousCookie => 400,
+            Problem::CrossSite | Problem::AccountUnusable => 403,
+            Problem::Throttled => 429,
+            Problem::FilterFailure => 500,
+            Problem::Missing
+            | Problem::InvalidCredentials
+            | Problem::InvalidRefreshToken
+            | Problem::RefreshReused
+            | Problem::SessionEnded => 401,
+        }
+    }
+
+    /// The message; the extension's are those of the plpgsql + caddy-jwt
+    /// setup where it had one.
+    pub fn message(self) -> &'static str {
+        match self {
+            Problem::Missing => "Authentication required",
+            Problem::AmbiguousCookie => "More than one cookie with the same credential name",
+            Problem::CrossSite => "Cross-site request refused",
+            Problem::FilterFailure => "Authentication filter failure",
+            Problem::InvalidCredentials => "Invalid user or password",
+            Problem::InvalidRefreshToken => "Invalid or expired refresh token",
+            Problem::RefreshReused => "Refresh token reused: the session has ended",
+            Problem::SessionEnded => "Session has ended",
+            Problem::AccountUnusable => "This account cannot sign in",
+            Problem::Throttled => "Too many attempts",
+        }
+    }
+
+    pub fn hint(self) -> Option<&'static str> {
+        match self {
+            Problem::Missing | Problem::SessionEnded | Problem::RefreshReused => {
+                Some("Log in with POST /rpc/login")
+            }
+            Problem::AmbiguousCookie => Some("Clear this site's cookies, then log in again"),
+            Problem::CrossSite => {
+                Some("Unsafe methods must come from the same origin (Sec-Fetch-Site or Origin)")
+            }
+            Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),
+            Problem::Throttled => Some("Retry after the time in Retry-After"),
+            Problem::FilterFailure | Problem::InvalidCredentials | Problem::InvalidRefreshToken => {
+                None
+            }
+        }
+    }
+
+    /// The SQLSTATE that makes PostgREST answer with [`Problem::status`].
+    pub fn sqlstate(self) -> String {
+        format!("PT{}", self.status())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_unique_and_round_trip() {
+        for problem in Problem::ALL {
+            assert_eq!(Problem::from_slug(problem.slug()), Some(problem));
+            let same = Problem::ALL
+                .iter()
+                .filter(|p| p.slug() == problem.slug())
+                .count();
+            assert_eq!(same, 1, "{problem:?}");
+        }
+        assert_eq!(Problem::from_slug("nope"), None);
+        assert_eq!(Problem::InvalidCredentials.sqlstate(), "PT401");
+    }
+}
