@@ -129,6 +129,11 @@ class Stack:
     def sockets(self) -> Path:
         return self.dir / "sockets"
 
+    @property
+    def key_file(self) -> Path:
+        """The signing key as the extension reads it: private to the postgres OS user."""
+        return self.dir / "keys" / "jwt_secret"
+
     def log(self, name: str) -> Path:
         return self.dir / "logs" / f"{name}.log"
 
@@ -209,17 +214,37 @@ class Stack:
             if os.geteuid() == 0:
                 subprocess.run(["chown", "postgres:postgres", str(folder)], check=True)
         self.pgdata.chmod(0o700)
+        self.write_key_file()
         subprocess.run(
             as_postgres([str(PG_BIN / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
                          "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
             check=True, stdout=subprocess.DEVNULL,
         )
 
+    def write_key_file(self) -> None:
+        """The key in a file only the postgres OS user reads, as `openssl rand -base64 32 > file` writes it."""
+        folder = self.key_file.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
+        previous = os.umask(0o077)
+        try:
+            self.key_file.write_text(self.secret + "\n")
+        finally:
+            os.umask(previous)
+        self.key_file.chmod(0o600)
+        if os.geteuid() == 0:
+            subprocess.run(["chown", "-R", "postgres:postgres", str(folder)], check=True)
+
     def start_postgres(self) -> None:
         if pid_alive(self.postgres_pid()):
             return
         self.init_postgres()
-        options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}"]
+        if not self.key_file.exists():
+            self.write_key_file()
+        options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}",
+                   f"-c pg_auth.jwt_secret_file={self.key_file}",
+                   # PostgREST's jwt-secret-is-base64 (stack/postgrest.conf).
+                   "-c pg_auth.jwt_secret_is_base64=on"]
         if self.preload_library:
             # The key setting is only hidden from other roles once the
             # library defines it: it must load at server start.
@@ -248,8 +273,7 @@ class Stack:
                    "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", "postgres", *args]
         if sql is not None:
             command += ["-At", "-c", sql]
-        env = {**os.environ, "JWT_SECRET": self.secret}
-        result = subprocess.run(command, env=env, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             raise StackError(f"psql {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout

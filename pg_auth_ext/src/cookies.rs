@@ -1,13 +1,13 @@
 //! The `response.headers` values that PostgREST turns into Set-Cookie headers.
 //!
-//! Cookie design (compatible with the seed's names and curl flow):
-//! - `access_token`, `Path=/`, kept as long as the session: the JWT inside
+//! Cookie design (the names and curl flow of the plpgsql + caddy-jwt setup):
+//! - the access cookie, `Path=/`, kept as long as the session: the JWT inside
 //!   expires after `pg_auth.access_token_ttl`, but the cookie stays so that
 //!   logout can still tell which session to end after that.
-//! - `refresh_token`, `Path=pg_auth.refresh_cookie_path` (the seed's
-//!   `/rpc/refresh_token`): only the refresh RPC ever receives it.
-//! - Logout removes each at the path it was set with; the seed removed the
-//!   refresh cookie at `/`, which left the real one in the browser.
+//! - the refresh cookie, `Path=pg_auth.refresh_cookie_path`: only the
+//!   refresh RPC ever receives it.
+//! - Logout removes each at the path it was set with (the old setup removed
+//!   the refresh cookie at `/`, which left the real one in the browser).
 
 use jwt_core::SetCookie;
 use pgrx::prelude::*;
@@ -15,17 +15,19 @@ use pgrx::prelude::*;
 use crate::error::{AuthError, OrRaise};
 use crate::settings;
 
-pub const ACCESS_COOKIE: &str = "access_token";
-pub const REFRESH_COOKIE: &str = "refresh_token";
-
 /// Both cookies of a session that lasts `max_age` more seconds.
 #[pg_extern(stable, parallel_safe)]
 fn session_cookies(access_token: &str, refresh_token: &str, max_age: i64) -> String {
     let max_age = Some(u64::try_from(max_age).unwrap_or(0));
     let refresh_path = settings::refresh_cookie_path();
     response_headers(&[
-        cookie(ACCESS_COOKIE, access_token, "/", max_age),
-        cookie(REFRESH_COOKIE, refresh_token, &refresh_path, max_age),
+        cookie(settings::access_cookie_name(), access_token, "/", max_age),
+        cookie(
+            settings::refresh_cookie_name(),
+            refresh_token,
+            &refresh_path,
+            max_age,
+        ),
     ])
     .or_raise()
 }
@@ -35,8 +37,8 @@ fn session_cookies(access_token: &str, refresh_token: &str, max_age: i64) -> Str
 fn logout_cookies() -> String {
     let refresh_path = settings::refresh_cookie_path();
     response_headers(&[
-        cookie(ACCESS_COOKIE, "", "/", Some(0)),
-        cookie(REFRESH_COOKIE, "", &refresh_path, Some(0)),
+        cookie(settings::access_cookie_name(), "", "/", Some(0)),
+        cookie(settings::refresh_cookie_name(), "", &refresh_path, Some(0)),
     ])
     .or_raise()
 }
@@ -48,19 +50,14 @@ fn cookie<'a>(name: &'a str, value: &'a str, path: &'a str, max_age: Option<u64>
         path,
         max_age,
         secure: settings::cookie_secure(),
-        same_site: None,
+        same_site: Some(settings::cookie_same_site()),
     }
 }
 
 fn response_headers(cookies: &[SetCookie<'_>]) -> Result<String, AuthError> {
-    let same_site = Some(settings::cookie_same_site()?);
     let headers = cookies
         .iter()
         .map(|cookie| {
-            let cookie = SetCookie {
-                same_site,
-                ..cookie.clone()
-            };
             let value = cookie.to_header_value().map_err(AuthError::Cookie)?;
             Ok(serde_json::json!({ "Set-Cookie": value }))
         })

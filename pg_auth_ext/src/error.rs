@@ -1,33 +1,47 @@
-//! Every failure of the extension, with the SQLSTATE it is reported under.
+//! Every failure of the extension's Rust code, with the SQLSTATE it is
+//! reported under. Configuration problems are server errors (class F0, which
+//! PostgREST answers with 500): a client can do nothing about them. Bad
+//! arguments are 22023 (400). What a client is told about its own requests
+//! (`invalid_credentials`, `session_ended`, ...) is raised from SQL with
+//! `auth.fail`, from the one list in `jwt_core::Problem`.
 
 use core::fmt;
 
-use jwt_core::{KeyError, SetCookieError};
+use jwt_core::{KeyError, SetCookieError, UnknownAlgorithm};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
+
+use crate::passwords::MAX_COST;
 
 #[derive(Debug)]
 pub enum AuthError {
     /// The library was loaded by CREATE EXTENSION or LOAD instead of
-    /// `shared_preload_libraries`: the key setting may then be a placeholder
-    /// that every role can read, so we refuse to use it.
+    /// `shared_preload_libraries`.
     NotPreloaded,
     MissingKey,
+    /// The key file cannot be used; never says anything of its content.
+    KeyFile {
+        path: String,
+        problem: String,
+    },
     Key(KeyError),
     /// The `secret` argument of `sign_raw` / `generate_access_token`.
     SecretArgument(KeyError),
-    UnknownAlgorithm(String),
+    UnknownAlgorithm(UnknownAlgorithm),
+    PayloadTooLarge {
+        bytes: usize,
+    },
     EmptyPassword,
     PasswordTooLong {
         bytes: usize,
     },
-    PasswordHash(String),
+    HashOutsideImport,
+    HashCostTooHigh {
+        cost: u32,
+    },
     Random(String),
     Cookie(SetCookieError),
-    Setting {
-        name: &'static str,
-        problem: String,
-    },
+    Internal(String),
 }
 
 impl AuthError {
@@ -35,16 +49,17 @@ impl AuthError {
         match self {
             AuthError::NotPreloaded
             | AuthError::MissingKey
+            | AuthError::KeyFile { .. }
             | AuthError::Key(_)
-            | AuthError::Setting { .. } => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+            | AuthError::Cookie(_) => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
             AuthError::UnknownAlgorithm(_)
             | AuthError::SecretArgument(_)
             | AuthError::EmptyPassword
             | AuthError::PasswordTooLong { .. }
-            | AuthError::Cookie(_) => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            AuthError::PasswordHash(_) | AuthError::Random(_) => {
-                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
-            }
+            | AuthError::HashCostTooHigh { .. } => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            AuthError::PayloadTooLarge { .. } => PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            AuthError::HashOutsideImport => PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+            AuthError::Random(_) | AuthError::Internal(_) => PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         }
     }
 
@@ -54,7 +69,10 @@ impl AuthError {
                 "add pg_auth_ext to shared_preload_libraries in postgresql.conf and restart PostgreSQL",
             ),
             AuthError::MissingKey => Some(
-                "as a superuser: ALTER SYSTEM SET pg_auth.jwt_secret = '<same secret as PostgREST>'; SELECT pg_reload_conf();",
+                "put the secret in a file only the postgres OS user can read, then as a superuser: ALTER SYSTEM SET pg_auth.jwt_secret_file = '<path>'; SELECT pg_reload_conf();",
+            ),
+            AuthError::HashOutsideImport => Some(
+                "only a superuser session can store existing bcrypt hashes (importing users, pg_restore); give the password itself",
             ),
             _ => None,
         }
@@ -75,23 +93,35 @@ impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthError::NotPreloaded => f.write_str(
-                "pg_auth_ext must be loaded through shared_preload_libraries before it can use the JWT secret",
+                "pg_auth_ext must be loaded through shared_preload_libraries before it can sign tokens",
             ),
-            AuthError::MissingKey => f.write_str("pg_auth.jwt_secret is not set"),
-            AuthError::Key(e) => write!(f, "pg_auth.jwt_secret: {e}"),
-            AuthError::SecretArgument(e) => write!(f, "secret: {e}"),
-            AuthError::UnknownAlgorithm(name) => {
-                write!(f, "unsupported JWT algorithm {name:?}: use HS256, HS384 or HS512")
+            AuthError::MissingKey => f.write_str("pg_auth.jwt_secret_file is not set"),
+            AuthError::KeyFile { path, problem } => {
+                write!(f, "pg_auth.jwt_secret_file {path:?}: {problem}")
             }
+            AuthError::Key(e) => write!(f, "pg_auth.jwt_secret_file: {e}"),
+            AuthError::SecretArgument(e) => write!(f, "secret: {e}"),
+            AuthError::UnknownAlgorithm(e) => e.fmt(f),
+            AuthError::PayloadTooLarge { bytes } => write!(
+                f,
+                "payload is {bytes} bytes long; at most {} can be signed",
+                crate::tokens::MAX_PAYLOAD_BYTES
+            ),
             AuthError::EmptyPassword => f.write_str("password must not be empty"),
             AuthError::PasswordTooLong { bytes } => write!(
                 f,
                 "password is {bytes} bytes long; bcrypt uses at most 72 bytes and longer passwords are refused rather than silently truncated"
             ),
-            AuthError::PasswordHash(e) => write!(f, "password hashing failed: {e}"),
+            AuthError::HashOutsideImport => f.write_str(
+                "the password looks like a bcrypt hash, and only a superuser may store hashes as they are",
+            ),
+            AuthError::HashCostTooHigh { cost } => write!(
+                f,
+                "bcrypt cost {cost} is above the maximum of {MAX_COST}: such a hash would let one login occupy a server for too long"
+            ),
             AuthError::Random(e) => write!(f, "no random bytes from the operating system: {e}"),
             AuthError::Cookie(e) => write!(f, "cannot build cookie: {e}"),
-            AuthError::Setting { name, problem } => write!(f, "{name}: {problem}"),
+            AuthError::Internal(e) => write!(f, "internal error: {e}"),
         }
     }
 }

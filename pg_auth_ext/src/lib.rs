@@ -4,24 +4,33 @@
 //!
 //! | SQL | where |
 //! |---|---|
-//! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout()` (the PostgREST RPCs) | `sql/rpc.sql` |
-//! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `sql/rpc.sql` |
-//! | tables `auth.user`, `auth.session`, `auth.refresh_token`; password and role triggers | `sql/tables.sql` |
-//! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the seed's) | `tokens.rs` |
-//! | `auth.issue_access_token`, `auth.session_of` | `tokens.rs` |
-//! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords.rs` |
+//! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout()` (the PostgREST RPCs) | `install_sql/rpc.sql` |
+//! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `install_sql/rpc.sql` |
+//! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
+//! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
+//! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
+//! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the old setup's) | `tokens.rs` |
+//! | `auth.issue_access_token`, `auth.session_of`, `auth.parse_session_id` | `tokens.rs` |
+//! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
-//! | `auth.new_refresh_token` | `sessions.rs` |
-//! | settings `pg_auth.*` | `settings.rs` |
+//! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
+//! | `auth.request_cookie_values` | `request.rs` |
+//! | `auth.problem` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
+//! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
+//! | the signing key file | `key_file.rs` |
 //!
-//! Nothing is granted to PUBLIC (`sql/privileges.sql`); deployments grant the RPCs.
+//! Nothing is granted to PUBLIC (`install_sql/privileges.sql`), not even on
+//! functions created in `auth` later; deployments grant the RPCs.
 
 use pgrx::prelude::*;
 
 mod cookies;
 mod error;
+mod key_file;
 mod passwords;
-mod sessions;
+mod problems;
+mod refresh;
+mod request;
 mod settings;
 mod tokens;
 
@@ -32,49 +41,54 @@ pub extern "C-unwind" fn _PG_init() {
     settings::register();
 }
 
+extension_sql_file!("install_sql/guard.sql", name = "guard", bootstrap);
 extension_sql_file!(
-    "sql/tables.sql",
+    "install_sql/tables.sql",
     name = "tables",
-    requires = [passwords::hash_password, passwords::is_password_hash]
+    requires = ["guard"]
 );
 extension_sql_file!(
-    "sql/rpc.sql",
-    name = "rpc",
+    "install_sql/accounts.sql",
+    name = "accounts",
     requires = [
         "tables",
+        passwords::password_to_store,
+        passwords::password_write_is_rehash,
+        settings::sql::authenticator_role,
+    ]
+);
+extension_sql_file!(
+    "install_sql/rpc.sql",
+    name = "rpc",
+    requires = [
+        "accounts",
         cookies::session_cookies,
         cookies::logout_cookies,
         passwords::verify_password,
         passwords::password_needs_rehash,
-        sessions::new_refresh_token,
+        passwords::upgrade_password_hash,
+        problems::problem,
+        refresh::new_refresh_token,
+        refresh::hash_token,
+        refresh::seal_successor,
+        refresh::open_successor,
+        request::request_cookie_values,
+        settings::sql::access_token_ttl,
+        settings::sql::session_lifetime,
+        settings::sql::refresh_reuse_grace,
+        settings::sql::refresh_min_interval,
+        settings::sql::refresh_token_history,
+        settings::sql::access_cookie_name,
+        settings::sql::refresh_cookie_name,
         tokens::issue_access_token,
         tokens::session_of,
+        tokens::parse_session_id,
     ]
 );
-extension_sql_file!("sql/privileges.sql", name = "privileges", finalize);
+extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
-mod test_fixtures;
-
-// One file per concern; `#[pg_schema]` needs the module inline.
-#[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
-mod tests {
-    use crate::test_fixtures::*;
-    use jwt_core::{sign_claims, Algorithm, Claims};
-    use pgrx::prelude::*;
-
-    include!("tests/seed_compat.rs");
-    include!("tests/sessions.rs");
-    include!("tests/passwords.rs");
-    include!("tests/privileges.rs");
-}
+mod tests;
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

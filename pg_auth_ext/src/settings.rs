@@ -1,35 +1,54 @@
-//! The extension's settings (`pg_auth.*`), all superuser-only to change.
-//!
-//! `pg_auth.jwt_secret` is also superuser-only to *read*. That only holds once
-//! the library has defined the setting, which is why the library must be in
-//! `shared_preload_libraries`: before it loads, a value from postgresql.conf
-//! or ALTER DATABASE is a plain placeholder that any role can read.
+//! The extension's settings (`pg_auth.*`), superuser-only to change. No
+//! setting holds key material: the signing key is read from the file that
+//! `pg_auth.jwt_secret_file` names (see `key_file.rs`), so neither the
+//! server log, nor `pg_settings`, nor `pg_db_role_setting` ever shows it.
+//! Values are checked when they are set: a wrong one is refused there, not
+//! at the next login.
 
-use std::ffi::{CStr, CString};
+use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use jwt_core::{Algorithm, Key, SameSite};
-use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting};
+use jwt_core::{Algorithm, SameSite, ACCESS_COOKIE, DEFAULT_REFRESH_PATH, REFRESH_COOKIE};
+use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
-use crate::error::AuthError;
+use crate::passwords::{MAX_COST, MIN_COST};
 
 static PRELOADED: AtomicBool = AtomicBool::new(false);
 
-static JWT_SECRET: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum JwtAlgorithm {
+    HS256,
+    HS384,
+    HS512,
+}
+
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CookieSameSite {
+    Strict,
+    Lax,
+    #[name = c"None"]
+    Unrestricted,
+}
+
+static JWT_SECRET_FILE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static JWT_SECRET_IS_BASE64: GucSetting<bool> = GucSetting::<bool>::new(false);
-static JWT_ALGORITHM: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(Some(c"HS256"));
+static JWT_ALGORITHM: GucSetting<JwtAlgorithm> =
+    GucSetting::<JwtAlgorithm>::new(JwtAlgorithm::HS256);
 static JWT_AUDIENCE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static JWT_ISSUER: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ACCESS_TOKEN_TTL: GucSetting<i32> = GucSetting::<i32>::new(600);
 static REFRESH_TOKEN_TTL: GucSetting<i32> = GucSetting::<i32>::new(30 * 24 * 3600);
 static REFRESH_REUSE_GRACE: GucSetting<i32> = GucSetting::<i32>::new(10);
+static REFRESH_MIN_INTERVAL: GucSetting<i32> = GucSetting::<i32>::new(5);
+static REFRESH_TOKEN_HISTORY: GucSetting<i32> = GucSetting::<i32>::new(50);
 static COOKIE_SECURE: GucSetting<bool> = GucSetting::<bool>::new(true);
-static COOKIE_SAMESITE: GucSetting<Option<CString>> =
-    GucSetting::<Option<CString>>::new(Some(c"Lax"));
+static COOKIE_SAMESITE: GucSetting<CookieSameSite> =
+    GucSetting::<CookieSameSite>::new(CookieSameSite::Lax);
 static REFRESH_COOKIE_PATH: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"/rpc/refresh_token"));
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(10);
+static AUTHENTICATOR_ROLE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"authenticator"));
 
 /// Called from `_PG_init`.
 pub fn register() {
@@ -37,37 +56,36 @@ pub fn register() {
     let preloading = unsafe { pg_sys::process_shared_preload_libraries_in_progress };
     PRELOADED.store(preloading, Ordering::Relaxed);
 
-    let secret_flags = GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL;
-    GucRegistry::define_string_guc(
-        c"pg_auth.jwt_secret",
-        c"Secret that signs access tokens (the same as PostgREST's jwt-secret).",
-        c"Readable and settable by superusers only.",
-        &JWT_SECRET,
-        GucContext::Suset,
-        secret_flags,
+    string_setting(
+        c"pg_auth.jwt_secret_file",
+        c"File holding the secret that signs access tokens (PostgREST's jwt-secret); relative paths are relative to the data directory.",
+        &JWT_SECRET_FILE,
+        None,
     );
-    GucRegistry::define_bool_guc(
+    bool_setting(
         c"pg_auth.jwt_secret_is_base64",
-        c"Whether pg_auth.jwt_secret is base64 (PostgREST's jwt-secret-is-base64).",
-        c"",
+        c"Whether the secret is base64 (PostgREST's jwt-secret-is-base64).",
         &JWT_SECRET_IS_BASE64,
+    );
+    GucRegistry::define_enum_guc(
+        c"pg_auth.jwt_algorithm",
+        c"Algorithm of access tokens: HS256, HS384 or HS512.",
+        c"",
+        &JWT_ALGORITHM,
         GucContext::Suset,
         GucFlags::default(),
-    );
-    string_setting(
-        c"pg_auth.jwt_algorithm",
-        c"HS256, HS384 or HS512.",
-        &JWT_ALGORITHM,
     );
     string_setting(
         c"pg_auth.jwt_aud",
         c"aud claim of access tokens (unset: none).",
         &JWT_AUDIENCE,
+        None,
     );
     string_setting(
         c"pg_auth.jwt_iss",
         c"iss claim of access tokens (unset: none).",
         &JWT_ISSUER,
+        None,
     );
     seconds_setting(
         c"pg_auth.access_token_ttl",
@@ -83,39 +101,63 @@ pub fn register() {
     );
     seconds_setting(
         c"pg_auth.refresh_reuse_grace",
-        c"Seconds during which an already rotated refresh token is still accepted (tabs refreshing at once).",
+        c"Seconds during which a rotated refresh token still gets the token it was rotated to (tabs refreshing at once).",
         &REFRESH_REUSE_GRACE,
         0,
     );
-    GucRegistry::define_bool_guc(
-        c"pg_auth.cookie_secure",
-        c"Whether cookies carry the Secure attribute (turn off only for plain-HTTP development).",
+    seconds_setting(
+        c"pg_auth.refresh_min_interval",
+        c"A refresh this many seconds after the last rotation keeps the refresh token instead of adding a new one.",
+        &REFRESH_MIN_INTERVAL,
+        0,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_auth.refresh_token_history",
+        c"Rotated refresh tokens remembered per session to detect their reuse; older ones are simply invalid.",
         c"",
-        &COOKIE_SECURE,
+        &REFRESH_TOKEN_HISTORY,
+        1,
+        1000,
         GucContext::Suset,
         GucFlags::default(),
     );
-    string_setting(
+    bool_setting(
+        c"pg_auth.cookie_secure",
+        c"Whether cookies carry the Secure attribute (turn off only for plain-HTTP development).",
+        &COOKIE_SECURE,
+    );
+    GucRegistry::define_enum_guc(
         c"pg_auth.cookie_samesite",
-        c"SameSite of the cookies: Strict, Lax or None.",
+        c"SameSite of the cookies: Strict, Lax or None (None requires pg_auth.cookie_secure).",
+        c"",
         &COOKIE_SAMESITE,
+        GucContext::Suset,
+        GucFlags::default(),
     );
     string_setting(
         c"pg_auth.refresh_cookie_path",
-        c"Path of the refresh_token cookie: where the refresh RPC is served.",
+        c"Path of the refresh cookie: where browsers reach the refresh RPC.",
         &REFRESH_COOKIE_PATH,
+        Some(check_cookie_path),
     );
     GucRegistry::define_int_guc(
         c"pg_auth.bcrypt_cost",
-        c"bcrypt cost of new password hashes; weaker stored hashes are upgraded at login.",
+        c"bcrypt cost of new password hashes; stored hashes of another cost are rehashed at login.",
         c"",
         &BCRYPT_COST,
-        4,
-        31,
+        MIN_COST as i32,
+        MAX_COST as i32,
         GucContext::Suset,
         GucFlags::default(),
     );
-    // SAFETY: plain call during _PG_init; makes `pg_auth.<typo>` an error.
+    string_setting(
+        c"pg_auth.authenticator_role",
+        c"The role PostgREST logs in as: users' roles must be roles it can switch to.",
+        &AUTHENTICATOR_ROLE,
+        None,
+    );
+    // SAFETY: plain call during _PG_init; makes `pg_auth.<typo>` an error,
+    // and so also the key setting of earlier versions (`pg_auth.jwt_secret`).
     unsafe { pg_sys::MarkGUCPrefixReserved(c"pg_auth".as_ptr()) };
 }
 
@@ -123,8 +165,31 @@ fn string_setting(
     name: &'static CStr,
     description: &'static CStr,
     setting: &'static GucSetting<Option<CString>>,
+    check: pg_sys::GucStringCheckHook,
 ) {
-    GucRegistry::define_string_guc(
+    // SAFETY: the check hooks below never raise; they only report through
+    // GUC_check_errdetail_string.
+    unsafe {
+        GucRegistry::define_string_guc_with_hooks(
+            name,
+            description,
+            c"",
+            setting,
+            GucContext::Suset,
+            GucFlags::default(),
+            check,
+            None,
+            None,
+        );
+    }
+}
+
+fn bool_setting(
+    name: &'static CStr,
+    description: &'static CStr,
+    setting: &'static GucSetting<bool>,
+) {
+    GucRegistry::define_bool_guc(
         name,
         description,
         c"",
@@ -152,6 +217,32 @@ fn seconds_setting(
     );
 }
 
+/// Refuses a cookie path that would not survive in a Set-Cookie header.
+unsafe extern "C-unwind" fn check_cookie_path(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: Postgres passes a valid pointer to a NUL-terminated string (or NULL).
+    let value = unsafe {
+        newval
+            .as_ref()
+            .filter(|v| !v.is_null())
+            .map(|v| CStr::from_ptr(*v))
+    };
+    let valid = value.is_some_and(|path| jwt_core::is_cookie_path(&path.to_string_lossy()));
+    if !valid {
+        // SAFETY: pstrdup allocates in the current memory context, as the
+        // GUC machinery expects of its error detail.
+        unsafe {
+            pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(
+                c"A cookie path starts with / and holds printable ASCII other than ;".as_ptr(),
+            );
+        }
+    }
+    valid
+}
+
 fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
     setting
         .get()
@@ -159,18 +250,24 @@ fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// The configured signing key, or why it cannot be used.
-pub fn signing_key() -> Result<Key, AuthError> {
-    if !PRELOADED.load(Ordering::Relaxed) {
-        return Err(AuthError::NotPreloaded);
-    }
-    let secret = text(&JWT_SECRET).ok_or(AuthError::MissingKey)?;
-    Key::from_secret(&secret, JWT_SECRET_IS_BASE64.get()).map_err(AuthError::Key)
+pub fn preloaded() -> bool {
+    PRELOADED.load(Ordering::Relaxed)
 }
 
-pub fn algorithm() -> Result<Algorithm, AuthError> {
-    let name = text(&JWT_ALGORITHM).unwrap_or_default();
-    name.parse().map_err(|_| AuthError::UnknownAlgorithm(name))
+pub fn jwt_secret_file() -> Option<String> {
+    text(&JWT_SECRET_FILE)
+}
+
+pub fn jwt_secret_is_base64() -> bool {
+    JWT_SECRET_IS_BASE64.get()
+}
+
+pub fn algorithm() -> Algorithm {
+    match JWT_ALGORITHM.get() {
+        JwtAlgorithm::HS256 => Algorithm::HS256,
+        JwtAlgorithm::HS384 => Algorithm::HS384,
+        JwtAlgorithm::HS512 => Algorithm::HS512,
+    }
 }
 
 pub fn audience() -> Option<String> {
@@ -185,24 +282,103 @@ pub fn access_token_ttl() -> i64 {
     i64::from(ACCESS_TOKEN_TTL.get())
 }
 
+pub fn refresh_token_ttl() -> i64 {
+    i64::from(REFRESH_TOKEN_TTL.get())
+}
+
+pub fn refresh_reuse_grace() -> i64 {
+    i64::from(REFRESH_REUSE_GRACE.get())
+}
+
+pub fn refresh_min_interval() -> i64 {
+    i64::from(REFRESH_MIN_INTERVAL.get())
+}
+
+pub fn refresh_token_history() -> i32 {
+    REFRESH_TOKEN_HISTORY.get()
+}
+
 pub fn cookie_secure() -> bool {
     COOKIE_SECURE.get()
 }
 
-pub fn cookie_same_site() -> Result<SameSite, AuthError> {
-    text(&COOKIE_SAMESITE)
-        .unwrap_or_default()
-        .parse()
-        .map_err(|e: jwt_core::SetCookieError| AuthError::Setting {
-            name: "pg_auth.cookie_samesite",
-            problem: e.to_string(),
-        })
+pub fn cookie_same_site() -> SameSite {
+    match COOKIE_SAMESITE.get() {
+        CookieSameSite::Strict => SameSite::Strict,
+        CookieSameSite::Lax => SameSite::Lax,
+        CookieSameSite::Unrestricted => SameSite::None,
+    }
+}
+
+pub fn access_cookie_name() -> &'static str {
+    ACCESS_COOKIE
+}
+
+pub fn refresh_cookie_name() -> &'static str {
+    REFRESH_COOKIE
 }
 
 pub fn refresh_cookie_path() -> String {
-    text(&REFRESH_COOKIE_PATH).unwrap_or_else(|| "/rpc/refresh_token".into())
+    text(&REFRESH_COOKIE_PATH).unwrap_or_else(|| DEFAULT_REFRESH_PATH.into())
 }
 
 pub fn bcrypt_cost() -> u32 {
     u32::try_from(BCRYPT_COST.get()).unwrap_or(10)
+}
+
+pub fn authenticator_role() -> String {
+    text(&AUTHENTICATOR_ROLE).unwrap_or_else(|| "authenticator".into())
+}
+
+/// The settings SQL needs, read through these accessors rather than by name
+/// with `current_setting`, so that each has one owner and one type.
+mod sql {
+    use pgrx::datum::Interval;
+    use pgrx::prelude::*;
+
+    fn seconds(value: i64) -> Interval {
+        Interval::from_micros(value.saturating_mul(1_000_000))
+    }
+
+    /// `pg_auth.access_token_ttl` as an interval.
+    #[pg_extern(stable, parallel_safe)]
+    fn access_token_ttl() -> Interval {
+        seconds(super::access_token_ttl())
+    }
+
+    /// `pg_auth.refresh_token_ttl` as an interval: how long a session lasts.
+    #[pg_extern(stable, parallel_safe)]
+    fn session_lifetime() -> Interval {
+        seconds(super::refresh_token_ttl())
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn refresh_reuse_grace() -> Interval {
+        seconds(super::refresh_reuse_grace())
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn refresh_min_interval() -> Interval {
+        seconds(super::refresh_min_interval())
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn refresh_token_history() -> i32 {
+        super::refresh_token_history()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn access_cookie_name() -> &'static str {
+        super::access_cookie_name()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn refresh_cookie_name() -> &'static str {
+        super::refresh_cookie_name()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn authenticator_role() -> String {
+        super::authenticator_role()
+    }
 }

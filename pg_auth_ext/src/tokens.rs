@@ -1,15 +1,22 @@
-//! JWT signing for SQL: the seed's `sign_raw` and `generate_access_token`,
-//! and the access tokens of sessions.
+//! JWT signing for SQL: `sign_raw` and `generate_access_token` of the
+//! plpgsql + caddy-jwt setup, and the access tokens of sessions.
 
 use jwt_core::{Algorithm, Key, Verifier};
 use pgrx::prelude::*;
 
 use crate::error::{AuthError, OrRaise};
+use crate::key_file;
 use crate::settings;
 
-/// Signs `payload` exactly as written, with the seed's rule for the secret
-/// (decoded when it looks like base64) and its header: byte-identical output.
-/// Unlike the seed, an unknown algorithm or a key under 32 bytes is an error.
+/// Larger payloads are refused: a token this size fits in no cookie, and a
+/// payload near 1 GB would make the encoded token exceed what Postgres can
+/// allocate, which aborts the backend.
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// Signs `payload` exactly as written, with the old setup's rule for the
+/// secret (decoded when it looks like base64) and its header: byte-identical
+/// output. Unlike the old plpgsql, an unknown algorithm or a key under 32
+/// bytes is an error.
 ///
 /// The SQL argument is `json`, read here as its text: a `json` datum is the
 /// text as written, which is exactly what must be signed.
@@ -23,32 +30,43 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'sign_raw_wrapper';
 "#
 )]
 fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
-    let algorithm = parse_algorithm(algorithm).or_raise();
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        AuthError::PayloadTooLarge {
+            bytes: payload.len(),
+        }
+        .raise();
+    }
+    let algorithm: Algorithm = algorithm
+        .parse()
+        .map_err(AuthError::UnknownAlgorithm)
+        .or_raise();
     let key = Key::from_seed_secret(secret)
         .map_err(AuthError::SecretArgument)
         .or_raise();
     jwt_core::sign(algorithm, &key, payload)
 }
 
-/// The seed's access token (role, username, sub, exp) plus `iat`, and
+/// The old setup's access token (role, username, sub, exp) plus `iat`, and
 /// `aud`/`iss` when configured; lifetime from `pg_auth.access_token_ttl`.
 #[pg_extern(stable, parallel_safe)]
 fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
     let key = Key::from_seed_secret(secret)
         .map_err(AuthError::SecretArgument)
         .or_raise();
-    let algorithm = settings::algorithm().or_raise();
-    jwt_core::sign(algorithm, &key, &access_claims(role_, user_, None))
+    jwt_core::sign(
+        settings::algorithm(),
+        &key,
+        &access_claims(role_, user_, None),
+    )
 }
 
 /// The access token of a session, signed with the configured key.
 #[pg_extern(stable, parallel_safe)]
 fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> String {
-    let key = settings::signing_key().or_raise();
-    let algorithm = settings::algorithm().or_raise();
+    let key = key_file::signing_key().or_raise();
     let session_id = session_id.to_string();
     jwt_core::sign(
-        algorithm,
+        settings::algorithm(),
         &key,
         &access_claims(role_, user_, Some(&session_id)),
     )
@@ -59,17 +77,18 @@ fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> Strin
 /// browser whose access token has expired can still end its session.
 #[pg_extern(stable, parallel_safe)]
 fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
-    let key = settings::signing_key().or_raise();
-    let algorithm = settings::algorithm().or_raise();
-    let claims = Verifier::new(&key, &[algorithm])
+    let key = key_file::signing_key().or_raise();
+    let claims = Verifier::new(&key, &[settings::algorithm()])
         .verify_signature(access_token)
         .ok()?;
-    parse_uuid(claims.get_str("sid")?)
+    parse_session_id(claims.get_str("sid")?)
 }
 
-fn parse_algorithm(name: &str) -> Result<Algorithm, AuthError> {
-    name.parse()
-        .map_err(|_| AuthError::UnknownAlgorithm(name.into()))
+/// A session id in its canonical text form, or NULL (the one parser of
+/// `sid` claims, for Rust and SQL alike).
+#[pg_extern(immutable, parallel_safe)]
+fn parse_session_id(sid: &str) -> Option<pgrx::Uuid> {
+    jwt_core::parse_session_id(sid).map(pgrx::Uuid::from_bytes)
 }
 
 fn access_claims(role: &str, user: &str, session_id: Option<&str>) -> String {
@@ -92,36 +111,10 @@ fn access_claims(role: &str, user: &str, session_id: Option<&str>) -> String {
     serde_json::Value::Object(claims).to_string()
 }
 
-/// `extract(epoch from now())`: the transaction's start, like the seed.
+/// `extract(epoch from now())`: the transaction's start, as the old setup.
 fn transaction_epoch() -> i64 {
     const POSTGRES_EPOCH_IN_UNIX_SECONDS: i64 = 946_684_800;
     // SAFETY: reads the current transaction's start timestamp.
     let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };
     micros.div_euclid(1_000_000) + POSTGRES_EPOCH_IN_UNIX_SECONDS
-}
-
-fn parse_uuid(text: &str) -> Option<pgrx::Uuid> {
-    let hex: String = text.chars().filter(|c| *c != '-').collect();
-    if text.len() != 36 || hex.len() != 32 {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    for (i, byte) in bytes.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(pgrx::Uuid::from_bytes(bytes))
-}
-
-#[cfg(test)]
-mod unit_tests {
-    use super::*;
-
-    #[test]
-    fn uuid_text_round_trips() {
-        let text = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
-        let uuid = parse_uuid(text).unwrap();
-        assert_eq!(uuid.to_string(), text);
-        assert!(parse_uuid("0f1e2d3c4b5a69788796a5b4c3d2e1f0").is_none());
-        assert!(parse_uuid("zz1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0").is_none());
-    }
 }

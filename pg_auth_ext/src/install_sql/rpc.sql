@@ -1,45 +1,69 @@
 -- The PostgREST RPCs. They answer through response.headers (Set-Cookie) and
--- read request.cookies; failures are sqlstate PT401 with the seed's messages.
+-- read the request's cookies; failures carry a slug in `details` (see
+-- jwt_core::Problem). Every call inside is to a schema-qualified function
+-- with arguments of exactly its parameter types, so that no other overload
+-- can ever be a better match.
 
--- Deletes a bounded batch of ended sessions (their tokens go with them).
-create function auth.cleanup_expired_sessions(max_rows integer default 1000) returns integer
-language sql security definer set search_path = pg_catalog, pg_temp as $$
-    with gone as (
-        delete from auth.session
-        where id in (select id from auth.session where expires_at < now() limit max_rows)
-        returning 1
-    )
-    select count(*)::integer from gone;
+-- Raises the problem `slug`: PostgREST answers with its HTTP status.
+create function auth.fail(slug text) returns void
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
+declare
+    problem text[] := auth.problem(slug);
+begin
+    if problem[3] is null then
+        raise exception using errcode = problem[1], message = problem[2], detail = slug;
+    end if;
+    raise exception using errcode = problem[1], message = problem[2], detail = slug, hint = problem[3];
+end
 $$;
 
--- A request cookie, or NULL.
+-- A request cookie, or NULL; two cookies of one name are refused.
 create function auth.request_cookie(name text) returns text
-language sql stable set search_path = pg_catalog, pg_temp as $$
-    select nullif(nullif(current_setting('request.cookies', true), '')::json ->> name, '');
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
+declare
+    found_values text[] := auth.request_cookie_values(name);
+begin
+    if cardinality(found_values) > 1 then
+        perform auth.fail('ambiguous_cookie'::text);
+    end if;
+    return nullif(found_values[1], '');
+end
 $$;
 
-create function auth.setting_seconds(name text) returns interval
-language sql stable set search_path = pg_catalog, pg_temp as $$
-    select make_interval(secs => current_setting(name)::integer);
-$$;
-
--- A session id from JWT claims, or NULL when it is not a uuid.
-create function auth.parse_session_id(sid text) returns uuid
-language sql immutable set search_path = pg_catalog, pg_temp as $$
-    select case when sid ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
-                then sid::uuid end;
-$$;
-
--- Gives a session a new refresh token and answers with both cookies.
-create function auth.issue_session_cookies(session_ auth.session, role_ name) returns void
+-- Ends what no client can use any more, in one bounded batch that skips
+-- rows in use: sessions past their lifetime, and ended sessions once their
+-- access tokens have expired. Also forgets sealed successors past the grace
+-- window. Returns the number of sessions removed.
+create function auth.cleanup_expired_sessions(max_rows integer default 1000) returns integer
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    refresh text := auth.new_refresh_token();
+    removed integer;
 begin
-    insert into auth.refresh_token (session_id, token_hash)
-    values (session_.id, sha256(convert_to(refresh, 'UTF8')));
+    with doomed as (
+        select s.id from auth.session s
+        where s.expires_at < now() or s.revoked_at < now() - auth.access_token_ttl()
+        limit max_rows
+        for update skip locked
+    ), gone as (
+        delete from auth.session s using doomed where s.id = doomed.id returning 1
+    )
+    select count(*)::integer into removed from gone;
+    update auth.refresh_token t set successor = null
+    where t.token_hash in (
+        select o.token_hash from auth.refresh_token o
+        where o.successor is not null and o.rotated_at < now() - auth.refresh_reuse_grace()
+        limit max_rows
+        for update skip locked);
+    return removed;
+end
+$$;
+
+-- Answers with both cookies of a session.
+create function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
     perform set_config('response.headers', auth.session_cookies(
-        auth.issue_access_token(role_, session_.username, session_.id),
+        auth.issue_access_token(role_::text, session_.username, session_.id),
         refresh,
         extract(epoch from session_.expires_at - now())::bigint), true);
 end
@@ -48,99 +72,153 @@ $$;
 create function auth.login(user_ text, pass text) returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    found auth."user";
+    account auth."user";
     new_session auth.session;
+    refresh text := auth.new_refresh_token();
 begin
-    select * into found from auth."user" u where u.username = user_;
-    -- verify_password does the same bcrypt work for an unknown user.
-    if not auth.verify_password(pass, found.password) or found.username is null then
-        raise sqlstate 'PT401' using message = 'Invalid user or password';
+    select * into account from auth."user" u where u.username = user_;
+    -- The same bcrypt work whether the user exists or not, whatever the
+    -- stored hash's cost: no user oracle.
+    if not auth.verify_password(pass, account.password) or account.username is null then
+        perform auth.fail('invalid_credentials'::text);
     end if;
-    if auth.password_needs_rehash(found.password) then
-        update auth."user" u set password = auth.hash_password(pass) where u.username = found.username;
+    if not auth.role_is_usable(account.role) then
+        perform auth.fail('account_unusable'::text);
     end if;
-    perform auth.cleanup_expired_sessions(100);
+    if auth.password_needs_rehash(account.password) then
+        perform auth.upgrade_password_hash(account.username, pass);
+    end if;
+    perform auth.cleanup_expired_sessions(10);
     insert into auth.session (username, expires_at)
-    values (found.username, now() + auth.setting_seconds('pg_auth.refresh_token_ttl'))
+    values (account.username, now() + auth.session_lifetime())
     returning * into new_session;
-    perform auth.issue_session_cookies(new_session, found.role);
+    insert into auth.refresh_token (token_hash, session_id)
+    values (auth.hash_token(refresh), new_session.id);
+    perform auth.issue_session_cookies(new_session, account.role, refresh);
 end
 $$;
 
+-- Rotation: a current token is exchanged for a new one, unless it was
+-- issued less than pg_auth.refresh_min_interval ago (then it is kept, and
+-- no row is added). A rotated token presented within the grace window gets
+-- the successor it was rotated to (every tab ends up on one chain); after
+-- it, the token was stolen or the client is broken: the session ends.
 create function auth.refresh_token() returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    presented text := auth.request_cookie('refresh_token');
-    token auth.refresh_token;
+    presented text := auth.request_cookie(auth.refresh_cookie_name());
+    presented_hash bytea := auth.hash_token(coalesce(presented, ''));
     current_session auth.session;
+    token auth.refresh_token;
     role_ name;
+    answer text;
 begin
-    -- FOR UPDATE: concurrent refreshes of one token take turns, so exactly
-    -- one rotates it and the others see it rotated.
-    select * into token from auth.refresh_token t
-    where t.token_hash = sha256(convert_to(coalesce(presented, ''), 'UTF8'))
+    -- One lock order everywhere: the session, then its tokens (as the
+    -- cascades of a user or session deletion take them).
+    select s.* into current_session from auth.session s
+    where s.id = (select t.session_id from auth.refresh_token t where t.token_hash = presented_hash)
     for update;
-    select * into current_session from auth.session s where s.id = token.session_id for update;
-    if token.id is null or current_session.revoked_at is not null or current_session.expires_at <= now() then
-        raise sqlstate 'PT401' using message = 'Invalid or expired refresh token';
+    select t.* into token from auth.refresh_token t where t.token_hash = presented_hash for update;
+    if token.token_hash is null or current_session.id is null
+       or current_session.revoked_at is not null or current_session.expires_at <= now() then
+        perform auth.fail('invalid_refresh_token'::text);
     end if;
 
-    if token.rotated_at is not null
-       and token.rotated_at < now() - auth.setting_seconds('pg_auth.refresh_reuse_grace') then
-        -- A rotated token used again: it was stolen, or the client is broken.
-        -- End the session. This must commit, so answer 401 without raising.
-        update auth.session s set revoked_at = now() where s.id = current_session.id;
+    if token.rotated_at is not null and token.rotated_at < now() - auth.refresh_reuse_grace() then
+        -- This must commit, so answer 401 without raising.
+        update auth.session s set revoked_at = now(), end_reason = 'refresh_reused'
+        where s.id = current_session.id;
         perform set_config('response.headers', auth.logout_cookies(), true);
         perform set_config('response.status', '401', true);
         return;
     end if;
 
     select u.role into role_ from auth."user" u where u.username = current_session.username;
-    if role_ is null then
-        raise sqlstate 'PT401' using message = 'Unknown user';
+    if not auth.role_is_usable(role_) then
+        perform auth.fail('account_unusable'::text);
     end if;
-    -- Within the grace window a rotated token gets a sibling: both tabs stay signed in.
-    if token.rotated_at is null then
-        update auth.refresh_token t set rotated_at = now() where t.id = token.id;
+
+    if token.rotated_at is not null then
+        answer := auth.open_successor(presented, token.successor);
+        if answer is null then
+            perform auth.fail('invalid_refresh_token'::text);
+        end if;
+    elsif token.created_at > now() - auth.refresh_min_interval() then
+        answer := presented;
+    else
+        answer := auth.new_refresh_token();
+        insert into auth.refresh_token (token_hash, session_id)
+        values (auth.hash_token(answer), current_session.id);
+        update auth.refresh_token t
+        set rotated_at = now(), successor = auth.seal_successor(presented, answer)
+        where t.token_hash = presented_hash;
+        perform auth.prune_refresh_tokens(current_session.id);
     end if;
-    perform auth.issue_session_cookies(current_session, role_);
+    update auth.session s set refreshed_at = now() where s.id = current_session.id;
+    perform auth.issue_session_cookies(current_session, role_, answer);
+end
+$$;
+
+-- Keeps a session's rotation history bounded: the newest
+-- pg_auth.refresh_token_history rotated tokens stay to detect their reuse
+-- (older ones are simply invalid), and successors past the grace window
+-- are forgotten.
+create function auth.prune_refresh_tokens(session_id uuid) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    delete from auth.refresh_token t
+    where t.session_id = prune_refresh_tokens.session_id and t.rotated_at is not null
+      and t.token_hash not in (
+          select r.token_hash from auth.refresh_token r
+          where r.session_id = prune_refresh_tokens.session_id and r.rotated_at is not null
+          order by r.rotated_at desc
+          limit auth.refresh_token_history());
+    update auth.refresh_token t set successor = null
+    where t.session_id = prune_refresh_tokens.session_id and t.successor is not null
+      and t.rotated_at < now() - auth.refresh_reuse_grace();
 end
 $$;
 
 -- Ends the session server-side and removes both cookies. The session comes
--- from the verified JWT claims (a valid access cookie forwarded as Bearer) or
--- from the access cookie itself, whose signature is checked even if expired.
+-- from the verified JWT claims (a valid access cookie forwarded as Bearer),
+-- from the access cookie itself (its signature is checked even if it has
+-- expired), or from a refresh cookie.
 create function auth.logout() returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     claimed uuid := auth.parse_session_id(
         nullif(current_setting('request.jwt.claims', true), '')::json ->> 'sid');
-    cookie text := auth.request_cookie('access_token');
-    refresh text := auth.request_cookie('refresh_token');
+    from_access uuid := auth.session_of(auth.request_cookie(auth.access_cookie_name()));
+    from_refresh uuid := (
+        select t.session_id from auth.refresh_token t
+        where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
 begin
-    update auth.session s set revoked_at = now()
-    where s.revoked_at is null
-      and (s.id = claimed
-           or s.id = auth.session_of(cookie)
-           or s.id = (select t.session_id from auth.refresh_token t
-                      where t.token_hash = sha256(convert_to(refresh, 'UTF8'))));
+    update auth.session s set revoked_at = now(), end_reason = 'logout'
+    where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
     perform set_config('response.headers', auth.logout_cookies(), true);
 end
 $$;
 
--- For PostgREST's db-pre-request: refuses access tokens of ended sessions,
--- so logout takes effect at once rather than when the token expires.
+-- For PostgREST's db-pre-request: refuses access tokens of ended sessions
+-- (logout, reuse, password, role or name change) at once rather than when
+-- they expire, and tokens whose user is not the session's. The auth RPCs
+-- themselves are exempt: a browser holding the access cookie of an ended
+-- session must still be able to log in again and to log out.
 create function auth.check_session() returns void
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    sid text := nullif(current_setting('request.jwt.claims', true), '')::json ->> 'sid';
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    sid text := claims ->> 'sid';
 begin
-    if sid is null then
+    if sid is null
+       or current_setting('request.path', true) in ('/rpc/login', '/rpc/logout', '/rpc/refresh_token') then
         return;
     end if;
     if not exists (select 1 from auth.session s
-                   where s.id = auth.parse_session_id(sid) and s.revoked_at is null and s.expires_at > now()) then
-        raise sqlstate 'PT401' using message = 'Session has ended';
+                   where s.id = auth.parse_session_id(sid)
+                     and s.username = claims ->> 'sub'
+                     and s.revoked_at is null and s.expires_at > now()) then
+        perform auth.fail('session_ended'::text);
     end if;
 end
 $$;

@@ -1,186 +1,377 @@
-// The PostgREST flow at SQL level: login, refresh, logout, as PostgREST
-// plays it (request.cookies in, response.headers out).
+//! The PostgREST flow at SQL level: login, refresh, logout and the session
+//! check, as PostgREST plays them (request settings in, response settings out).
 
+#[pgrx::pg_schema]
+mod tests {
+    use jwt_core::{sign_claims, Algorithm, Claims};
+    use pgrx::prelude::*;
 
-#[pg_test]
-fn login_sets_both_cookies_with_a_session_token() {
-    configure();
-    let (access, refresh) = login_demo();
-    let cookies = set_cookies();
-    assert_eq!(cookies.len(), 2);
-    assert!(cookies[0].starts_with("access_token="));
-    assert!(cookies[0].contains("; Path=/;"), "{}", cookies[0]);
-    assert!(cookies[0].ends_with("; HttpOnly; Secure; SameSite=Lax"), "{}", cookies[0]);
-    assert!(cookies[1].contains("; Path=/rpc/refresh_token;"), "{}", cookies[1]);
-    let claims = verify(&access);
-    assert_eq!(claims.get_str("role"), Some("basic_subscriber"));
-    assert_eq!(claims.get_str("sub"), Some("demo"));
-    let sid = claims.get_str("sid").unwrap();
-    assert!(boolean(&format!("select exists (select 1 from auth.session where id = '{sid}' and revoked_at is null)")));
-    // 256 bits, stored only as a hash.
-    assert_eq!(refresh.len(), 43);
-    assert!(!boolean(&format!("select exists (select 1 from auth.refresh_token where encode(token_hash, 'escape') = {})", literal(&refresh))));
-    assert!(boolean(&format!("select exists (select 1 from auth.refresh_token where token_hash = sha256({}::bytea))", literal(&refresh))));
-}
+    use crate::tests::fixtures::*;
 
-#[pg_test]
-fn cookie_attributes_follow_the_settings() {
-    configure();
-    sql("set pg_auth.cookie_secure = off");
-    sql("set pg_auth.cookie_samesite = 'Strict'");
-    sql("set pg_auth.refresh_cookie_path = '/api/rpc/refresh_token'");
-    login_demo();
-    let cookies = set_cookies();
-    assert!(cookies[0].ends_with("; HttpOnly; SameSite=Strict"), "{}", cookies[0]);
-    assert!(cookies[1].contains("; Path=/api/rpc/refresh_token;"), "{}", cookies[1]);
-}
+    fn session_of(access: &str) -> String {
+        verify(access).get_str("sid").unwrap().to_owned()
+    }
 
-#[pg_test]
-fn login_refuses_a_wrong_password_and_an_unknown_user_alike() {
-    configure();
-    let refused = Some("PT401: Invalid user or password".to_owned());
-    assert_eq!(error_of("select auth.login('demo', 'wrong')"), refused);
-    assert_eq!(error_of("select auth.login('nobody', 'demo')"), refused);
-    assert_eq!(error_of(&format!("select auth.login('demo', '{}')", "x".repeat(100))), refused);
-    assert_eq!(error_of("select auth.login('demo', '')"), refused);
-}
+    fn session_row(sid: &str, column: &str) -> Option<String> {
+        text(&format!(
+            "select {column}::text from auth.session where id = '{sid}'"
+        ))
+    }
 
-#[pg_test(error = "pg_auth.jwt_secret is not set")]
-fn login_needs_the_key() {
-    sql("do $$ begin create role basic_subscriber; exception when duplicate_object then null; end $$");
-    sql("insert into auth.user values ('demo', 'demo', 'basic_subscriber')");
-    sql("select auth.login('demo', 'demo')");
-}
+    fn refresh_rows(sid: &str) -> i64 {
+        count(&format!(
+            "select count(*) from auth.refresh_token where session_id = '{sid}'"
+        ))
+    }
 
-#[pg_test(error = "pg_auth.jwt_secret: JWT secret is 8 bytes long; at least 32 are required (generate one with `openssl rand -base64 32`)")]
-fn login_refuses_a_short_key() {
-    configure();
-    sql("set pg_auth.jwt_secret_is_base64 = off");
-    sql("set pg_auth.jwt_secret = 'tooshort'");
-    sql("select auth.login('demo', 'demo')");
-}
+    #[pg_test]
+    fn login_sets_both_cookies_with_every_attribute() {
+        configure();
+        let (access, refresh) = login_demo();
+        let lifetime = 30 * 24 * 3600;
+        assert_eq!(
+            set_cookies(),
+            vec![
+                format!("access_token={access}; Path=/; Max-Age={lifetime}; HttpOnly; Secure; SameSite=Lax"),
+                format!("refresh_token={refresh}; Path=/rpc/refresh_token; Max-Age={lifetime}; HttpOnly; Secure; SameSite=Lax"),
+            ]
+        );
+        let claims = verify(&access);
+        assert_eq!(claims.get_str("role"), Some("basic_subscriber"));
+        assert_eq!(claims.get_str("sub"), Some("demo"));
+        let sid = session_of(&access);
+        assert_eq!(session_row(&sid, "revoked_at"), None);
+        // 256 bits, stored only as a hash.
+        assert_eq!(refresh.len(), 43);
+        assert!(boolean(&format!(
+            "select exists (select 1 from auth.refresh_token where token_hash = sha256({}::bytea))",
+            literal(&refresh)
+        )));
+        assert_eq!(refresh_rows(&sid), 1);
+    }
 
-#[pg_test]
-fn refresh_rotates_the_token() {
-    configure();
-    let (_, first) = login_demo();
-    request_with_cookies(&[("refresh_token", &first)]);
-    sql("select auth.refresh_token()");
-    let cookies = set_cookies();
-    let second = cookie_value(&cookies, "refresh_token");
-    assert_ne!(first, second);
-    let claims = verify(&cookie_value(&cookies, "access_token"));
-    assert_eq!(claims.get_str("username"), Some("demo"));
-    assert!(boolean(&format!(
-        "select rotated_at is not null from auth.refresh_token where token_hash = sha256({}::bytea)",
-        literal(&first)
-    )));
-    // The rotated token within the grace window (two tabs): still accepted.
-    request_with_cookies(&[("refresh_token", &first)]);
-    sql("select auth.refresh_token()");
-    assert_eq!(set_cookies().len(), 2);
-}
+    #[pg_test]
+    fn cookie_attributes_follow_the_settings() {
+        configure();
+        sql("set pg_auth.cookie_secure = off");
+        sql("set pg_auth.cookie_samesite = 'Strict'");
+        sql("set pg_auth.refresh_cookie_path = '/api/rpc/refresh_token'");
+        let (access, refresh) = login_demo();
+        let max_age = 30 * 24 * 3600;
+        assert_eq!(
+            set_cookies(),
+            vec![
+                format!("access_token={access}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict"),
+                format!("refresh_token={refresh}; Path=/api/rpc/refresh_token; Max-Age={max_age}; HttpOnly; SameSite=Strict"),
+            ]
+        );
+    }
 
-#[pg_test]
-fn reuse_after_the_grace_window_revokes_the_session() {
-    configure();
-    let (access, first) = login_demo();
-    let sid = verify(&access).get_str("sid").unwrap().to_owned();
-    request_with_cookies(&[("refresh_token", &first)]);
-    sql("select auth.refresh_token()");
-    let second = cookie_value(&set_cookies(), "refresh_token");
-    // Eleven seconds later (the grace window is ten).
-    sql("update auth.refresh_token set rotated_at = rotated_at - interval '11 seconds' where rotated_at is not null");
-    request_with_cookies(&[("refresh_token", &first)]);
-    sql("select auth.refresh_token()");
-    assert_eq!(text("select current_setting('response.status', true)").as_deref(), Some("401"));
-    assert!(boolean(&format!("select revoked_at is not null from auth.session where id = '{sid}'")));
-    assert!(set_cookies().iter().all(|c| c.contains("Max-Age=0")));
-    // The legitimate successor dies with the session.
-    request_with_cookies(&[("refresh_token", &second)]);
-    let refused = refresh_error();
-    assert_eq!(refused.as_deref(), Some("PT401: Invalid or expired refresh token"));
-}
+    /// Settings are checked when set, not at the next login; and a
+    /// configuration problem is a server error (500), not a client's 400.
+    #[pg_test]
+    fn bad_settings_are_refused_when_set() {
+        configure();
+        assert_eq!(
+            error_of("select set_config('pg_auth.cookie_samesite', 'Sometimes', true)").as_deref(),
+            Some("22023: invalid value for parameter \"pg_auth.cookie_samesite\": \"Sometimes\"")
+        );
+        assert_eq!(
+            error_of("select set_config('pg_auth.jwt_algorithm', 'RS256', true)").as_deref(),
+            Some("22023: invalid value for parameter \"pg_auth.jwt_algorithm\": \"RS256\"")
+        );
+        assert_eq!(
+            error_of("select set_config('pg_auth.refresh_cookie_path', 'rpc/refresh; Domain=evil', true)").as_deref(),
+            Some("22023: invalid value for parameter \"pg_auth.refresh_cookie_path\": \"rpc/refresh; Domain=evil\"")
+        );
+        sql("set pg_auth.cookie_secure = off");
+        sql("set pg_auth.cookie_samesite = 'None'");
+        request("/rpc/login", "");
+        assert_eq!(
+            error_of("select auth.login('demo', 'demo')").as_deref(),
+            Some("F0000: cannot build cookie: SameSite=None requires Secure (browsers drop the cookie otherwise)")
+        );
+    }
 
-fn refresh_error() -> Option<String> {
-    error_of("select auth.refresh_token()")
-}
+    #[pg_test]
+    fn login_refuses_a_wrong_password_and_an_unknown_user_alike() {
+        configure();
+        let refused = Some("PT401: Invalid user or password [invalid_credentials]".to_owned());
+        assert_eq!(problem_of("select auth.login('demo', 'wrong')"), refused);
+        assert_eq!(problem_of("select auth.login('nobody', 'demo')"), refused);
+        assert_eq!(
+            problem_of(&format!("select auth.login('demo', '{}')", "x".repeat(100))),
+            refused
+        );
+        assert_eq!(problem_of("select auth.login('demo', '')"), refused);
+        assert_eq!(count("select count(*) from auth.session"), 0);
+    }
 
-#[pg_test]
-fn refresh_refuses_missing_unknown_and_expired_tokens() {
-    configure();
-    request_with_cookies(&[]);
-    assert_eq!(refresh_error().as_deref(), Some("PT401: Invalid or expired refresh token"));
-    request_with_cookies(&[("refresh_token", "not-a-token")]);
-    assert_eq!(refresh_error().as_deref(), Some("PT401: Invalid or expired refresh token"));
-    let (_, refresh) = login_demo();
-    sql("update auth.session set expires_at = now() - interval '1 second'");
-    request_with_cookies(&[("refresh_token", &refresh)]);
-    assert_eq!(refresh_error().as_deref(), Some("PT401: Invalid or expired refresh token"));
-}
+    #[pg_test]
+    fn login_needs_the_key_file() {
+        create_roles();
+        sql("insert into auth.user values ('demo', 'demo', 'basic_subscriber')");
+        request("/rpc/login", "");
+        sql("reset pg_auth.jwt_secret_file");
+        assert_eq!(
+            error_of("select auth.login('demo', 'demo')").as_deref(),
+            Some("F0000: pg_auth.jwt_secret_file is not set")
+        );
+    }
 
-#[pg_test]
-fn logout_ends_the_session_and_clears_both_cookies_at_their_paths() {
-    configure();
-    let (access, refresh) = login_demo();
-    // A browser at /rpc/logout sends only the access cookie (Path=/).
-    request_with_cookies(&[("access_token", &access)]);
-    sql("select auth.logout()");
-    let cookies = set_cookies();
-    assert!(cookies.iter().any(|c| c.starts_with("access_token=; Path=/; Max-Age=0")), "{cookies:?}");
-    assert!(cookies.iter().any(|c| c.starts_with("refresh_token=; Path=/rpc/refresh_token; Max-Age=0")), "{cookies:?}");
-    request_with_cookies(&[("refresh_token", &refresh)]);
-    assert_eq!(refresh_error().as_deref(), Some("PT401: Invalid or expired refresh token"));
-}
+    #[pg_test]
+    fn refresh_rotates_the_token() {
+        configure();
+        let (access, first) = login_demo();
+        travel(60);
+        let second = refresh(&first).unwrap();
+        assert_ne!(first, second);
+        let cookies = set_cookies();
+        let new_access = cookie_value(&cookies, "access_token");
+        assert_eq!(session_of(&new_access), session_of(&access));
+        assert!(boolean(&format!(
+            "select rotated_at is not null from auth.refresh_token where token_hash = auth.hash_token({})",
+            literal(&first)
+        )));
+    }
 
-#[pg_test]
-fn logout_with_an_expired_access_cookie_still_ends_the_session() {
-    configure();
-    let (access, refresh) = login_demo();
-    let mut claims = verify(&access).as_map().clone();
-    claims.insert("exp".into(), (db_now() - 3600).into());
-    let expired = sign_claims(Algorithm::HS256, &key(), &Claims::from(claims));
-    request_with_cookies(&[("access_token", &expired)]);
-    sql("select auth.logout()");
-    request_with_cookies(&[("refresh_token", &refresh)]);
-    assert_eq!(refresh_error().as_deref(), Some("PT401: Invalid or expired refresh token"));
-}
+    /// Within the grace window the rotated token gets the very token it was
+    /// rotated to, however often: every tab lands on one chain, and no
+    /// parallel sessions are minted (they used to be, one per replay).
+    #[pg_test]
+    fn the_grace_window_answers_with_the_same_successor() {
+        configure();
+        let (access, first) = login_demo();
+        let sid = session_of(&access);
+        travel(60);
+        let second = refresh(&first).unwrap();
+        for _ in 0..20 {
+            assert_eq!(refresh(&first).unwrap(), second);
+        }
+        assert_eq!(refresh_rows(&sid), 2, "one rotated token and its successor");
+        // The chain goes on from the successor.
+        travel(60);
+        let third = refresh(&second).unwrap();
+        assert_ne!(third, second);
+        // The first token, now past its grace window: reuse ends the session.
+        assert_eq!(refresh(&first), Err("401 without a body".into()));
+        assert_eq!(
+            session_row(&sid, "end_reason").as_deref(),
+            Some("refresh_reused")
+        );
+        assert!(set_cookies()
+            .iter()
+            .any(|c| c.starts_with("access_token=; Path=/; Max-Age=0")));
+        assert!(set_cookies()
+            .iter()
+            .any(|c| c.starts_with("refresh_token=; Path=/rpc/refresh_token; Max-Age=0")));
+        // Every member of the family dies with it.
+        assert_eq!(
+            refresh(&third),
+            Err("PT401: Invalid or expired refresh token [invalid_refresh_token]".into())
+        );
+    }
 
-#[pg_test]
-fn logout_ignores_forged_access_cookies() {
-    configure();
-    let (access, refresh) = login_demo();
-    let forged = format!("{}x", &access[..access.len() - 1]);
-    request_with_cookies(&[("access_token", &forged)]);
-    sql("select auth.logout()");
-    assert_eq!(set_cookies().len(), 2, "cookies are cleared anyway");
-    request_with_cookies(&[("refresh_token", &refresh)]);
-    assert_eq!(refresh_error(), None, "the session was not ended by a forged token");
-}
+    /// A client looping the refresh RPC adds no rows: a refresh within
+    /// pg_auth.refresh_min_interval of the token's issue keeps it.
+    #[pg_test]
+    fn refreshing_again_at_once_keeps_the_token_and_adds_no_row() {
+        configure();
+        let (access, first) = login_demo();
+        let sid = session_of(&access);
+        for _ in 0..50 {
+            assert_eq!(refresh(&first).unwrap(), first);
+        }
+        assert_eq!(refresh_rows(&sid), 1);
+        // A fresh access token each time all the same.
+        assert_eq!(
+            session_of(&cookie_value(&set_cookies(), "access_token")),
+            sid
+        );
+    }
 
-#[pg_test]
-fn check_session_refuses_tokens_of_ended_sessions() {
-    configure();
-    let (access, _) = login_demo();
-    let claims = verify(&access);
-    let claims_json = serde_json::Value::Object(claims.as_map().clone()).to_string();
-    sql(&format!("select set_config('request.jwt.claims', {}, true)", literal(&claims_json)));
-    sql("select auth.check_session()");
-    sql("update auth.session set revoked_at = now()");
-    let error = error_of("select auth.check_session()");
-    assert_eq!(error.as_deref(), Some("PT401: Session has ended"));
-    // Tokens without a session claim (e.g. from generate_access_token) pass.
-    sql(r#"select set_config('request.jwt.claims', '{"role":"basic_subscriber"}', true)"#);
-    sql("select auth.check_session()");
-}
+    #[pg_test]
+    fn a_sessions_rotation_history_is_bounded() {
+        configure();
+        sql("set pg_auth.refresh_token_history = 5");
+        let (access, mut token) = login_demo();
+        let sid = session_of(&access);
+        let first = token.clone();
+        for _ in 0..20 {
+            travel(60);
+            token = refresh(&token).unwrap();
+        }
+        assert_eq!(
+            refresh_rows(&sid),
+            6,
+            "five rotated tokens and the current one"
+        );
+        assert_eq!(
+            count(&format!(
+                "select count(*) from auth.refresh_token where session_id = '{sid}' and successor is not null"
+            )),
+            1,
+            "only the latest rotation, within its grace window, keeps its successor"
+        );
+        // A pruned token is simply invalid; the session goes on.
+        assert_eq!(
+            refresh(&first),
+            Err("PT401: Invalid or expired refresh token [invalid_refresh_token]".into())
+        );
+        assert_eq!(session_row(&sid, "revoked_at"), None);
+    }
 
-#[pg_test]
-fn cleanup_removes_ended_sessions_with_their_tokens() {
-    configure();
-    login_demo();
-    login_demo();
-    sql("update auth.session set expires_at = now() - interval '1 day' where id = (select id from auth.session limit 1)");
-    assert_eq!(Spi::get_one::<i32>("select auth.cleanup_expired_sessions()").unwrap(), Some(1));
-    assert_eq!(Spi::get_one::<i64>("select count(*) from auth.session").unwrap(), Some(1));
-    assert_eq!(Spi::get_one::<i64>("select count(*) from auth.refresh_token").unwrap(), Some(1));
+    #[pg_test]
+    fn refresh_refuses_missing_unknown_expired_and_ambiguous_tokens() {
+        configure();
+        let invalid =
+            Err("PT401: Invalid or expired refresh token [invalid_refresh_token]".to_owned());
+        request("/rpc/refresh_token", "");
+        assert_eq!(
+            problem_of("select auth.refresh_token()").map(Err),
+            Some(invalid.clone())
+        );
+        assert_eq!(refresh("not-a-token"), invalid);
+        let (_, token) = login_demo();
+        let (_, other) = login_demo();
+        // A second refresh cookie (planted from a sibling domain) is refused,
+        // whichever comes first.
+        for header in [
+            format!("refresh_token={token}; refresh_token={other}"),
+            format!("refresh_token={other}; refresh_token={token}"),
+        ] {
+            request("/rpc/refresh_token", &header);
+            assert_eq!(
+                problem_of("select auth.refresh_token()").as_deref(),
+                Some(
+                    "PT400: More than one cookie with the same credential name [ambiguous_cookie]"
+                )
+            );
+        }
+        sql("update auth.session set expires_at = now() - interval '1 second'");
+        assert_eq!(refresh(&token), invalid);
+    }
+
+    #[pg_test]
+    fn logout_ends_the_session_and_clears_both_cookies_at_their_paths() {
+        configure();
+        let (access, refresh_token) = login_demo();
+        let sid = session_of(&access);
+        // A browser at /rpc/logout sends only the access cookie (Path=/).
+        request_with_cookies("/rpc/logout", &[("access_token", &access)]);
+        sql("select auth.logout()");
+        assert_eq!(
+            set_cookies(),
+            vec![
+                "access_token=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax".to_owned(),
+                "refresh_token=; Path=/rpc/refresh_token; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax".to_owned(),
+            ]
+        );
+        assert_eq!(session_row(&sid, "end_reason").as_deref(), Some("logout"));
+        assert!(refresh(&refresh_token).is_err());
+    }
+
+    #[pg_test]
+    fn logout_with_an_expired_access_cookie_still_ends_the_session() {
+        configure();
+        let (access, refresh_token) = login_demo();
+        let mut claims = verify(&access).as_map().clone();
+        claims.insert("exp".into(), (db_now() - 3600).into());
+        let expired = sign_claims(Algorithm::HS256, &key(), &Claims::from(claims));
+        request_with_cookies("/rpc/logout", &[("access_token", &expired)]);
+        sql("select auth.logout()");
+        assert_eq!(
+            session_row(&session_of(&access), "end_reason").as_deref(),
+            Some("logout")
+        );
+        assert!(refresh(&refresh_token).is_err());
+    }
+
+    #[pg_test]
+    fn logout_ignores_forged_access_cookies() {
+        configure();
+        let (access, refresh_token) = login_demo();
+        let forged = format!("{}x", &access[..access.len() - 1]);
+        request_with_cookies("/rpc/logout", &[("access_token", &forged)]);
+        sql("select auth.logout()");
+        assert_eq!(set_cookies().len(), 2, "cookies are cleared anyway");
+        assert_eq!(session_row(&session_of(&access), "revoked_at"), None);
+        travel(60);
+        assert!(
+            refresh(&refresh_token).is_ok(),
+            "the session was not ended by a forged token"
+        );
+    }
+
+    #[pg_test]
+    fn check_session_refuses_tokens_of_ended_sessions() {
+        configure();
+        let (access, _) = login_demo();
+        request("/task", "");
+        with_claims_of(&access);
+        sql("select auth.check_session()");
+        sql("update auth.session set revoked_at = now()");
+        assert_eq!(
+            problem_of("select auth.check_session()").as_deref(),
+            Some("PT401: Session has ended [session_ended]")
+        );
+        // Tokens without a session claim (e.g. from generate_access_token) pass.
+        sql(r#"select set_config('request.jwt.claims', '{"role":"basic_subscriber"}', true)"#);
+        sql("select auth.check_session()");
+    }
+
+    /// The access cookie of an ended session (after refresh-token reuse, say)
+    /// is still signature-valid and reaches the auth RPCs as Bearer: the user
+    /// must still be able to log in again and to log out.
+    #[pg_test]
+    fn the_auth_rpcs_pass_the_session_check_with_an_ended_session() {
+        configure();
+        let (access, _) = login_demo();
+        sql("update auth.session set revoked_at = now()");
+        for path in ["/rpc/login", "/rpc/logout", "/rpc/refresh_token"] {
+            request_with_cookies(path, &[("access_token", &access)]);
+            with_claims_of(&access);
+            assert_eq!(error_of("select auth.check_session()"), None, "{path}");
+        }
+        request_with_cookies("/rpc/login", &[("access_token", &access)]);
+        with_claims_of(&access);
+        sql("select auth.login('demo', 'demo')");
+        assert_eq!(set_cookies().len(), 2);
+    }
+
+    #[pg_test]
+    fn cleanup_removes_sessions_nobody_can_use_with_their_tokens() {
+        configure();
+        sql("set pg_auth.access_token_ttl = 600");
+        let (a, _) = login_demo();
+        let (b, _) = login_demo();
+        let (c, _) = login_demo();
+        let (d, _) = login_demo();
+        let (a, b, c, d) = (
+            session_of(&a),
+            session_of(&b),
+            session_of(&c),
+            session_of(&d),
+        );
+        sql(&format!(
+            "update auth.session set expires_at = now() - interval '1 day' where id = '{a}'"
+        ));
+        sql(&format!(
+            "update auth.session set revoked_at = now() - interval '11 minutes' where id = '{b}'"
+        ));
+        // Ended a minute ago: its access tokens may still be out there.
+        sql(&format!(
+            "update auth.session set revoked_at = now() - interval '1 minute' where id = '{c}'"
+        ));
+        assert_eq!(
+            Spi::get_one::<i32>("select auth.cleanup_expired_sessions()").unwrap(),
+            Some(2)
+        );
+        let left = count(&format!(
+            "select count(*) from auth.session where id in ('{c}', '{d}')"
+        ));
+        assert_eq!(left, 2);
+        assert_eq!(count("select count(*) from auth.session"), 2);
+        assert_eq!(count("select count(*) from auth.refresh_token"), 2);
+    }
 }

@@ -1,0 +1,18 @@
+//! SQL-level tests (`#[pg_test]`, run in PostgreSQL by `cargo pgrx test`):
+//! the PostgREST flow as PostgREST plays it (`request.*` settings in,
+//! `response.*` out), accounts, passwords, privileges, and compatibility
+//! with the plpgsql + caddy-jwt setup. Each file holds one `#[pg_schema] mod
+//! tests`: pgrx runs them from schema `tests`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod accounts;
+mod compat;
+mod fixtures;
+mod passwords;
+mod privileges;
+mod sessions;
