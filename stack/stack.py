@@ -17,13 +17,11 @@ import base64
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive, port_is_free, spawn, stop, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".stack" / "tools"
@@ -39,26 +37,9 @@ MIGRATIONS = sorted((ROOT / "sql").glob("*.sql"))
 POSTGREST_CONF = ROOT / "stack" / "postgrest.conf"
 ENVOY_TEMPLATE = ROOT / "stack" / "envoy" / "envoy.yaml"
 ENVOY_RENDER = ROOT / "stack" / "envoy" / "render.sh"
-LOOPBACK = "127.0.0.1"
 
 
-class StackError(RuntimeError):
-    """A step of the stack failed; the message says which and where to look."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return probe.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind((LOOPBACK, port))
-        except OSError:
-            return False
-        return True
+StackError = ProcessError
 
 
 def new_secret() -> str:
@@ -66,43 +47,9 @@ def new_secret() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def as_postgres(command: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: run its tools as the postgres user."""
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
-
-
-def http_status(url: str, timeout: float = 2.0) -> int | None:
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return None
-
-
-def wait_until(check, what: str, log: Path | None, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    tail = ""
-    if log and log.exists():
-        tail = "\n" + "\n".join(log.read_text(errors="replace").splitlines()[-20:])
-    raise StackError(f"{what} did not become ready within {seconds:.0f} s (log: {log}){tail}")
 
 
 class Stack:
@@ -138,7 +85,7 @@ class Stack:
         return self.dir / "logs" / f"{name}.log"
 
     @classmethod
-    def create(cls, directory: Path, secret: str, proxy_port: int | None = None) -> "Stack":
+    def create(cls, directory: Path, secret: str, proxy_port: int | None = None) -> Stack:
         """A stack in `directory`, reusing its ports and state when it existed."""
         directory.mkdir(parents=True, exist_ok=True)
         saved = {}
@@ -155,7 +102,7 @@ class Stack:
         return stack
 
     @classmethod
-    def load(cls, directory: Path) -> "Stack | None":
+    def load(cls, directory: Path) -> Stack | None:
         state_file = directory / "stack.json"
         if not state_file.exists():
             return None
@@ -268,9 +215,9 @@ class Stack:
         self.stop_postgres()
         self.start_postgres()
 
-    def psql(self, *args: str, sql: str | None = None) -> str:
+    def psql(self, *args: str, sql: str | None = None, database: str = "postgres") -> str:
         command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", LOOPBACK,
-                   "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", "postgres", *args]
+                   "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", database, *args]
         if sql is not None:
             command += ["-At", "-c", sql]
         result = subprocess.run(command, capture_output=True, text=True)
@@ -286,28 +233,29 @@ class Stack:
 
     # ---- PostgREST and Envoy ------------------------------------------------
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        """Starts a server in its own session, under a `sh` that waits for it:
-        Envoy exits when its parent does, and this controller exits first."""
-        log = self.log(name).open("ab")
-        process = subprocess.Popen(
-            ["sh", "-c", '"$@" & wait $!', "sh", *command], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **env}, start_new_session=True, cwd=self.dir,
-        )
-        self.pids[name] = process.pid
+        self.pids[name] = spawn(command, self.log(name), env, self.dir)
         self.save()
 
-    def start_postgrest(self) -> None:
-        if pid_alive(self.pids.get("postgrest")):
-            return
-        self.spawn("postgrest", [str(POSTGREST), str(POSTGREST_CONF)], {
+    def postgrest_env(self, port: int, admin_port: int) -> dict[str, str]:
+        """PostgREST's environment: the shared stack/postgrest.conf plus what differs per instance."""
+        return {
             "PGRST_DB_URI": f"postgres://authenticator@{LOOPBACK}:{self.ports['postgres']}/postgres",
             "PGRST_JWT_SECRET": self.secret,
             "PGRST_SERVER_HOST": LOOPBACK,
-            "PGRST_SERVER_PORT": str(self.ports["postgrest"]),
-            "PGRST_ADMIN_SERVER_PORT": str(self.ports["postgrest_admin"]),
-        })
-        ready = f"http://{LOOPBACK}:{self.ports['postgrest_admin']}/ready"
-        wait_until(lambda: http_status(ready) == 200, "PostgREST", self.log("postgrest"))
+            "PGRST_SERVER_PORT": str(port),
+            "PGRST_ADMIN_SERVER_PORT": str(admin_port),
+        }
+
+    def start_postgrest(self, name: str = "postgrest", port: int | None = None, admin_port: int | None = None,
+                        env: dict[str, str] | None = None) -> None:
+        """The stack's PostgREST, or another instance `name` on other ports (tests)."""
+        if pid_alive(self.pids.get(name)):
+            return
+        port = port or self.ports["postgrest"]
+        admin_port = admin_port or self.ports["postgrest_admin"]
+        self.spawn(name, [str(POSTGREST), str(POSTGREST_CONF)], {**self.postgrest_env(port, admin_port), **(env or {})})
+        ready = f"http://{LOOPBACK}:{admin_port}/ready"
+        wait_until(lambda: http_status(ready) == 200, name, self.log(name), pid=self.pids[name])
 
     def render_envoy_config(self) -> Path:
         env = {
@@ -337,21 +285,10 @@ class Stack:
         self.spawn("envoy", [str(ENVOY), "-c", str(config), "--base-id", str(self.ports["envoy_admin"]),
                              "--log-level", "warn"], {"JWT_SECRET": self.secret})
         ready = f"{self.envoy_admin_url}/ready"
-        wait_until(lambda: http_status(ready) == 200, "Envoy", self.log("envoy"))
+        wait_until(lambda: http_status(ready) == 200, "Envoy", self.log("envoy"), pid=self.pids["envoy"])
 
     def stop_process(self, name: str) -> None:
-        pid = self.pids.pop(name, None)
-        if pid_alive(pid):
-            os.killpg(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            while pid_alive(pid) and time.monotonic() < deadline:
-                try:
-                    os.waitpid(pid, os.WNOHANG)
-                except ChildProcessError:
-                    pass
-                time.sleep(0.05)
-            if pid_alive(pid):
-                os.killpg(pid, signal.SIGKILL)
+        stop(self.pids.pop(name, None))
         self.save()
 
     # ---- the whole stack ----------------------------------------------------

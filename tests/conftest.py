@@ -2,17 +2,12 @@
 the same controller the demo uses, in a temporary folder on free ports."""
 
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "stack"))
-sys.path.insert(0, str(ROOT / "tests"))
-
-import stack as stack_controller  # noqa: E402
+import stack as stack_controller
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +15,16 @@ def stack():
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-e2e-"))
     instance = stack_controller.Stack.create(directory, stack_controller.new_secret(), stack_controller.free_port())
     instance.up()
-    # A short reuse grace window, so that the reuse test need not wait 10 s.
+    # A short reuse grace window, so that the reuse test need not wait 10 s,
+    # and rotation on every refresh, as the flow tests expect.
     instance.psql(sql="alter system set pg_auth.refresh_reuse_grace = 2")
+    instance.psql(sql="alter system set pg_auth.refresh_min_interval = 0")
     instance.psql(sql="select pg_reload_conf()")
     try:
         yield instance
     finally:
         instance.down()
+        # The key must never have reached the server log.
+        log = instance.log("postgres").read_text(errors="replace")
         shutil.rmtree(directory, ignore_errors=True)
+        assert instance.secret not in log, "the signing key appeared in the PostgreSQL log"

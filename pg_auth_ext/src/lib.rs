@@ -14,7 +14,6 @@
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
-//! | `auth.request_cookie_values` | `request.rs` |
 //! | `auth.problem` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
 //! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
 //! | the signing key file | `key_file.rs` |
@@ -30,7 +29,6 @@ mod key_file;
 mod passwords;
 mod problems;
 mod refresh;
-mod request;
 mod settings;
 mod tokens;
 
@@ -72,7 +70,6 @@ extension_sql_file!(
         refresh::hash_token,
         refresh::seal_successor,
         refresh::open_successor,
-        request::request_cookie_values,
         settings::sql::access_token_ttl,
         settings::sql::session_lifetime,
         settings::sql::refresh_reuse_grace,

@@ -13,3 +13,5 @@ RUN cd pg_auth_ext \
 FROM postgres:15-bookworm
 COPY --from=build /out/usr/lib/postgresql/15/lib/ /usr/lib/postgresql/15/lib/
 COPY --from=build /out/usr/share/postgresql/15/extension/ /usr/share/postgresql/15/extension/
+COPY stack/docker/postgres-entrypoint.sh /usr/local/bin/pg-auth-entrypoint.sh
+ENTRYPOINT ["sh", "/usr/local/bin/pg-auth-entrypoint.sh"]

@@ -1,9 +1,20 @@
 #!/bin/sh
 # Fills the {{NAME}} placeholders of an Envoy config template from the
 # environment and prints the result. POSIX sh + sed: runs in the Envoy image.
+# FILTER_CONFIG defaults to the stack's filter configuration, AUTH_CONCURRENCY
+# to 3 (of PostgREST's 10 pool connections).
 set -eu
 : "${LISTEN_ADDRESS:?}" "${PROXY_PORT:?}" "${ADMIN_ADDRESS:?}" "${ADMIN_PORT:?}"
 : "${POSTGREST_HOST:?}" "${POSTGREST_PORT:?}" "${FILTER_WASM:?}"
+FILTER_CONFIG=${FILTER_CONFIG:-'{"secret_env": "JWT_SECRET", "secret_is_base64": true}'}
+AUTH_CONCURRENCY=${AUTH_CONCURRENCY:-3}
+case "$ADMIN_ADDRESS" in
+  127.*|::1|localhost) ;;
+  *) echo "render.sh: ADMIN_ADDRESS must be a loopback address, not $ADMIN_ADDRESS: Envoy's admin interface can reconfigure and stop it" >&2; exit 1 ;;
+esac
+case "$FILTER_CONFIG" in
+  *"'"*|*"#"*) echo "render.sh: FILTER_CONFIG must not contain ' or #" >&2; exit 1 ;;
+esac
 sed -e "s#{{LISTEN_ADDRESS}}#${LISTEN_ADDRESS}#g" \
     -e "s#{{PROXY_PORT}}#${PROXY_PORT}#g" \
     -e "s#{{ADMIN_ADDRESS}}#${ADMIN_ADDRESS}#g" \
@@ -11,4 +22,6 @@ sed -e "s#{{LISTEN_ADDRESS}}#${LISTEN_ADDRESS}#g" \
     -e "s#{{POSTGREST_HOST}}#${POSTGREST_HOST}#g" \
     -e "s#{{POSTGREST_PORT}}#${POSTGREST_PORT}#g" \
     -e "s#{{FILTER_WASM}}#${FILTER_WASM}#g" \
+    -e "s#{{FILTER_CONFIG}}#${FILTER_CONFIG}#g" \
+    -e "s#{{AUTH_CONCURRENCY}}#${AUTH_CONCURRENCY}#g" \
     "${1:?usage: render.sh TEMPLATE}"

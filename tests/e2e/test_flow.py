@@ -1,27 +1,26 @@
-"""The seed's curl flow, through the real chain: cookie -> Envoy + proxy_filter
--> PostgREST -> pg_auth_ext."""
+"""The curl flow of the plpgsql + caddy-jwt setup, through the real chain:
+cookie -> Envoy + proxy_filter -> PostgREST -> pg_auth_ext."""
 
-from support.http import claims_of, request
+from support.flow import login, logout, read_tasks, refresh
+from support.http import request
+from support.tokens import claims_of, mint, now
 
-AUTH = {"Content-Profile": "auth", "Content-Type": "application/json"}
-
-
-def login(stack, user="demo", password="demo"):
-    return request("POST", f"{stack.proxy_url}/rpc/login", AUTH, f'{{"user_": "{user}", "pass": "{password}"}}')
+SESSION_SECONDS = 30 * 24 * 3600
 
 
-def test_seed_curl_flow(stack):
+def test_curl_flow(stack):
     logged_in = login(stack)
     assert logged_in.status == 204
-    cookies = logged_in.cookies()
-    assert set(cookies) == {"access_token", "refresh_token"}
-    assert "Path=/;" in cookies["access_token"] and "HttpOnly" in cookies["access_token"]
-    assert "Path=/rpc/refresh_token;" in cookies["refresh_token"]
+    assert set(logged_in.cookies()) == {"access_token", "refresh_token"}
+    assert logged_in.cookie_attributes("access_token") == [
+        "Path=/", f"Max-Age={SESSION_SECONDS}", "HttpOnly", "Secure", "SameSite=Lax"]
+    assert logged_in.cookie_attributes("refresh_token") == [
+        "Path=/rpc/refresh_token", f"Max-Age={SESSION_SECONDS}", "HttpOnly", "Secure", "SameSite=Lax"]
     access = logged_in.cookie_value("access_token")
-    refresh = logged_in.cookie_value("refresh_token")
+    token = logged_in.cookie_value("refresh_token")
     assert claims_of(access)["role"] == "basic_subscriber"
 
-    private = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={access}"})
+    private = read_tasks(stack, access)
     assert private.status == 200
     assert [task["title"] for task in private.json()][0] == "Read the README"
 
@@ -29,29 +28,31 @@ def test_seed_curl_flow(stack):
     assert anonymous.status == 401
     assert not anonymous.reached_upstream
 
-    refreshed = request("POST", f"{stack.proxy_url}/rpc/refresh_token",
-                        {"Content-Profile": "auth", "Cookie": f"refresh_token={refresh}"})
+    refreshed = refresh(stack, token)
     assert refreshed.status == 204
     new_access = refreshed.cookie_value("access_token")
-    new_refresh = refreshed.cookie_value("refresh_token")
-    assert new_refresh != refresh
+    new_token = refreshed.cookie_value("refresh_token")
+    assert new_token != token
     assert claims_of(new_access)["sid"] == claims_of(access)["sid"]
+    assert refreshed.cookie_attributes("refresh_token")[0] == "Path=/rpc/refresh_token"
 
-    logged_out = request("POST", f"{stack.proxy_url}/rpc/logout", {**AUTH, "Cookie": f"access_token={new_access}"})
+    logged_out = logout(stack, f"access_token={new_access}")
     assert logged_out.status == 204
-    cleared = logged_out.cookies()
-    assert cleared["access_token"].startswith("access_token=; Path=/; Max-Age=0")
-    assert cleared["refresh_token"].startswith("refresh_token=; Path=/rpc/refresh_token; Max-Age=0")
+    removed = ["Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "HttpOnly", "Secure", "SameSite=Lax"]
+    assert logged_out.cookie_value("access_token") == ""
+    assert logged_out.cookie_value("refresh_token") == ""
+    assert logged_out.cookie_attributes("access_token") == ["Path=/", *removed]
+    assert logged_out.cookie_attributes("refresh_token") == ["Path=/rpc/refresh_token", *removed]
 
-    refused = request("POST", f"{stack.proxy_url}/rpc/refresh_token",
-                      {"Content-Profile": "auth", "Cookie": f"refresh_token={new_refresh}"})
+    refused = refresh(stack, new_token)
     assert refused.status == 401
     assert refused.json()["message"] == "Invalid or expired refresh token"
+    assert refused.json()["details"] == "invalid_refresh_token"
 
     # The access token dies with the session (db-pre-request), not at its exp.
-    after = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={new_access}"})
+    after = read_tasks(stack, new_access)
     assert after.status == 401
-    assert after.json()["message"] == "Session has ended"
+    assert after.json()["details"] == "session_ended"
 
 
 def test_wrong_password_and_unknown_user_answer_alike(stack):
@@ -59,21 +60,26 @@ def test_wrong_password_and_unknown_user_answer_alike(stack):
     unknown = login(stack, user="nobody")
     assert wrong.status == unknown.status == 401
     assert wrong.json() == unknown.json() == {
-        "code": "PT401", "details": None, "hint": None, "message": "Invalid user or password"}
+        "code": "PT401", "details": "invalid_credentials", "hint": None, "message": "Invalid user or password"}
     assert not wrong.cookies()
 
 
 def test_logout_with_an_expired_access_cookie_still_ends_the_session(stack):
     # A browser keeps the access cookie for the session's life; the JWT in it
     # expires after 10 minutes. Simulate that with the real key.
-    from support.http import mint, now
-
     logged_in = login(stack)
     claims = claims_of(logged_in.cookie_value("access_token"))
     expired = mint(stack.secret, {**claims, "iat": now() - 700, "exp": now() - 100})
-    logged_out = request("POST", f"{stack.proxy_url}/rpc/logout", {**AUTH, "Cookie": f"access_token={expired}"})
-    assert logged_out.status == 204
-    refresh = logged_in.cookie_value("refresh_token")
-    refused = request("POST", f"{stack.proxy_url}/rpc/refresh_token",
-                      {"Content-Profile": "auth", "Cookie": f"refresh_token={refresh}"})
-    assert refused.status == 401
+    assert logout(stack, f"access_token={expired}").status == 204
+    assert refresh(stack, logged_in.cookie_value("refresh_token")).status == 401
+
+
+def test_a_password_change_signs_the_user_out_everywhere(stack):
+    stack.psql(sql="insert into auth.user values ('changer', 'old password', 'basic_subscriber')")
+    logged_in = login(stack, "changer", "old password")
+    access = logged_in.cookie_value("access_token")
+    assert read_tasks(stack, access).status == 200
+    stack.psql(sql="update auth.user set password = 'new password' where username = 'changer'")
+    assert read_tasks(stack, access).json()["details"] == "session_ended"
+    assert refresh(stack, logged_in.cookie_value("refresh_token")).status == 401
+    assert login(stack, "changer", "new password").status == 204

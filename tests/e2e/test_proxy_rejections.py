@@ -1,10 +1,11 @@
-"""Tokens the proxy refuses before PostgREST sees them, minted with the real
-key so that each fails for the stated reason."""
+"""What the proxy refuses before PostgREST sees it, with tokens minted with the
+real key so that each fails for the stated reason."""
 
 import hashlib
 
-from support.http import claims_of, mint, now, request
-from test_flow import login
+from support.flow import AUTH, login, read_tasks, refresh
+from support.http import request
+from support.tokens import claims_of, mint, now
 
 
 def valid_claims(stack):
@@ -12,9 +13,8 @@ def valid_claims(stack):
 
 
 def test_expired_access_cookie_is_refused_by_the_proxy(stack):
-    claims = valid_claims(stack)
-    expired = mint(stack.secret, {**claims, "exp": now() - 1})
-    response = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={expired}"})
+    expired = mint(stack.secret, {**valid_claims(stack), "exp": now() - 1})
+    response = read_tasks(stack, expired)
     assert response.status == 401
     assert not response.reached_upstream
     assert response.json()["message"] == "JWT expired"
@@ -22,19 +22,17 @@ def test_expired_access_cookie_is_refused_by_the_proxy(stack):
 
 
 def test_forged_cookie_is_refused_by_the_proxy(stack):
-    claims = {**valid_claims(stack), "role": "postgres"}
     other_key = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDE="
-    forged = mint(other_key, claims)
-    response = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={forged}"})
+    forged = mint(other_key, {**valid_claims(stack), "role": "postgres"})
+    response = read_tasks(stack, forged)
     assert response.status == 401
     assert not response.reached_upstream
     assert response.json()["details"] == "bad_signature"
 
 
 def test_algorithm_swap_is_refused(stack):
-    claims = valid_claims(stack)
-    hs512 = mint(stack.secret, claims, {"alg": "HS512", "typ": "JWT"}, hashlib.sha512)
-    response = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={hs512}"})
+    hs512 = mint(stack.secret, valid_claims(stack), {"alg": "HS512", "typ": "JWT"}, hashlib.sha512)
+    response = read_tasks(stack, hs512)
     assert response.status == 401
     assert response.json()["details"] == "unsupported_algorithm"
 
@@ -46,20 +44,49 @@ def test_client_authorization_header_cannot_bypass_the_cookie(stack):
     assert not response.reached_upstream
 
 
+def test_a_client_authorization_header_never_reaches_postgrest(stack):
+    """On public routes it used to pass untouched, and PostgREST accepted one
+    expired 20 s ago (its 30 s skew) or one without exp. Minted here for a
+    role that does not exist: had it reached PostgREST, login would fail."""
+    claims = {"role": "no_such_role", "sub": "demo"}
+    for token in (mint(stack.secret, {**claims, "exp": now() - 20}), mint(stack.secret, claims)):
+        response = request("POST", f"{stack.proxy_url}/rpc/login", {**AUTH, "Authorization": f"Bearer {token}"},
+                           '{"user_": "demo", "pass": "demo"}')
+        assert response.status == 204, response.body
+    direct = request("POST", f"{stack.postgrest_url}/rpc/login",
+                     {**AUTH, "Authorization": f"Bearer {mint(stack.secret, claims)}"},
+                     '{"user_": "demo", "pass": "demo"}')
+    assert direct.status != 204, "the case is real: PostgREST itself would have used it"
+
+
 def test_two_access_cookies_are_refused(stack):
     token = login(stack).cookie_value("access_token")
-    response = request("GET", f"{stack.proxy_url}/rest/task",
-                       {"Cookie": f"access_token={token}; access_token={token}"})
-    assert response.status == 401
-    assert response.json()["details"] == "ambiguous"
+    response = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={token}; access_token={token}"})
+    assert response.status == 400
+    assert response.json()["details"] == "ambiguous_cookie"
+
+
+def test_a_second_refresh_cookie_is_refused_by_the_proxy(stack):
+    """`refresh_token=<alice>; refresh_token=<bob>` used to sign in as bob
+    (PostgREST keeps the last): a cookie tossed from a sibling subdomain could
+    log a victim into the attacker's account. PostgREST 12 passes only the
+    last cookie on, so the extension cannot tell: the proxy refuses."""
+    alice = login(stack).cookie_value("refresh_token")
+    bob = login(stack).cookie_value("refresh_token")
+    cookie = f"refresh_token={alice}; refresh_token={bob}"
+    through_proxy = request("POST", f"{stack.proxy_url}/rpc/refresh_token",
+                            {"Content-Profile": "auth", "Cookie": cookie})
+    assert through_proxy.status == 400
+    assert through_proxy.json()["details"] == "ambiguous_cookie"
+    assert not through_proxy.reached_upstream
+    assert not through_proxy.cookies()
 
 
 def test_refresh_with_an_expired_access_cookie_reaches_postgrest(stack):
     logged_in = login(stack)
     expired = mint(stack.secret, {**claims_of(logged_in.cookie_value("access_token")), "exp": now() - 1})
-    refresh = logged_in.cookie_value("refresh_token")
-    response = request("POST", f"{stack.proxy_url}/rpc/refresh_token", {
-        "Content-Profile": "auth", "Cookie": f"access_token={expired}; refresh_token={refresh}"})
+    token = logged_in.cookie_value("refresh_token")
+    response = refresh(stack, token, {"Cookie": f"access_token={expired}; refresh_token={token}"})
     assert response.status == 204
     assert "access_token" in response.cookies()
 
@@ -71,10 +98,9 @@ def test_cross_site_login_is_refused(stack):
     assert response.status == 403
     assert not response.reached_upstream
     assert not response.cookies()
+    assert response.json()["details"] == "csrf"
 
 
 def test_same_origin_browser_login_passes(stack):
-    response = request("POST", f"{stack.proxy_url}/rpc/login", {
-        "Content-Profile": "auth", "Content-Type": "application/json",
-        "Origin": stack.proxy_url, "Sec-Fetch-Site": "same-origin"}, '{"user_": "demo", "pass": "demo"}')
+    response = login(stack, headers={"Origin": stack.proxy_url, "Sec-Fetch-Site": "same-origin"})
     assert response.status == 204

@@ -1,47 +1,85 @@
-"""Refresh-token rotation, reuse detection, concurrency and restarts."""
+"""Refresh-token rotation, the grace window, reuse detection, the ended
+session's cookies, concurrency and restarts."""
 
 import threading
 import time
 
+from support.flow import login, logout, read_tasks, refresh
 from support.http import request
-from test_flow import login
+from support.tokens import claims_of
 
 
-def refresh(stack, token):
-    return request("POST", f"{stack.proxy_url}/rpc/refresh_token",
-                   {"Content-Profile": "auth", "Cookie": f"refresh_token={token}"})
+def parallel(count, action):
+    """Runs `action(index)` in `count` threads released at once; their results."""
+    results = [None] * count
+    start = threading.Barrier(count)
+
+    def run(index):
+        start.wait()
+        results[index] = action(index)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
 
 
-def test_reuse_after_the_grace_window_revokes_the_session(stack):
-    first = login(stack).cookie_value("refresh_token")
+def refresh_rows(stack, sid):
+    return int(stack.psql(sql=f"select count(*) from auth.refresh_token where session_id = '{sid}'"))
+
+
+def test_reuse_after_the_grace_window_ends_the_session(stack):
+    logged_in = login(stack)
+    first = logged_in.cookie_value("refresh_token")
     second = refresh(stack, first).cookie_value("refresh_token")
     time.sleep(2.5)  # the test stack's grace window is 2 s
     reused = refresh(stack, first)
     assert reused.status == 401
-    assert all("Max-Age=0" in cookie for cookie in reused.header_values("set-cookie"))
+    assert reused.cookie_value("access_token") == reused.cookie_value("refresh_token") == ""
+    assert "Max-Age=0" in reused.cookie_attributes("access_token")
+    assert "Max-Age=0" in reused.cookie_attributes("refresh_token")
     # The legitimate holder of the successor is logged out too.
     assert refresh(stack, second).status == 401
 
 
-def test_concurrent_refreshes_from_two_tabs_both_succeed(stack):
-    token = login(stack).cookie_value("refresh_token")
-    results = [None, None]
-    start = threading.Barrier(2)
+def test_tabs_refreshing_at_once_all_land_on_one_chain(stack):
+    """A rotated token replayed within the grace window used to mint an
+    independent, unrotated token per replay (5 sequential and 20 parallel
+    gave 25 chains valid for 30 days). Now every replay gets the one
+    successor, and the session holds two tokens."""
+    logged_in = login(stack)
+    token = logged_in.cookie_value("refresh_token")
+    sid = claims_of(logged_in.cookie_value("access_token"))["sid"]
+    # Straight at PostgREST: the proxy queues auth RPCs three at a time.
+    results = parallel(20, lambda _: request("POST", f"{stack.postgrest_url}/rpc/refresh_token",
+                                             {"Content-Profile": "auth", "Cookie": f"refresh_token={token}"}))
+    assert [r.status for r in results] == [204] * 20
+    successors = {r.cookie_value("refresh_token") for r in results}
+    assert len(successors) == 1 and token not in successors
+    for _ in range(5):
+        assert refresh(stack, token).cookie_value("refresh_token") in successors
+    assert refresh_rows(stack, sid) == 2
+    # The chain goes on from the one successor.
+    assert refresh(stack, successors.pop()).status == 204
 
-    def tab(index):
-        start.wait()
-        results[index] = refresh(stack, token)
 
-    tabs = [threading.Thread(target=tab, args=(i,)) for i in range(2)]
-    for thread in tabs:
-        thread.start()
-    for thread in tabs:
-        thread.join(timeout=20)
-    assert [r.status for r in results] == [204, 204]
-    successors = [r.cookie_value("refresh_token") for r in results]
-    assert len(set(successors)) == 2
-    # Both tabs can go on refreshing with what they got.
-    assert [refresh(stack, s).status for s in successors] == [204, 204]
+def test_an_ended_sessions_cookie_does_not_lock_the_user_out(stack):
+    """After reuse detection ends a session, the browser still holds a
+    signature-valid access cookie, which the filter forwards to the auth RPCs:
+    login and logout used to answer 401 there, leaving the user stuck."""
+    logged_in = login(stack)
+    access = logged_in.cookie_value("access_token")
+    sid = claims_of(access)["sid"]
+    stack.psql(sql=f"update auth.session set revoked_at = now() where id = '{sid}'")
+    assert read_tasks(stack, access).status == 401
+    again = login(stack, headers={"Cookie": f"access_token={access}"})
+    assert again.status == 204
+    assert set(again.cookies()) == {"access_token", "refresh_token"}
+    out = logout(stack, f"access_token={access}")
+    assert out.status == 204
+    assert out.cookie_value("access_token") == ""
 
 
 def test_postgres_restart_loses_no_session(stack):
@@ -52,7 +90,7 @@ def test_postgres_restart_loses_no_session(stack):
     # PostgREST reconnects by itself; give it a bounded time.
     deadline = time.monotonic() + 30
     while True:
-        private = request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={access}"})
+        private = read_tasks(stack, access)
         if private.status == 200 or time.monotonic() > deadline:
             break
         time.sleep(0.5)

@@ -1,37 +1,41 @@
 """The filter in real hosts, each in front of an upstream that echoes the
-request headers it received: Envoy 1.40 (proxy-wasm, V8) and Traefik 3.7
-(http-wasm). Every server listens on 127.0.0.1 and is stopped by PID."""
+request it received: Envoy 1.40 (proxy-wasm, V8) running the shipped
+stack/envoy/envoy.yaml, and Traefik 3.7 (http-wasm). Every server listens on
+127.0.0.1 and is stopped by PID."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
-import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 import stack as stack_controller
-from support import envoy
+from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
+from support.http import request
+from support.tokens import TEST_SECRET
 
 ROOT = stack_controller.ROOT
 WASM_DIR = ROOT / "target" / "wasm32-wasip1" / "wasm"
+CRASH_TEST_WASM = ROOT / "target" / "crash-test" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm"
 TRAEFIK = ROOT / ".stack" / "tools" / "venv" / "bin" / "traefik"
-SECRET = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE="
 FILTER_CONFIG = {
-    "secret": SECRET,
+    "secret": TEST_SECRET,
     "secret_is_base64": True,
     "forward_claims": {"sub": "x-user"},
 }
 
 
 class EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def _echo(self):
         length = int(self.headers.get("content-length") or 0)
         if length:
@@ -44,7 +48,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = do_DELETE = _echo
+    do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = do_OPTIONS = _echo
 
     def log_message(self, *args):
         pass
@@ -52,69 +56,57 @@ class EchoHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def echo_port():
-    server = ThreadingHTTPServer((stack_controller.LOOPBACK, 0), EchoHandler)
+    server = ThreadingHTTPServer((LOOPBACK, 0), EchoHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server.server_address[1]
     server.shutdown()
 
 
+@dataclass
 class Host:
     """A started proxy: its URL and how to stop it."""
 
-    def __init__(self, name: str, url: str, process: subprocess.Popen, workdir: Path, admin_url: str | None = None):
-        self.name, self.url, self.process, self.workdir = name, url, process, workdir
-        # Envoy's admin interface (stats); Traefik exposes no plugin metrics.
-        self.admin_url = admin_url
+    name: str
+    url: str
+    pid: int
+    workdir: Path
+    admin_url: str | None = None  # Envoy's admin interface (stats); Traefik has none for plugins.
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "host.log"
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+        stop(self.pid)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start(command, workdir: Path, env=None) -> subprocess.Popen:
-    return subprocess.Popen(
-        ["sh", "-c", '"$@" & wait $!', "sh", *command], cwd=workdir, env={**os.environ, **(env or {})},
-        stdout=(workdir / "host.log").open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+def render_envoy(echo: int, config: dict, wasm: Path, port: int, admin: int) -> str:
+    """The shipped stack/envoy/envoy.yaml, rendered by its own render.sh, with
+    the echo server as PostgREST."""
+    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(port), "ADMIN_ADDRESS": LOOPBACK,
+           "ADMIN_PORT": str(admin), "POSTGREST_HOST": LOOPBACK, "POSTGREST_PORT": str(echo),
+           "FILTER_WASM": str(wasm), "FILTER_CONFIG": json.dumps(config)}
+    return subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
+                          env=env, check=True, capture_output=True, text=True).stdout
 
 
-def log_tail(workdir: Path) -> str:
-    log = workdir / "host.log"
-    return "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log.exists() else ""
-
-
-def wait_for(check, process, workdir, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"host exited with {process.returncode}:\n{log_tail(workdir)}")
-        if check():
-            return
-        time.sleep(0.1)
-    raise RuntimeError(f"host not ready within {seconds} s:\n{log_tail(workdir)}")
-
-
-
-
-def start_envoy(echo: int, config: dict) -> Host:
+def start_envoy(echo: int, config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0) -> Host:
+    """`workers`: Envoy's --concurrency (0: one per core)."""
     workdir = Path(tempfile.mkdtemp(prefix="envoy-host-"))
-    port, admin = stack_controller.free_port(), stack_controller.free_port()
-    (workdir / "envoy.yaml").write_text(
-        envoy.front_config(admin, port, echo, envoy.wasm_filter(config, WASM_DIR / "proxy_filter.wasm")))
-    process = start([str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin),
-                     "--log-level", "warn"], workdir)
-    return Host("envoy", f"http://127.0.0.1:{port}", process, workdir, f"http://127.0.0.1:{admin}"), admin
+    port, admin = free_port(), free_port()
+    (workdir / "envoy.yaml").write_text(render_envoy(echo, config, wasm, port, admin))
+    command = [str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin), "--log-level", "warn"]
+    if workers:
+        command += ["--concurrency", str(workers)]
+    pid = spawn(command, workdir / "host.log", cwd=workdir)
+    return Host("envoy", f"http://{LOOPBACK}:{port}", pid, workdir, f"http://{LOOPBACK}:{admin}")
 
 
 def start_traefik(echo: int, config: dict) -> Host:
     workdir = Path(tempfile.mkdtemp(prefix="traefik-host-"))
-    port, ping = stack_controller.free_port(), stack_controller.free_port()
+    port, ping = free_port(), free_port()
     plugin_dir = workdir / "plugins-local" / "src" / "github.com" / "pg-auth" / "proxy-filter"
     plugin_dir.mkdir(parents=True)
     shutil.copy(WASM_DIR / "http_wasm_filter.wasm", plugin_dir / "plugin.wasm")
@@ -123,7 +115,7 @@ def start_traefik(echo: int, config: dict) -> Host:
         "summary: Cookie-to-Bearer JWT verification for PostgREST\ntestData: {}\n")
     (workdir / "traefik.yml").write_text(json.dumps({
         "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
-        "entryPoints": {"web": {"address": f"127.0.0.1:{port}"}, "ping": {"address": f"127.0.0.1:{ping}"}},
+        "entryPoints": {"web": {"address": f"{LOOPBACK}:{port}"}, "ping": {"address": f"{LOOPBACK}:{ping}"}},
         "ping": {"entryPoint": "ping"},
         "log": {"level": "INFO"},
         "providers": {"file": {"filename": str(workdir / "dynamic.yml")}},
@@ -133,30 +125,48 @@ def start_traefik(echo: int, config: dict) -> Host:
         "routers": {"all": {"rule": "PathPrefix(`/`)", "service": "echo", "middlewares": ["auth"],
                             "entryPoints": ["web"]}},
         "middlewares": {"auth": {"plugin": {"pgauth": config}}},
-        "services": {"echo": {"loadBalancer": {"servers": [{"url": f"http://127.0.0.1:{echo}"}]}}},
+        "services": {"echo": {"loadBalancer": {"servers": [{"url": f"http://{LOOPBACK}:{echo}"}]}}},
     }}))
-    process = start([str(TRAEFIK), "--configFile=traefik.yml"], workdir)
-    return Host("traefik", f"http://127.0.0.1:{port}", process, workdir), ping
+    pid = spawn([str(TRAEFIK), "--configFile=traefik.yml"], workdir / "host.log", cwd=workdir)
+    return Host("traefik", f"http://{LOOPBACK}:{port}", pid, workdir)
+
+
+def wait_ready(host: Host) -> None:
+    if host.admin_url:
+        def ready():
+            return http_status(f"{host.admin_url}/ready") == 200
+    else:
+        def ready():
+            # The router answers once the plugin has loaded: a public path reaches the echo.
+            try:
+                return request("POST", f"{host.url}/rpc/login").header("x-echo") == "1"
+            except OSError:
+                return False
+    wait_until(ready, host.name, host.log, pid=host.pid)
 
 
 @pytest.fixture(scope="session", params=["envoy", "traefik"])
 def host(request, echo_port):
-    from support.http import request as http
-
-    if request.param == "envoy":
-        started, admin = start_envoy(echo_port, FILTER_CONFIG)
-        ready = lambda: stack_controller.http_status(f"http://127.0.0.1:{admin}/ready") == 200  # noqa: E731
-    else:
-        started, _ = start_traefik(echo_port, FILTER_CONFIG)
-
-        def ready():
-            # The router answers once the plugin has loaded: a public path reaches the echo.
-            try:
-                return http("POST", f"{started.url}/rpc/login").header("x-echo") == "1"
-            except OSError:
-                return False
+    started = (start_envoy if request.param == "envoy" else start_traefik)(echo_port, FILTER_CONFIG)
     try:
-        wait_for(ready, started.process, started.workdir)
+        wait_ready(started)
         yield started
     finally:
         started.stop()
+
+
+@pytest.fixture
+def envoy_with(echo_port):
+    """Starts an Envoy with another filter configuration (or wasm build)."""
+    started = []
+
+    def start(config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0) -> Host:
+        host = start_envoy(echo_port, config, wasm, workers)
+        started.append(host)
+        wait_ready(host)
+        return host
+
+    yield start
+    for host in started:
+        host.stop()
+

@@ -1,12 +1,15 @@
-"""proxy_filter in Envoy (proxy-wasm) and Traefik (http-wasm): the same
-behaviour through both ABIs."""
+"""proxy_filter in Envoy (proxy-wasm, the shipped configuration) and Traefik
+(http-wasm): the same behaviour through both ABIs."""
 
+import subprocess
 import time
 
 import pytest
 
-from conftest import SECRET, start_envoy, start_traefik
-from support.http import mint, now, request
+from conftest import CRASH_TEST_WASM, FILTER_CONFIG, start_envoy, start_traefik
+from processes import pid_alive
+from support.http import raw_request, request
+from support.tokens import TEST_SECRET, mint, now
 
 
 def upstream_headers(response) -> dict[str, list[str]]:
@@ -18,7 +21,7 @@ def upstream_headers(response) -> dict[str, list[str]]:
 
 
 def token(**claims):
-    return mint(SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60, **claims})
+    return mint(TEST_SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60, **claims})
 
 
 def test_public_route_passes_untouched(host):
@@ -32,9 +35,10 @@ def test_public_route_forwards_a_valid_cookie(host):
     assert seen["authorization"] == [f"Bearer {valid}"]
 
 
-def test_public_route_drops_an_invalid_cookie(host):
+def test_public_route_drops_an_invalid_cookie_and_a_client_authorization(host):
     expired = token(exp=now() - 1)
-    seen = upstream_headers(request("POST", f"{host.url}/rpc/refresh_token", {"Cookie": f"access_token={expired}"}))
+    seen = upstream_headers(request("POST", f"{host.url}/rpc/refresh_token", {
+        "Cookie": f"access_token={expired}", "Authorization": f"Bearer {token(exp=now() - 20)}"}))
     assert "authorization" not in seen
 
 
@@ -44,9 +48,8 @@ def test_private_route_without_cookie_is_401(host):
     assert response.header("x-echo") is None
     assert response.header("www-authenticate") == "Bearer"
     assert response.header("content-type").startswith("application/json")
-    body = response.json()
-    assert set(body) == {"code", "message", "details", "hint"}
-    assert body["code"] == "PGRST302"
+    assert response.json() == {"code": "PGRST302", "message": "Authentication required: no access_token cookie",
+                               "details": "missing", "hint": "Log in with POST /rpc/login"}
 
 
 def test_private_route_with_expired_cookie_is_401_invalid_token(host):
@@ -54,6 +57,13 @@ def test_private_route_with_expired_cookie_is_401_invalid_token(host):
     assert response.status == 401
     assert response.header("www-authenticate") == 'Bearer error="invalid_token", error_description="JWT expired"'
     assert response.json()["message"] == "JWT expired"
+
+
+def test_a_token_issued_a_moment_ahead_of_the_proxy_clock_passes(host):
+    """The database stamps iat at its transaction start; a clock 2 s ahead
+    used to make fresh tokens look issued in the future."""
+    ahead = token(iat=now() + 2)
+    assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={ahead}"}).status == 200
 
 
 def test_valid_cookie_arrives_as_bearer(host):
@@ -75,48 +85,159 @@ def test_cross_site_post_is_403(host):
     response = request("POST", f"{host.url}/rpc/login", {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
     assert response.status == 403
     assert response.header("x-echo") is None
+    assert response.json()["details"] == "csrf"
+
+
+def test_two_credential_cookies_are_400_on_every_route(host):
+    valid = token()
+    for path, cookie in [("/rest/task", f"access_token={valid}; access_token={valid}"),
+                         ("/rpc/refresh_token", "refresh_token=a; refresh_token=b")]:
+        response = request("POST", f"{host.url}{path}", {"Cookie": cookie})
+        assert response.status == 400, path
+        assert response.json()["details"] == "ambiguous_cookie"
+    split = raw_request(host.url, "GET", "/rest/task",
+                        [("Cookie", f"access_token={valid}"), ("Cookie", f"access_token={valid}")])
+    assert split.status == 400
+    assert split.header("x-echo") is None
+
+
+@pytest.mark.parametrize("target", [
+    "/rpc/login/../../rest/task",
+    "/rpc/login/%2e%2e/%2e%2e/rest/task",
+    "//rest/task",
+    "/rest//task",
+    "/rest/%2Ftask",
+    "/rpc/login%2F..%2F..%2Frest%2Ftask",
+    "/rest/%252e%252e/task",
+    "/rpc/login;/../rest/task",
+    "/rpc/login#/../rest/task",
+    "/rpc/login?/../rest/task",
+    "http://evil.example/rest/task",
+])
+def test_no_path_trick_reaches_a_private_resource_without_a_cookie(host, target):
+    response = raw_request(host.url, "GET", target, [])
+    if response.header("x-echo") == "1":
+        # Reached the upstream: only as a public route, never as /task.
+        assert response.json()["path"].split("?")[0] in ("/rpc/login", "/rpc/login;/../rest/task"), response.json()
+    else:
+        assert response.status in (400, 401, 404), (target, response.status)
 
 
 def test_non_utf8_header_does_not_break_the_filter(host):
-    response = request("GET", f"{host.url}/rest/task", {"X-Latin1": "caf\xe9".encode("latin-1").decode("latin-1")})
+    response = raw_request(host.url, "GET", "/rest/task", [("X-Latin1", "caf\xe9")])
     assert response.status == 401
     # The host keeps serving afterwards.
+    assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={token()}"}).status == 200
+
+
+def test_h2c_requests_get_the_same_decisions(envoy_with):
+    host = envoy_with(FILTER_CONFIG)
     valid = token()
-    assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"}).status == 200
+    for cookie, expected in [(None, "401"), (f"access_token={valid}", "200")]:
+        command = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_version} %{http_code}", "--http2-prior-knowledge",
+                   f"{host.url}/rest/task"]
+        if cookie:
+            command[1:1] = ["-H", f"Cookie: {cookie}"]
+        assert subprocess.run(command, capture_output=True, text=True).stdout == f"2 {expected}"
 
 
-def test_envoy_counts_outcomes_without_tokens(host):
-    if host.admin_url is None:
-        pytest.skip("http-wasm hosts have no metrics interface")
+def stats_of(host, name: str) -> int:
+    text = request("GET", f"{host.admin_url}/stats?filter=^{name}$").body.decode()
+    return int(text.split(": ")[1])
+
+
+def stats(host) -> dict[str, int]:
+    text = request("GET", f"{host.admin_url}/stats?filter=wasmcustom").body.decode()
+    return {name: int(value) for name, value in (line.split(": ") for line in text.splitlines())}
+
+
+def test_envoy_defines_every_counter_at_start_and_counts_each_outcome(envoy_with):
+    host = envoy_with({**FILTER_CONFIG, "stat_prefix": "api_auth"})
+    before = stats(host)
+    for name in ("decision.allowed", "decision.public", "decision.public_with_token", "decision.denied.missing",
+                 "decision.denied.expired", "decision.denied.bad_signature", "decision.refused.csrf",
+                 "decision.refused.ambiguous_cookie", "decision.failure"):
+        assert before[f"wasmcustom.api_auth.{name}"] == 0, name
     valid, expired = token(), token(exp=now() - 1)
     request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"})
     request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={expired}"})
     request("GET", f"{host.url}/rest/task")
-    stats = request("GET", f"{host.admin_url}/stats?filter=pg_auth_filter").body.decode()
-    counters = dict(line.split(": ") for line in stats.splitlines() if line.startswith("wasmcustom."))
-    for name in ("allowed", "denied.expired", "denied.missing", "public", "csrf_blocked"):
-        assert int(counters.get(f"wasmcustom.pg_auth_filter.{name}", 0)) >= 1, (name, counters)
-    assert valid.split(".")[2] not in stats
+    request("GET", f"{host.url}/rest/task")
+    after = stats(host)
+    changed = {name: after[name] - before[name] for name in after if after[name] != before[name]}
+    assert changed == {"wasmcustom.api_auth.decision.allowed": 1, "wasmcustom.api_auth.decision.denied.expired": 1,
+                       "wasmcustom.api_auth.decision.denied.missing": 2}
+    prometheus = request("GET", f"{host.admin_url}/stats/prometheus").body.decode()
+    # stats_tags in the shipped configuration turn the names into labels.
+    assert 'api_auth_decision{pg_auth_outcome="denied",pg_auth_reason="missing"} 2' in prometheus
+    assert 'api_auth_decision{pg_auth_outcome="allowed"} 1' in prometheus
+    assert valid not in prometheus
+
+
+def test_envoy_enforces_issuer_and_audience(envoy_with):
+    host = envoy_with({**FILTER_CONFIG, "issuer": "pg_auth", "audience": "api"})
+    good = token(iss="pg_auth", aud="api")
+    assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={good}"}).status == 200
+    for bad, reason in [(token(iss="pg_auth", aud="web"), "wrong_audience"), (token(aud="api"), "wrong_issuer")]:
+        response = request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={bad}"})
+        assert response.status == 401
+        assert response.json()["details"] == reason
+
+
+def test_a_crashed_vm_refuses_requests_then_recovers(envoy_with):
+    """A panic aborts the VM. Without a failure policy Envoy answered 503 on
+    that worker until restart; with FAIL_RELOAD it starts a new VM, and in
+    between nothing passes unchecked. One worker, so that the crashed VM is
+    the one every request meets."""
+    host = envoy_with(FILTER_CONFIG, CRASH_TEST_WASM, workers=1)
+    valid = token()
+    assert request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"}).status == 200
+    crashed = request("GET", f"{host.url}/__crash", {"Cookie": f"access_token={valid}"})
+    assert crashed.header("x-echo") is None and crashed.status >= 500
+    deadline = time.monotonic() + 15
+    statuses = []
+    while time.monotonic() < deadline:
+        response = request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={valid}"})
+        unchecked = request("GET", f"{host.url}/rest/task")
+        assert unchecked.header("x-echo") is None, "a request passed unchecked while the VM was down"
+        statuses.append(response.status)
+        if response.status == 200:
+            break
+        time.sleep(0.1)
+    assert statuses[-1] == 200, statuses
+    assert stats_of(host, "wasm.pg_auth_filter.vm_reload_success") >= 1
+
+
+def test_the_glue_fails_closed_when_a_host_call_fails(envoy_with):
+    """The crash-test build treats /__host_failure as a failed host call."""
+    host = envoy_with(FILTER_CONFIG, CRASH_TEST_WASM)
+    response = request("GET", f"{host.url}/__host_failure", {"Cookie": f"access_token={token()}"})
+    assert response.status == 500
+    assert response.header("x-echo") is None
+    assert response.json()["details"] == "filter_failure"
+    assert stats(host)["wasmcustom.pg_auth.decision.failure"] == 1
 
 
 def test_envoy_refuses_a_bad_configuration(echo_port):
-    host, _admin = start_envoy(echo_port, {"secret": "short"})
+    host = start_envoy(echo_port, {"secret": "short"})
     try:
-        host.process.wait(timeout=30)
-        log = (host.workdir / "host.log").read_text(errors="replace")
-        assert host.process.returncode != 0
+        deadline = time.monotonic() + 30
+        while pid_alive(host.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        log = host.log.read_text(errors="replace")
+        assert not pid_alive(host.pid)
         assert "invalid proxy_filter configuration" in log and "at least 32" in log
     finally:
         host.stop()
 
 
 def test_traefik_refuses_a_bad_configuration(echo_port):
-    host, _ping = start_traefik(echo_port, {"secret": "short"})
+    host = start_traefik(echo_port, {"secret": "short"})
     try:
         deadline = time.monotonic() + 30
         log = ""
         while time.monotonic() < deadline:
-            log = (host.workdir / "host.log").read_text(errors="replace")
+            log = host.log.read_text(errors="replace")
             if "invalid proxy_filter configuration" in log:
                 break
             time.sleep(0.2)
@@ -129,3 +250,15 @@ def test_traefik_refuses_a_bad_configuration(echo_port):
             pass
     finally:
         host.stop()
+
+
+def test_render_refuses_a_public_admin_address():
+    import os
+
+    import stack as stack_controller
+    env = {**os.environ, "LISTEN_ADDRESS": "0.0.0.0", "PROXY_PORT": "1", "ADMIN_ADDRESS": "0.0.0.0",
+           "ADMIN_PORT": "2", "POSTGREST_HOST": "x", "POSTGREST_PORT": "3", "FILTER_WASM": "/x"}
+    result = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
+                            env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "ADMIN_ADDRESS must be a loopback address" in result.stderr

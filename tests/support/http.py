@@ -1,15 +1,10 @@
 """A small HTTP client with exact control over headers (no cookie jar, no
-redirects), and JWT minting with the real key by an implementation of its
-own (Python's hmac), so that negative tests fail for the stated reason."""
+redirects)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import http.client
 import json
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,6 +32,10 @@ class Response:
     def cookie_value(self, name: str) -> str:
         return self.cookies()[name].split(";", 1)[0].split("=", 1)[1]
 
+    def cookie_attributes(self, name: str) -> list[str]:
+        """The attributes of cookie `name`'s Set-Cookie, in order."""
+        return [part.strip() for part in self.cookies()[name].split(";")[1:]]
+
     @property
     def reached_upstream(self) -> bool:
         """Envoy adds this header only to responses that came from the upstream."""
@@ -58,21 +57,18 @@ def request(method: str, url: str, headers: dict[str, str] | None = None, body: 
         connection.close()
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def mint(secret_b64: str, claims: dict, header: dict | None = None, algorithm=hashlib.sha256) -> str:
-    header = header or {"alg": "HS256", "typ": "JWT"}
-    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
-    signature = hmac.new(base64.b64decode(secret_b64), signing_input.encode(), algorithm).digest()
-    return f"{signing_input}.{b64url(signature)}"
-
-
-def claims_of(token: str) -> dict:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-
-
-def now() -> int:
-    return int(time.time())
+def raw_request(url: str, method: str, target: str, headers: list[tuple[str, str]], timeout: float = 10.0) -> Response:
+    """Sends `target` exactly as given (dot segments, encoded slashes, absolute
+    form) with `headers` in order, repeated names included."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", parts.netloc)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return Response(response.status, response.getheaders(), response.read())
+    finally:
+        connection.close()

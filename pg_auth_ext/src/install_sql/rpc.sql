@@ -1,5 +1,5 @@
 -- The PostgREST RPCs. They answer through response.headers (Set-Cookie) and
--- read the request's cookies; failures carry a slug in `details` (see
+-- read request.cookies; failures carry a slug in `details` (see
 -- jwt_core::Problem). Every call inside is to a schema-qualified function
 -- with arguments of exactly its parameter types, so that no other overload
 -- can ever be a better match.
@@ -17,17 +17,12 @@ begin
 end
 $$;
 
--- A request cookie, or NULL; two cookies of one name are refused.
+-- A request cookie, or NULL. PostgREST 12 keeps only the last of two cookies
+-- of one name (and does not pass the raw Cookie header on): the proxy
+-- refuses such requests before they get here.
 create function auth.request_cookie(name text) returns text
-language plpgsql stable set search_path = pg_catalog, pg_temp as $$
-declare
-    found_values text[] := auth.request_cookie_values(name);
-begin
-    if cardinality(found_values) > 1 then
-        perform auth.fail('ambiguous_cookie'::text);
-    end if;
-    return nullif(found_values[1], '');
-end
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select nullif(nullif(current_setting('request.cookies', true), '')::json ->> name, '');
 $$;
 
 -- Ends what no client can use any more, in one bounded batch that skips

@@ -181,7 +181,6 @@ mod tests {
             "role_problem(r text) returns text",
             "hash_token(t varchar) returns bytea",
             "request_cookie(n varchar) returns text",
-            "request_cookie_values(n varchar) returns text[]",
             "fail(slug varchar) returns text",
             "parse_session_id(sid varchar) returns uuid",
             "session_of(t varchar) returns uuid",

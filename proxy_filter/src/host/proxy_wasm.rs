@@ -103,7 +103,9 @@ impl HttpContext for FilterRequest {
         };
         let request = policy.read_request(headers.iter().map(|(n, v)| (n.as_str(), v)));
         #[cfg(feature = "crash-test")]
-        crash_test::maybe_crash(&request);
+        if crash_test::host_call_fails(&request) {
+            return self.deny(filter_failure());
+        }
         let now = unix_seconds(hostcalls::get_current_time().ok());
 
         match policy.decide(&request, now) {
@@ -145,13 +147,15 @@ impl FilterRequest {
 
 /// A build for the host tests only (feature `crash-test`): a request to
 /// `/__crash` aborts the VM, to prove that Envoy recovers without ever
-/// passing a request unchecked.
+/// passing a request unchecked; one to `/__host_failure` takes the path of a
+/// failed host call.
 #[cfg(feature = "crash-test")]
 mod crash_test {
     #[allow(clippy::panic)]
-    pub(super) fn maybe_crash(request: &crate::RequestHead) {
-        if request.path_only() == "/__crash" {
-            panic!("crash-test build: crashing on request");
+    pub(super) fn host_call_fails(request: &crate::RequestHead) -> bool {
+        match request.path_only() {
+            "/__crash" => panic!("crash-test build: crashing on request"),
+            path => path == "/__host_failure",
         }
     }
 }
