@@ -182,7 +182,8 @@ def main() -> int:
 
         print("\nratios (from this run)")
         rows = [
-            ("plpgsql / native sign_raw, cost per call", cost["plpgsql sign_raw"] / cost["native sign_raw"], "(higher: faster)"),
+            ("plpgsql / native sign_raw, cost per call",
+             cost["plpgsql sign_raw"] / cost["native sign_raw"], "(higher: faster)"),
             ("plpgsql / native generate_access_token, cost",
              cost["plpgsql generate_access_token"] / cost["native generate_access_token"], "(higher: faster)"),
             ("pgcrypto / native bcrypt verify, cost 10",

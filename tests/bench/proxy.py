@@ -131,7 +131,8 @@ def main() -> int:
     latency = {v: [] for v in variants}
     cookie = token()
     upstream_port, upstream_admin = stack_controller.free_port(), stack_controller.free_port()
-    upstream = Envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"), upstream_admin)
+    upstream_config = envoy.direct_response_config(upstream_admin, upstream_port, "[]")
+    upstream = Envoy(workdir, "upstream", upstream_config, upstream_admin)
     try:
         for round_index in range(args.rounds):
             order = variants if round_index % 2 == 0 else list(reversed(variants))
@@ -146,7 +147,8 @@ def main() -> int:
                     latency[variant].append(wrk(url, cookie, args.seconds, 1))
                 finally:
                     front.stop()
-                print(f"  round {round_index + 1}: {variant:<22} {throughput[variant][-1]['rps']:>9.0f} req/s", flush=True)
+                rps = throughput[variant][-1]["rps"]
+                print(f"  round {round_index + 1}: {variant:<22} {rps:>9.0f} req/s", flush=True)
     finally:
         upstream.stop()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -9,12 +9,17 @@ use proxy_filter::{Policy, RequestHead};
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let mut parts = text.splitn(3, '\n');
-    let (path, cookie, origin) = (parts.next().unwrap_or("/"), parts.next().unwrap_or(""), parts.next());
+    let (path, cookie, origin) = (
+        parts.next().unwrap_or("/"),
+        parts.next().unwrap_or(""),
+        parts.next(),
+    );
     for (name, value) in Cookies::parse(cookie) {
         assert!(!name.is_empty());
         assert!(!name.contains(';') && !value.contains(';'));
     }
-    let config = br#"{"secret":"fuzzing-key-fuzzing-key-fuzzing-key!","forward_claims":{"sub":"x-user"}}"#;
+    let config =
+        br#"{"secret":"fuzzing-key-fuzzing-key-fuzzing-key!","forward_claims":{"sub":"x-user"}}"#;
     let Ok(policy) = Policy::from_json(config, |_| None) else {
         return;
     };

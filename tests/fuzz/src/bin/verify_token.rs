@@ -38,7 +38,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(claims) = verifier.verify(&text, 1_800_000_000) {
         let (input, signature) = text.rsplit_once('.').unwrap();
         let header: serde_json::Value = serde_json::from_slice(
-            &URL_SAFE_NO_PAD.decode(input.split('.').next().unwrap()).unwrap(),
+            &URL_SAFE_NO_PAD
+                .decode(input.split('.').next().unwrap())
+                .unwrap(),
         )
         .unwrap();
         let expected = resign(header["alg"].as_str().unwrap(), input.as_bytes()).unwrap();
