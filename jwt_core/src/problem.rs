@@ -29,10 +29,13 @@ pub enum Problem {
     AccountUnusable,
     /// Too many attempts; retry later.
     Throttled,
+    /// `Prefer: tx=rollback` on an auth RPC: its cookies would describe a
+    /// session change that never happened.
+    RollbackRefused,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 10] = [
+    pub const ALL: [Problem; 11] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -43,6 +46,7 @@ impl Problem {
         Problem::SessionEnded,
         Problem::AccountUnusable,
         Problem::Throttled,
+        Problem::RollbackRefused,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Problem {
             Problem::SessionEnded => "session_ended",
             Problem::AccountUnusable => "account_unusable",
             Problem::Throttled => "throttled",
+            Problem::RollbackRefused => "rollback_refused",
         }
     }
 
@@ -67,7 +72,7 @@ impl Problem {
     /// The HTTP status it is answered with.
     pub fn status(self) -> u16 {
         match self {
-            Problem::AmbiguousCookie => 400,
+            Problem::AmbiguousCookie | Problem::RollbackRefused => 400,
             Problem::CrossSite | Problem::AccountUnusable => 403,
             Problem::Throttled => 429,
             Problem::FilterFailure => 500,
@@ -93,6 +98,7 @@ impl Problem {
             Problem::SessionEnded => "Session has ended",
             Problem::AccountUnusable => "This account cannot sign in",
             Problem::Throttled => "Too many attempts",
+            Problem::RollbackRefused => "The auth RPCs always commit",
         }
     }
 
@@ -107,6 +113,7 @@ impl Problem {
             }
             Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),
             Problem::Throttled => Some("Retry after the time in Retry-After"),
+            Problem::RollbackRefused => Some("Send the request without Prefer: tx=rollback"),
             Problem::FilterFailure | Problem::InvalidCredentials | Problem::InvalidRefreshToken => {
                 None
             }

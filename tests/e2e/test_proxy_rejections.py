@@ -104,3 +104,13 @@ def test_cross_site_login_is_refused(stack):
 def test_same_origin_browser_login_passes(stack):
     response = login(stack, headers={"Origin": stack.proxy_url, "Sec-Fetch-Site": "same-origin"})
     assert response.status == 204
+
+
+def test_the_auth_schemas_openapi_is_not_served(stack):
+    """It advertised GET /rpc/login?user_=…&pass=…: passwords in URLs."""
+    hidden = request("GET", f"{stack.proxy_url}/rest/", {"Accept-Profile": "auth"})
+    assert hidden.status == 404
+    assert not hidden.reached_upstream
+    assert b"/rpc/login" not in hidden.body
+    # The public schema's OpenAPI is served as before.
+    assert request("GET", f"{stack.proxy_url}/rest/").status == 200

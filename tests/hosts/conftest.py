@@ -27,7 +27,7 @@ WASM_DIR = ROOT / "target" / "wasm32-wasip1" / "wasm"
 CRASH_TEST_WASM = ROOT / "target" / "crash-test" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm"
 TRAEFIK = ROOT / ".stack" / "tools" / "venv" / "bin" / "traefik"
 FILTER_CONFIG = {
-    "secret": TEST_SECRET,
+    "secret_env": "JWT_SECRET",
     "secret_is_base64": True,
     "forward_claims": {"sub": "x-user"},
 }
@@ -100,7 +100,7 @@ def start_envoy(echo: int, config: dict, wasm: Path = WASM_DIR / "proxy_filter.w
     command = [str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin), "--log-level", "warn"]
     if workers:
         command += ["--concurrency", str(workers)]
-    pid = spawn(command, workdir / "host.log", cwd=workdir)
+    pid = spawn(command, workdir / "host.log", {"JWT_SECRET": TEST_SECRET}, cwd=workdir)
     return Host("envoy", f"http://{LOOPBACK}:{port}", pid, workdir, f"http://{LOOPBACK}:{admin}")
 
 
@@ -119,7 +119,10 @@ def start_traefik(echo: int, config: dict) -> Host:
         "ping": {"entryPoint": "ping"},
         "log": {"level": "INFO"},
         "providers": {"file": {"filename": str(workdir / "dynamic.yml")}},
-        "experimental": {"localPlugins": {"pgauth": {"moduleName": "github.com/pg-auth/proxy-filter"}}},
+        # settings.envs hands JWT_SECRET to the plugin: the key stays out of
+        # Traefik's configuration (and so out of its API and dashboard).
+        "experimental": {"localPlugins": {"pgauth": {"moduleName": "github.com/pg-auth/proxy-filter",
+                                                     "settings": {"envs": ["JWT_SECRET"]}}}},
     }))
     (workdir / "dynamic.yml").write_text(json.dumps({"http": {
         "routers": {"all": {"rule": "PathPrefix(`/`)", "service": "echo", "middlewares": ["auth"],
@@ -127,7 +130,8 @@ def start_traefik(echo: int, config: dict) -> Host:
         "middlewares": {"auth": {"plugin": {"pgauth": config}}},
         "services": {"echo": {"loadBalancer": {"servers": [{"url": f"http://{LOOPBACK}:{echo}"}]}}},
     }}))
-    pid = spawn([str(TRAEFIK), "--configFile=traefik.yml"], workdir / "host.log", cwd=workdir)
+    pid = spawn([str(TRAEFIK), "--configFile=traefik.yml"], workdir / "host.log", {"JWT_SECRET": TEST_SECRET},
+                cwd=workdir)
     return Host("traefik", f"http://{LOOPBACK}:{port}", pid, workdir)
 
 

@@ -25,6 +25,18 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
     select nullif(nullif(current_setting('request.cookies', true), '')::json ->> name, '');
 $$;
 
+-- The RPCs' cookies describe what they commit: a request PostgREST would roll
+-- back (Prefer: tx=rollback with db-tx-end = commit-allow-override) is
+-- refused, or a rotation or logout would be undone behind the client's back.
+create function auth.require_commit() returns void
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
+begin
+    if nullif(current_setting('request.headers', true), '')::json ->> 'prefer' ~* 'tx\s*=\s*rollback' then
+        perform auth.fail('rollback_refused'::text);
+    end if;
+end
+$$;
+
 -- Ends what no client can use any more, in one bounded batch that skips
 -- rows in use: sessions past their lifetime, and ended sessions once their
 -- access tokens have expired. Also forgets sealed successors past the grace
@@ -71,6 +83,7 @@ declare
     new_session auth.session;
     refresh text := auth.new_refresh_token();
 begin
+    perform auth.require_commit();
     select * into account from auth."user" u where u.username = user_;
     -- The same bcrypt work whether the user exists or not, whatever the
     -- stored hash's cost: no user oracle.
@@ -108,6 +121,7 @@ declare
     role_ name;
     answer text;
 begin
+    perform auth.require_commit();
     -- One lock order everywhere: the session, then its tokens (as the
     -- cascades of a user or session deletion take them).
     select s.* into current_session from auth.session s
@@ -188,6 +202,7 @@ declare
         select t.session_id from auth.refresh_token t
         where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
 begin
+    perform auth.require_commit();
     update auth.session s set revoked_at = now(), end_reason = 'logout'
     where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
     perform set_config('response.headers', auth.logout_cookies(), true);

@@ -324,6 +324,32 @@ mod tests {
         assert_eq!(set_cookies().len(), 2);
     }
 
+    /// With db-tx-end = commit-allow-override, `Prefer: tx=rollback` would
+    /// send cookies for a rotation or a logout that never committed.
+    #[pg_test]
+    fn the_auth_rpcs_refuse_a_rollback() {
+        configure();
+        let (access, token) = login_demo();
+        for (path, call) in [
+            ("/rpc/login", "select auth.login('demo', 'demo')"),
+            ("/rpc/refresh_token", "select auth.refresh_token()"),
+            ("/rpc/logout", "select auth.logout()"),
+        ] {
+            request_with_cookies(
+                path,
+                &[("access_token", &access), ("refresh_token", &token)],
+            );
+            sql(
+                r#"select set_config('request.headers', '{"prefer": "return=minimal, tx=rollback"}', true)"#,
+            );
+            assert_eq!(
+                problem_of(call).as_deref(),
+                Some("PT400: The auth RPCs always commit [rollback_refused]"),
+                "{path}"
+            );
+        }
+    }
+
     #[pg_test]
     fn cleanup_removes_sessions_nobody_can_use_with_their_tokens() {
         configure();
