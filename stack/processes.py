@@ -82,24 +82,30 @@ def wait_until(check, what: str, log: Path | None = None, seconds: float = 30.0,
     raise ProcessError(f"{what} did not become ready within {seconds:.0f} s (log: {log})\n{log_tail(log)}")
 
 
+# The server's parent while it runs: Envoy exits when its parent does, and the
+# controller that starts it may exit first. SIGTERM to it is passed on to the
+# server, which it then waits for and reaps (no zombie is left to init).
+WRAPPER = 'trap \'kill -TERM "$child" 2>/dev/null\' TERM INT; "$@" & child=$!; wait "$child"; wait "$child"'
+
+
 def spawn(command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> int:
-    """Starts a server in its own session under a `sh` that waits for it (Envoy
-    exits when its parent does, and a controller may exit first); returns the
-    PID of that session's leader, which `stop` ends with its whole group."""
+    """Starts a server in its own session under a `sh` that waits for it;
+    returns the PID of that `sh`, which `stop` ends with the server."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as output:
         process = subprocess.Popen(
-            ["sh", "-c", '"$@" & wait $!', "sh", *command], stdout=output, stderr=subprocess.STDOUT,
+            ["sh", "-c", WRAPPER, "sh", *command], stdout=output, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, start_new_session=True, cwd=cwd)
     return process.pid
 
 
 def stop(pid: int | None, seconds: float = 10.0) -> None:
-    """SIGTERM to the process group, then SIGKILL after `seconds`."""
+    """SIGTERM to a `spawn`ed server (through its `sh`), then SIGKILL to its
+    whole process group after `seconds`."""
     if not pid_alive(pid):
         return
     try:
-        os.killpg(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return
     deadline = time.monotonic() + seconds

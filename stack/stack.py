@@ -220,7 +220,8 @@ class Stack:
                    "-p", str(self.ports["postgres"]), "-U", "postgres", "-d", database, *args]
         if sql is not None:
             command += ["-At", "-c", sql]
-        result = subprocess.run(command, capture_output=True, text=True)
+        # The local stack is a demo: sql/04_demo.sql adds the demo user and table.
+        result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "DEMO": "1"})
         if result.returncode != 0:
             raise StackError(f"psql {' '.join(args)} failed: {result.stderr.strip()}")
         return result.stdout

@@ -3,8 +3,10 @@ the same controller the demo uses, in a temporary folder on free ports."""
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
+import fronts
 import pytest
 
 import stack as stack_controller
@@ -28,3 +30,38 @@ def stack():
         log = instance.log("postgres").read_text(errors="replace")
         shutil.rmtree(directory, ignore_errors=True)
         assert instance.secret not in log, "the signing key appeared in the PostgreSQL log"
+
+
+@pytest.fixture(scope="session")
+def gate(stack):
+    """pg_auth_gate with stack/filter.json and the stack's key."""
+    workdir = Path(tempfile.mkdtemp(prefix="pg-auth-gate-"))
+    server = fronts.start_gate(workdir, stack.secret)
+    try:
+        yield server
+    finally:
+        server.stop()
+        fronts.remove(workdir)
+
+
+@dataclass
+class Front:
+    name: str
+    url: str
+
+
+@pytest.fixture(scope="session", params=["envoy", *fronts.FRONTS])
+def front(request, stack):
+    """The stack's PostgREST behind each proxy: Envoy with the wasm filter, and
+    the stock proxies with pg_auth_gate (the same cases run against each)."""
+    if request.param == "envoy":
+        yield Front("envoy", stack.proxy_url)
+        return
+    gate = request.getfixturevalue("gate")
+    workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-{request.param}-"))
+    server = fronts.start_front(request.param, workdir, gate, stack.ports["postgrest"])
+    try:
+        yield Front(request.param, server.url)
+    finally:
+        server.stop()
+        fronts.remove(workdir)

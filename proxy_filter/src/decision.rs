@@ -31,15 +31,23 @@ impl Outcome {
         all
     }
 
+    /// The outcome and, for refusals, the reason: the labels of the metric.
+    pub fn labels(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            Outcome::Public => ("public", None),
+            Outcome::PublicWithToken => ("public_with_token", None),
+            Outcome::Allowed => ("allowed", None),
+            Outcome::Denied(reason) => ("denied", Some(reason)),
+            Outcome::Refused(problem) => ("refused", Some(problem.slug())),
+            Outcome::Failure => ("failure", None),
+        }
+    }
+
     /// Stable metric name, `decision.<outcome>[.<reason>]`.
     pub fn metric(&self) -> String {
-        match self {
-            Outcome::Public => "decision.public".into(),
-            Outcome::PublicWithToken => "decision.public_with_token".into(),
-            Outcome::Allowed => "decision.allowed".into(),
-            Outcome::Denied(reason) => format!("decision.denied.{reason}"),
-            Outcome::Refused(problem) => format!("decision.refused.{}", problem.slug()),
-            Outcome::Failure => "decision.failure".into(),
+        match self.labels() {
+            (outcome, Some(reason)) => format!("decision.{outcome}.{reason}"),
+            (outcome, None) => format!("decision.{outcome}"),
         }
     }
 }

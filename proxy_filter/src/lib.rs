@@ -15,7 +15,7 @@ mod routes;
 
 pub mod host;
 
-pub use config::ConfigError;
+pub use config::{ConfigError, Env};
 pub use decision::{Decision, Denial, Forward, Outcome};
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;

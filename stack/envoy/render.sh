@@ -1,12 +1,12 @@
 #!/bin/sh
 # Fills the {{NAME}} placeholders of an Envoy config template from the
 # environment and prints the result. POSIX sh + sed: runs in the Envoy image.
-# FILTER_CONFIG defaults to the stack's filter configuration, AUTH_CONCURRENCY
-# to 3 (of PostgREST's 10 pool connections).
+# FILTER_CONFIG defaults to the filter configuration in stack/filter.json (the
+# gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections).
 set -eu
 : "${LISTEN_ADDRESS:?}" "${PROXY_PORT:?}" "${ADMIN_ADDRESS:?}" "${ADMIN_PORT:?}"
 : "${POSTGREST_HOST:?}" "${POSTGREST_PORT:?}" "${FILTER_WASM:?}"
-FILTER_CONFIG=${FILTER_CONFIG:-'{"secret_env": "JWT_SECRET", "secret_is_base64": true}'}
+FILTER_CONFIG=${FILTER_CONFIG:-$(cat "$(dirname "$0")/../filter.json")}
 AUTH_CONCURRENCY=${AUTH_CONCURRENCY:-3}
 case "$ADMIN_ADDRESS" in
   127.*|::1|localhost) ;;

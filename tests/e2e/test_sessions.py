@@ -31,17 +31,17 @@ def refresh_rows(stack, sid):
 
 
 def test_reuse_after_the_grace_window_ends_the_session(stack):
-    logged_in = login(stack)
+    logged_in = login(stack.proxy_url)
     first = logged_in.cookie_value("refresh_token")
-    second = refresh(stack, first).cookie_value("refresh_token")
+    second = refresh(stack.proxy_url, first).cookie_value("refresh_token")
     time.sleep(2.5)  # the test stack's grace window is 2 s
-    reused = refresh(stack, first)
+    reused = refresh(stack.proxy_url, first)
     assert reused.status == 401
     assert reused.cookie_value("access_token") == reused.cookie_value("refresh_token") == ""
     assert "Max-Age=0" in reused.cookie_attributes("access_token")
     assert "Max-Age=0" in reused.cookie_attributes("refresh_token")
     # The legitimate holder of the successor is logged out too.
-    assert refresh(stack, second).status == 401
+    assert refresh(stack.proxy_url, second).status == 401
 
 
 def test_tabs_refreshing_at_once_all_land_on_one_chain(stack):
@@ -49,7 +49,7 @@ def test_tabs_refreshing_at_once_all_land_on_one_chain(stack):
     independent, unrotated token per replay (5 sequential and 20 parallel
     gave 25 chains valid for 30 days). Now every replay gets the one
     successor, and the session holds two tokens."""
-    logged_in = login(stack)
+    logged_in = login(stack.proxy_url)
     token = logged_in.cookie_value("refresh_token")
     sid = claims_of(logged_in.cookie_value("access_token"))["sid"]
     # Straight at PostgREST: the proxy queues auth RPCs three at a time.
@@ -59,40 +59,40 @@ def test_tabs_refreshing_at_once_all_land_on_one_chain(stack):
     successors = {r.cookie_value("refresh_token") for r in results}
     assert len(successors) == 1 and token not in successors
     for _ in range(5):
-        assert refresh(stack, token).cookie_value("refresh_token") in successors
+        assert refresh(stack.proxy_url, token).cookie_value("refresh_token") in successors
     assert refresh_rows(stack, sid) == 2
     # The chain goes on from the one successor.
-    assert refresh(stack, successors.pop()).status == 204
+    assert refresh(stack.proxy_url, successors.pop()).status == 204
 
 
 def test_an_ended_sessions_cookie_does_not_lock_the_user_out(stack):
     """After reuse detection ends a session, the browser still holds a
     signature-valid access cookie, which the filter forwards to the auth RPCs:
     login and logout used to answer 401 there, leaving the user stuck."""
-    logged_in = login(stack)
+    logged_in = login(stack.proxy_url)
     access = logged_in.cookie_value("access_token")
     sid = claims_of(access)["sid"]
     stack.psql(sql=f"update auth.session set revoked_at = now() where id = '{sid}'")
-    assert read_tasks(stack, access).status == 401
-    again = login(stack, headers={"Cookie": f"access_token={access}"})
+    assert read_tasks(stack.proxy_url, access).status == 401
+    again = login(stack.proxy_url, headers={"Cookie": f"access_token={access}"})
     assert again.status == 204
     assert set(again.cookies()) == {"access_token", "refresh_token"}
-    out = logout(stack, f"access_token={access}")
+    out = logout(stack.proxy_url, f"access_token={access}")
     assert out.status == 204
     assert out.cookie_value("access_token") == ""
 
 
 def test_postgres_restart_loses_no_session(stack):
-    logged_in = login(stack)
+    logged_in = login(stack.proxy_url)
     access = logged_in.cookie_value("access_token")
     token = logged_in.cookie_value("refresh_token")
     stack.restart_postgres()
     # PostgREST reconnects by itself; give it a bounded time.
     deadline = time.monotonic() + 30
     while True:
-        private = read_tasks(stack, access)
+        private = read_tasks(stack.proxy_url, access)
         if private.status == 200 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
     assert private.status == 200
-    assert refresh(stack, token).status == 204
+    assert refresh(stack.proxy_url, token).status == 204

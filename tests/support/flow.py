@@ -1,27 +1,37 @@
-"""The RPC calls of the curl flow, through the proxy."""
+"""The RPC calls of the curl flow, against `api`: the base URL of a proxy
+(or of PostgREST itself)."""
 
 from __future__ import annotations
 
 import json
+import time
 
 from support.http import Response, request
 
 AUTH = {"Content-Profile": "auth", "Content-Type": "application/json"}
 
 
-def login(stack, user: str = "demo", password: str = "demo", headers: dict | None = None) -> Response:
+def login(api: str, user: str = "demo", password: str = "demo", headers: dict | None = None,
+          patient: bool = True) -> Response:
+    """Logs in; `patient` waits out the proxies' login rate limit (429 with
+    Retry-After), a few times at most, as a well-behaved client does."""
     body = json.dumps({"user_": user, "pass": password})
-    return request("POST", f"{stack.proxy_url}/rpc/login", {**AUTH, **(headers or {})}, body)
+    for _ in range(5):
+        response = request("POST", f"{api}/rpc/login", {**AUTH, **(headers or {})}, body)
+        if response.status != 429 or not patient:
+            return response
+        time.sleep(float(response.header("retry-after") or 1))
+    return response
 
 
-def refresh(stack, token: str, headers: dict | None = None) -> Response:
-    return request("POST", f"{stack.proxy_url}/rpc/refresh_token",
+def refresh(api: str, token: str, headers: dict | None = None) -> Response:
+    return request("POST", f"{api}/rpc/refresh_token",
                    {"Content-Profile": "auth", "Cookie": f"refresh_token={token}", **(headers or {})})
 
 
-def logout(stack, cookie: str) -> Response:
-    return request("POST", f"{stack.proxy_url}/rpc/logout", {**AUTH, "Cookie": cookie})
+def logout(api: str, cookie: str) -> Response:
+    return request("POST", f"{api}/rpc/logout", {**AUTH, "Cookie": cookie})
 
 
-def read_tasks(stack, access: str) -> Response:
-    return request("GET", f"{stack.proxy_url}/rest/task", {"Cookie": f"access_token={access}"})
+def read_tasks(api: str, access: str) -> Response:
+    return request("GET", f"{api}/rest/task", {"Cookie": f"access_token={access}"})

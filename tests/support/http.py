@@ -8,6 +8,9 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+# Sent with every request; see Response.reached_upstream.
+TRACE_ID = "pg-auth-test"
+
 
 @dataclass
 class Response:
@@ -38,8 +41,9 @@ class Response:
 
     @property
     def reached_upstream(self) -> bool:
-        """Envoy adds this header only to responses that came from the upstream."""
-        return self.header("x-envoy-upstream-service-time") is not None
+        """PostgREST echoes X-Request-Id (stack/postgrest.conf); the proxies'
+        own answers carry none."""
+        return self.header("x-request-id") is not None
 
 
 def request(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | str | None = None,
@@ -50,7 +54,7 @@ def request(method: str, url: str, headers: dict[str, str] | None = None, body: 
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if isinstance(body, str):
             body = body.encode()
-        connection.request(method, path, body=body, headers=headers or {})
+        connection.request(method, path, body=body, headers={"X-Request-Id": TRACE_ID, **(headers or {})})
         response = connection.getresponse()
         return Response(response.status, response.getheaders(), response.read())
     finally:

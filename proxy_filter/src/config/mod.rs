@@ -47,9 +47,12 @@ struct FilterConfig {
     #[serde(default)]
     secret: Option<String>,
     /// ...or the name of an environment variable holding it, so that the
-    /// proxy configuration file need not contain it.
+    /// proxy configuration file need not contain it...
     #[serde(default)]
     secret_env: Option<String>,
+    /// ...or a file holding it (hosts that can read files: the gate).
+    #[serde(default)]
+    secret_file: Option<String>,
     /// PostgREST's `jwt-secret-is-base64`.
     #[serde(default, deserialize_with = "scalars::boolean")]
     secret_is_base64: bool,
@@ -130,12 +133,38 @@ fn invalid(message: impl Into<String>) -> ConfigError {
     ConfigError(message.into())
 }
 
+/// What a host offers the configuration: environment variables, and files
+/// where it can read them.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+
+    fn read_file(&self, path: &str) -> Result<String, String> {
+        let _ = path;
+        Err("this host cannot read files".into())
+    }
+}
+
+/// Environment variables only, looked up by a closure.
+struct Vars<F>(F);
+
+impl<F: Fn(&str) -> Option<String>> Env for Vars<F> {
+    fn var(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+    }
+}
+
 impl Policy {
-    /// Parses and checks a configuration; `env` looks up environment variables.
+    /// Parses and checks a configuration; `vars` looks up environment
+    /// variables (for `secret_env`).
     pub fn from_json(
         json: &[u8],
-        env: impl Fn(&str) -> Option<String>,
+        vars: impl Fn(&str) -> Option<String>,
     ) -> Result<Policy, ConfigError> {
+        Policy::from_json_in(json, &Vars(vars))
+    }
+
+    /// Parses and checks a configuration in a host that offers `env`.
+    pub fn from_json_in(json: &[u8], env: &dyn Env) -> Result<Policy, ConfigError> {
         let config: FilterConfig =
             serde_json::from_slice(json).map_err(|e| invalid(e.to_string()))?;
         config.into_policy(env)
@@ -143,12 +172,21 @@ impl Policy {
 }
 
 impl FilterConfig {
-    fn into_policy(self, env: impl Fn(&str) -> Option<String>) -> Result<Policy, ConfigError> {
-        let secret = match (&self.secret, &self.secret_env) {
-            (Some(secret), None) => secret.clone(),
-            (None, Some(name)) => env(name)
+    fn into_policy(self, env: &dyn Env) -> Result<Policy, ConfigError> {
+        let secret = match (&self.secret, &self.secret_env, &self.secret_file) {
+            (Some(secret), None, None) => secret.clone(),
+            (None, Some(name), None) => env
+                .var(name)
                 .ok_or_else(|| invalid(format!("environment variable {name} is not set")))?,
-            _ => return Err(invalid("set exactly one of \"secret\" or \"secret_env\"")),
+            (None, None, Some(path)) => env
+                .read_file(path)
+                .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
+                .map_err(|e| invalid(format!("secret_file {path:?}: {e}")))?,
+            _ => {
+                return Err(invalid(
+                    "set exactly one of \"secret\", \"secret_env\" or \"secret_file\"",
+                ))
+            }
         };
         let key =
             Key::from_secret(&secret, self.secret_is_base64).map_err(|e| invalid(e.to_string()))?;
@@ -309,6 +347,7 @@ mod tests {
         )
         .contains("unknown field `algoritms`"));
         assert!(error(r#"{}"#).contains("exactly one of"));
+        assert!(error(r#"{"secret_file":"/etc/key"}"#).contains("cannot read files"));
         assert!(error(r#"{"secret_env":"NOPE"}"#).contains("NOPE is not set"));
         assert!(error(r#"{"secret":"short"}"#).contains("at least 32"));
         assert!(error(

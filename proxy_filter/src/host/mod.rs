@@ -1,6 +1,8 @@
 //! The hosts: each file only translates between its host's ABI and the
 //! [`Policy`](crate::Policy), each behind the Cargo feature that builds it.
 
+#[cfg(feature = "gate")]
+pub mod gate;
 #[cfg(feature = "http-wasm")]
 pub mod http_wasm;
 #[cfg(feature = "proxy-wasm")]

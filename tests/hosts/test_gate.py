@@ -1,0 +1,124 @@
+"""pg_auth_gate on its own: configuration, health, metrics, protocol errors
+and shutdown. Its decisions in front of PostgREST, through Caddy, nginx and
+Traefik, are in tests/e2e (the `front` fixture)."""
+
+import json
+import os
+import signal
+import socket
+import time
+
+import fronts
+import pytest
+
+from processes import LOOPBACK, free_port, pid_alive, spawn
+from support.http import request
+from support.tokens import TEST_SECRET, mint, now
+
+
+@pytest.fixture
+def gate(tmp_path):
+    server = fronts.start_gate(tmp_path, TEST_SECRET)
+    yield server
+    server.stop()
+
+
+def ask(gate, headers):
+    return request("GET", f"{gate.url}/auth", headers)
+
+
+def test_decisions_and_metrics(gate):
+    valid = mint(TEST_SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60})
+    forwarded = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task", "X-Forwarded-Host": "api"}
+    allowed = ask(gate, {**forwarded, "Cookie": f"access_token={valid}", "Authorization": "Bearer forged"})
+    assert allowed.status == 200
+    assert allowed.header("authorization") == f"Bearer {valid}"
+    missing = ask(gate, forwarded)
+    assert missing.status == 401
+    assert missing.header("www-authenticate") == "Bearer"
+    assert missing.json()["details"] == "missing"
+    public = ask(gate, {**forwarded, "X-Forwarded-Method": "POST", "X-Forwarded-Uri": "/rpc/login",
+                        "Authorization": "Bearer forged"})
+    assert public.status == 200 and public.header("authorization") is None
+    metrics = request("GET", f"{gate.url}/metrics").body.decode()
+    assert 'pg_auth_decision{pg_auth_outcome="allowed"} 1\n' in metrics
+    assert 'pg_auth_decision{pg_auth_outcome="denied",pg_auth_reason="missing"} 1\n' in metrics
+    assert 'pg_auth_decision{pg_auth_outcome="public"} 1\n' in metrics
+    assert 'pg_auth_decision{pg_auth_outcome="denied",pg_auth_reason="expired"} 0\n' in metrics
+    assert valid not in metrics
+
+
+def test_nginx_style_carries_the_denial_in_headers(gate):
+    """nginx's auth_request turns any status but 401 and 403 into 500: the
+    gate answers 401 and carries the real status and body in headers."""
+    response = ask(gate, {"X-Original-Method": "POST", "X-Original-URI": "/rpc/refresh_token",
+                          "Cookie": "refresh_token=a; refresh_token=b"})
+    assert response.status == 401
+    assert response.header("x-pg-auth-status") == "400"
+    assert json.loads(response.header("x-pg-auth-body"))["details"] == "ambiguous_cookie"
+
+
+def test_a_subrequest_without_the_original_request_is_refused(gate):
+    response = ask(gate, {"Cookie": "access_token=x"})
+    assert response.status == 500
+    assert "X-Forwarded-Method" in response.json()["message"]
+    assert request("GET", f"{gate.url}/healthz").body == b"ok\n"
+    assert request("GET", f"{gate.url}/other").status == 404
+
+
+def test_garbage_on_the_wire_does_not_stop_it(gate):
+    port = int(gate.url.rsplit(":", 1)[1])
+    for junk in (b"\x00\xff" * 100, b"GET /auth HTTP/1.1\r\nX-Forwarded-Method: \xff\r\n\r\n",
+                 b"GET /auth HTTP/1.1\r\n" + b"X: " + b"a" * 100_000 + b"\r\n\r\n"):
+        with socket.create_connection((LOOPBACK, port), timeout=5) as connection:
+            connection.sendall(junk)
+            try:
+                connection.recv(1024)
+            except OSError:
+                pass
+    assert pid_alive(gate.pid)
+    assert request("GET", f"{gate.url}/healthz").status == 200
+
+
+def test_sigterm_stops_it_cleanly(gate):
+    os.killpg(gate.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    while "pg_auth_gate: stopped" not in gate.log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "pg_auth_gate: stopped" in gate.log.read_text()
+    with pytest.raises(OSError):
+        request("GET", f"{gate.url}/healthz", timeout=2)
+
+
+@pytest.mark.parametrize(("config", "message"), [
+    ({"secret": "short"}, "at least 32"),
+    ({"secret_env": "NO_SUCH_VARIABLE"}, "NO_SUCH_VARIABLE is not set"),
+    ({"secret_file": "/no/such/file"}, "secret_file \"/no/such/file\""),
+    ({"secret_env": "JWT_SECRET", "public_routes": [{"prefix": "/public"}]}, "must end with /"),
+])
+def test_a_bad_configuration_refuses_to_start(tmp_path, config, message):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    log = tmp_path / "gate.log"
+    pid = spawn([str(fronts.GATE), "--config", str(path), "--listen", f"{LOOPBACK}:{free_port()}"], log,
+                {"JWT_SECRET": TEST_SECRET})
+    deadline = time.monotonic() + 10
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid)
+    assert message in log.read_text()
+
+
+def test_the_secret_can_come_from_a_file(tmp_path):
+    key = tmp_path / "jwt_secret"
+    key.write_text(TEST_SECRET + "\n")
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"secret_file": str(key), "secret_is_base64": True}))
+    server = fronts.start_gate(tmp_path, "unused", config)
+    try:
+        valid = mint(TEST_SECRET, {"sub": "demo", "exp": now() + 60})
+        response = ask(server, {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task",
+                                "Cookie": f"access_token={valid}"})
+        assert response.status == 200
+    finally:
+        server.stop()
