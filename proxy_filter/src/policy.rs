@@ -126,6 +126,25 @@ impl Policy {
         }
     }
 
+    /// The verified claims of the access cookie in a `Cookie` header value,
+    /// for code that only needs to know who is signed in (SSR middleware);
+    /// otherwise the reason slug (`missing`, `ambiguous_cookie`, `expired`...).
+    pub fn verify_cookie(
+        &self,
+        cookie_header: &str,
+        now: Option<i64>,
+    ) -> Result<Claims, &'static str> {
+        let now = now.ok_or(Problem::FilterFailure.slug())?;
+        let mut values = cookie_values([cookie_header], &self.cookies.access);
+        match (values.next(), values.next()) {
+            (Some(_), Some(_)) => Err(Problem::AmbiguousCookie.slug()),
+            (Some(token), None) if !token.is_empty() => {
+                self.verifier.verify(token, now).map_err(|e| e.reason())
+            }
+            _ => Err(Problem::Missing.slug()),
+        }
+    }
+
     fn cookie_count(&self, request: &RequestHead, name: &str) -> usize {
         cookie_values(request.cookies.iter().map(String::as_str), name).count()
     }

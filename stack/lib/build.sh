@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Builds and installs the extension into the system PostgreSQL 15, builds the
-# forward-auth gate (target/release/pg_auth_gate) and both wasm artifacts
-# (target/wasm32-wasip1/wasm/).
+# forward-auth gate (target/release/pg_auth_gate), both wasm filters
+# (target/wasm32-wasip1/wasm/) and the JavaScript package (js/pkg/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 log() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
 
-log "pg_auth_ext (release) -> PostgreSQL 15"
-(cd pg_auth_ext && cargo pgrx install --release --pg-config /usr/lib/postgresql/15/bin/pg_config >/dev/null)
+# shellcheck source=../versions.env
+. stack/versions.env
+log "pg_auth_ext (release) -> PostgreSQL $PG_MAJOR"
+(cd pg_auth_ext && cargo pgrx install --release --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null)
 
 log "pg_auth_gate (release)"
 cargo build -q --release -p proxy_filter --features gate --bin pg_auth_gate
@@ -16,6 +18,9 @@ cargo build -q --release -p proxy_filter --features gate --bin pg_auth_gate
 log "proxy_filter: proxy-wasm and http-wasm"
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features proxy-wasm --lib
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features http-wasm --bin http_wasm_filter
+log "the JavaScript package: js/pkg/{node,web}"
+bash js/build.sh
+
 if [ "${BUILD_TEST_ARTIFACTS:-0}" = 1 ]; then
   log "proxy_filter: the crash-test build for the host tests"
   cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features crash-test --lib \

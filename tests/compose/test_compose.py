@@ -135,13 +135,28 @@ def test_the_postgres_image_copies_what_cargo_pgrx_packages():
     copied = re.findall(r"^COPY --from=build (\S+) ", dockerfile, re.MULTILINE)
     assert package_command and copied
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(["cargo", "pgrx", "package", "--pg-config", "/usr/lib/postgresql/15/bin/pg_config",
+        subprocess.run(["cargo", "pgrx", "package", "--pg-config", str(stack_controller.PG_BIN / "pg_config"),
                         "--out-dir", out], cwd=ROOT / "pg_auth_ext", check=True, capture_output=True)
         for source in copied:
             packaged = Path(out) / source.removeprefix(package_command.group(1)).lstrip("/")
             assert packaged.is_dir() and any(packaged.iterdir()), source
-        assert (Path(out) / "usr/lib/postgresql/15/lib/pg_auth_ext.so").is_file()
-        assert (Path(out) / "usr/share/postgresql/15/extension/pg_auth_ext.control").is_file()
+        major = stack_controller.VERSIONS["PG_MAJOR"]
+        assert (Path(out) / f"usr/lib/postgresql/{major}/lib/pg_auth_ext.so").is_file()
+        assert (Path(out) / f"usr/share/postgresql/{major}/extension/pg_auth_ext.control").is_file()
+
+
+def test_the_dockerfiles_build_the_pinned_versions():
+    """Docker builds cannot read stack/versions.env: they must agree with it."""
+    versions = stack_controller.VERSIONS
+    pgrx = re.search(r'^pgrx = "=(.+)"', (ROOT / "pg_auth_ext" / "Cargo.toml").read_text(), re.MULTILINE).group(1)
+    postgres = (ROOT / "stack" / "docker" / "postgres.Dockerfile").read_text()
+    assert f"cargo-pgrx --version ={pgrx} " in postgres
+    assert set(re.findall(r"postgresql/(\d+)/", postgres)) == {versions["PG_MAJOR"]}
+    assert f"FROM postgres:{versions['PG_MAJOR']}-" in postgres
+    envoy = (ROOT / "stack" / "docker" / "envoy.Dockerfile").read_text()
+    assert f"envoyproxy/envoy:v{versions['ENVOY_VERSION'].rsplit('.', 1)[0]}-" in envoy
+    compose_file = COMPOSE.read_text()
+    assert f"postgrest/postgrest:v{versions['POSTGREST_VERSION'].split('-')[0]}" in compose_file
 
 
 def test_the_postgres_entrypoint_moves_the_key_into_a_private_file(services, tmp_path):

@@ -5,5 +5,7 @@
 pub mod gate;
 #[cfg(feature = "http-wasm")]
 pub mod http_wasm;
+#[cfg(feature = "js")]
+pub mod js;
 #[cfg(feature = "proxy-wasm")]
 pub mod proxy_wasm;

@@ -420,6 +420,34 @@ fn oversized_cookies_are_refused_as_too_large() {
 }
 
 #[test]
+fn verify_cookie_gives_claims_or_the_reason() {
+    let policy = policy("");
+    let token = valid();
+    let claims = policy
+        .verify_cookie(&format!("theme=dark; access_token={token}"), Some(NOW))
+        .unwrap();
+    assert_eq!(claims.get_str("sub"), Some("demo"));
+    let expired = token_expired();
+    for (header, reason) in [
+        ("theme=dark".to_owned(), "missing"),
+        ("access_token=".to_owned(), "missing"),
+        (format!("access_token={expired}"), "expired"),
+        (
+            format!("access_token={token}; access_token={token}"),
+            "ambiguous_cookie",
+        ),
+    ] {
+        assert_eq!(policy.verify_cookie(&header, Some(NOW)).err(), Some(reason));
+    }
+    assert_eq!(
+        policy
+            .verify_cookie(&format!("access_token={token}"), None)
+            .err(),
+        Some("filter_failure")
+    );
+}
+
+#[test]
 fn metric_names() {
     let policy = policy(r#","stat_prefix":"api_auth""#);
     assert_eq!(
