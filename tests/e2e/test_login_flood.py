@@ -10,6 +10,8 @@ import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from support.flow import login, read_tasks
 
 # The bound this test holds reads to while wrk floods logins from the same
@@ -64,9 +66,11 @@ def test_reads_stay_fast_during_a_login_flood(stack, front, tmp_path):
     assert status == 204
 
 
-def test_envoy_answers_a_login_flood_with_429_and_retry_after(stack):
+def test_a_login_burst_gets_429_with_retry_after(stack, front):
+    if front.name.startswith("caddy"):
+        pytest.skip("stock Caddy has no rate limit; its concurrency cap answers 503")
     with ThreadPoolExecutor(max_workers=20) as pool:
-        responses = list(pool.map(lambda _: login(stack.proxy_url, "demo", "wrong", patient=False), range(60)))
+        responses = list(pool.map(lambda _: login(front.url, "demo", "wrong", patient=False), range(60)))
     limited = [r for r in responses if r.status == 429]
     assert limited, sorted({r.status for r in responses})
-    assert all(r.header("retry-after") == "1" for r in limited)
+    assert all(r.header("retry-after") for r in limited), front.name

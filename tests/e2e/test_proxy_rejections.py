@@ -52,8 +52,7 @@ def test_a_client_authorization_header_never_reaches_postgrest(stack, front):
     role that does not exist: had it reached PostgREST, login would fail."""
     claims = {"role": "no_such_role", "sub": "demo"}
     for token in (mint(stack.secret, {**claims, "exp": now() - 20}), mint(stack.secret, claims)):
-        response = request("POST", f"{front.url}/rpc/login", {**AUTH, "Authorization": f"Bearer {token}"},
-                           '{"user_": "demo", "pass": "demo"}')
+        response = login(front.url, headers={"Authorization": f"Bearer {token}"})
         assert response.status == 204, response.body
     direct = request("POST", f"{stack.postgrest_url}/rpc/login",
                      {**AUTH, "Authorization": f"Bearer {mint(stack.secret, claims)}"},

@@ -9,9 +9,9 @@ import re
 import subprocess
 
 import pytest
-from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
 
 import stack as stack_controller
+from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
 from support.flow import login
 from support.http import request
 from support.tokens import claims_of, mint, now
