@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
-"""proxy_filter against Envoy's native jwt_authn, side by side in one run.
-
-Three front Envoys, each alone in turn (alternating over ROUNDS rounds): no
-auth filter, our filter, and native jwt_authn (HS256 from the access_token
-cookie, local JWKS). All proxy to a second Envoy that answers with a
-direct_response, so the upstream is never the bottleneck. The same wrk load:
-a private route with a valid cookie. Prints requests/s, p50/p99 and ratios,
-and the size of each .wasm. Run on demand:
+"""proxy_filter in Envoy against Envoy's native jwt_authn, side by side in
+one run. Front Envoys, each alone in turn (alternating over ROUNDS rounds):
+no filter, a no-op proxy-wasm filter (the floor any wasm filter costs), our
+filter, and native jwt_authn (HS256 from the access_token cookie, local
+JWKS). All proxy to a second Envoy that answers with a direct_response, so
+the upstream is never the bottleneck; the same wrk load: a private route
+with a valid cookie. Run on demand:
 
     python3 tests/bench/proxy.py [--seconds 10] [--rounds 2]
 
@@ -16,31 +15,29 @@ the absolute numbers.
 
 from __future__ import annotations
 
-import argparse
-import base64
-import hashlib
-import hmac
-import json
-import os
-import re
-import shutil
-import signal
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "stack"))
-sys.path.insert(0, str(ROOT / "tests"))
-import stack as stack_controller  # noqa: E402
-from support import envoy  # noqa: E402
+# Run as a script: the stack controller and the test helpers are importable.
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+
+import harness
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, wrk
+
+import stack as stack_controller
+from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
+from support import envoy
 
 WASM = ROOT / "target" / "wasm32-wasip1" / "wasm"
-SECRET_BYTES = os.urandom(32)
-SECRET_B64 = base64.b64encode(SECRET_BYTES).decode()
+NOOP = ROOT / "tests" / "bench" / "noop_filter"
+NOOP_WASM = NOOP / "target" / "wasm32-wasip1" / "release" / "noop_filter.wasm"
+VARIANTS = ["no filter", "no-op wasm filter", "proxy_filter (wasm)", "jwt_authn (native)"]
 
 JWT_AUTHN = """
           - name: envoy.filters.http.jwt_authn
@@ -55,67 +52,25 @@ JWT_AUTHN = """
 """
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def token() -> str:
-    header = b64url(b'{"alg":"HS256","typ":"JWT"}')
-    claims = {"role": "basic_subscriber", "username": "demo", "sub": "demo",
-              "iat": int(time.time()), "exp": int(time.time()) + 3600}
-    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
-    signature = hmac.new(SECRET_BYTES, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
-
-
 def front_filters(variant: str) -> str:
-    if variant == "no auth filter":
+    if variant == "no filter":
         return ""
+    if variant == "no-op wasm filter":
+        return envoy.wasm_filter({}, NOOP_WASM)
     if variant == "proxy_filter (wasm)":
-        config = {"secret": SECRET_B64, "secret_is_base64": True, "public_routes": []}
-        return envoy.wasm_filter(config, WASM / "proxy_filter.wasm")
+        return envoy.wasm_filter({"secret": SECRET_B64, "secret_is_base64": True}, WASM / "proxy_filter.wasm")
     jwks = json.dumps({"keys": [{"kty": "oct", "alg": "HS256", "k": b64url(SECRET_BYTES)}]})
     return JWT_AUTHN.format(jwks=json.dumps(jwks))
 
 
-class Envoy:
-    def __init__(self, workdir: Path, name: str, config: str, admin: int):
-        self.path = workdir / f"{name}.yaml"
-        self.path.write_text(config)
-        self.admin = admin
-        self.log = (workdir / f"{name}.log").open("wb")
-        self.process = subprocess.Popen(
-            ["sh", "-c", '"$@" & wait $!', "sh", str(stack_controller.ENVOY), "-c", str(self.path),
-             "--base-id", str(admin), "--concurrency", "1", "--log-level", "error"],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        stack_controller.wait_until(
-            lambda: stack_controller.http_status(f"http://127.0.0.1:{admin}/ready") == 200,
-            f"Envoy {name}", workdir / f"{name}.log")
-
-    def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=10)
-
-
-def to_micros(text: str) -> float:
-    value, unit = re.match(r"([0-9.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
-
-
-def wrk(url: str, cookie: str, seconds: int, connections: int) -> dict[str, float]:
-    result = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-H", f"Cookie: access_token={cookie}", url],
-        capture_output=True, text=True, check=True)
-    out = result.stdout
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non_2xx:
-        raise RuntimeError(f"{non_2xx.group(1)} non-2xx responses from {url}:\n{out}")
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
-        "p50": to_micros(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
-        "p99": to_micros(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),
-    }
+def start_envoy(workdir: Path, name: str, config: str, admin: int) -> int:
+    path = workdir / f"{name}.yaml"
+    path.write_text(config)
+    log = workdir / f"{name}.log"
+    pid = spawn([str(stack_controller.ENVOY), "-c", str(path), "--base-id", str(admin), "--concurrency", "1",
+                 "--log-level", "error"], log)
+    wait_until(lambda: http_status(f"http://{LOOPBACK}:{admin}/ready") == 200, f"Envoy {name}", log, pid=pid)
+    return pid
 
 
 def main() -> int:
@@ -124,55 +79,53 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
+    subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip1"], cwd=NOOP, check=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="proxy-bench-"))
-    variants = ["no auth filter", "proxy_filter (wasm)", "jwt_authn (native)"]
-    throughput = {v: [] for v in variants}
-    latency = {v: [] for v in variants}
-    cookie = token()
-    upstream_port, upstream_admin = stack_controller.free_port(), stack_controller.free_port()
-    upstream_config = envoy.direct_response_config(upstream_admin, upstream_port, "[]")
-    upstream = Envoy(workdir, "upstream", upstream_config, upstream_admin)
+    throughput = {v: [] for v in VARIANTS}
+    latency = {v: [] for v in VARIANTS}
+    cookie = {"Cookie": f"access_token={harness.token()}"}
+    upstream_port, upstream_admin = free_port(), free_port()
+    upstream = start_envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"),
+                           upstream_admin)
     try:
-        for round_index in range(args.rounds):
-            order = variants if round_index % 2 == 0 else list(reversed(variants))
-            for variant in order:
-                port, admin = stack_controller.free_port(), stack_controller.free_port()
-                config = envoy.front_config(admin, port, upstream_port, front_filters(variant))
-                front = Envoy(workdir, f"front-{round_index}-{variants.index(variant)}", config, admin)
-                try:
-                    url = f"http://127.0.0.1:{port}/rest/task"
-                    wrk(url, cookie, 2, args.connections)  # warm up
-                    throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
-                    latency[variant].append(wrk(url, cookie, args.seconds, 1))
-                finally:
-                    front.stop()
-                rps = throughput[variant][-1]["rps"]
-                print(f"  round {round_index + 1}: {variant:<22} {rps:>9.0f} req/s", flush=True)
+        for round_index, variant in alternate(VARIANTS, args.rounds):
+            port, admin = free_port(), free_port()
+            config = envoy.front_config(admin, port, upstream_port, front_filters(variant))
+            front = start_envoy(workdir, f"front-{round_index}-{VARIANTS.index(variant)}", config, admin)
+            try:
+                url = f"http://{LOOPBACK}:{port}/rest/task"
+                wrk(url, cookie, 2, args.connections)  # warm up
+                throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
+                latency[variant].append(wrk(url, cookie, args.seconds, 1))
+            finally:
+                stop(front)
+            rps = throughput[variant][-1]["rps"]
+            print(f"  round {round_index + 1}: {variant:<22} {rps:>9.0f} req/s", flush=True)
     finally:
-        upstream.stop()
+        stop(upstream)
         shutil.rmtree(workdir, ignore_errors=True)
-
-    def median(samples, key):
-        return statistics.median(sample[key] for sample in samples)
 
     print(f"\nwrk -t1, {args.seconds} s per run, medians of {args.rounds} rounds; "
           f"throughput at {args.connections} connections, latency at 1 connection")
     print(f"  {'variant':<22} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}")
-    for variant in variants:
+    for variant in VARIANTS:
         print(f"  {variant:<22} {median(throughput[variant], 'rps'):>9.0f} "
               f"{median(latency[variant], 'p50'):>8.0f} {median(latency[variant], 'p99'):>8.0f}")
-    ours, native, bare = (median(throughput[v], "rps") for v in variants[1:] + variants[:1])
+    bare, noop, ours, native = (median(throughput[v], "rps") for v in VARIANTS)
     print("\nratios (from this run)")
     print(f"  proxy_filter / jwt_authn throughput     {ours / native:>6.2f}   target >= 0.95")
-    print(f"  proxy_filter / no filter throughput     {ours / bare:>6.2f}")
-    added = median(latency["proxy_filter (wasm)"], "p99") - median(latency["no auth filter"], "p99")
-    added_native = median(latency["jwt_authn (native)"], "p99") - median(latency["no auth filter"], "p99")
+    print(f"  proxy_filter / no filter throughput     {ours / bare:>6.2f}   target >= 0.90")
+    print(f"  no-op wasm filter / no filter           {noop / bare:>6.2f}   (the floor of any wasm filter)")
+    print(f"  jwt_authn / no filter                   {native / bare:>6.2f}")
+    added = median(latency["proxy_filter (wasm)"], "p99") - median(latency["no filter"], "p99")
+    added_native = median(latency["jwt_authn (native)"], "p99") - median(latency["no filter"], "p99")
     print(f"  added p99 latency, proxy_filter          {added:>6.0f} µs   target < 100 µs")
     print(f"  added p99 latency, jwt_authn             {added_native:>6.0f} µs")
-    print("\n.wasm sizes (target < 200 KB)")
-    for name in ("proxy_filter.wasm", "http_wasm_filter.wasm"):
-        print(f"  {name:<24} {(WASM / name).stat().st_size / 1024:>7.1f} KB")
+    print("\n.wasm sizes")
+    for path in (WASM / "proxy_filter.wasm", WASM / "http_wasm_filter.wasm",
+                 ROOT / "js" / "pkg" / "node" / "proxy_filter_bg.wasm", NOOP_WASM):
+        print(f"  {path.relative_to(ROOT)!s:<48} {path.stat().st_size / 1024:>7.1f} KB")
     return 0
 
 

@@ -22,7 +22,7 @@ static_resources:
             virtual_hosts:
             - name: all
               domains: ["*"]
-              routes: [{{match: {{prefix: "/"}}, {action}}}]
+              routes: [{{match: {{prefix: "{prefix}"}}, {action}}}]
           http_filters:
 {filters}
           - name: envoy.filters.http.router
@@ -55,16 +55,19 @@ WASM_FILTER = """
 """
 
 
-def front_config(admin: int, port: int, upstream: int, filters: str = "") -> str:
-    """Proxies every request to 127.0.0.1:`upstream` through `filters`."""
-    return FRONT.format(admin=admin, port=port, filters=filters, action="route: {cluster: upstream}",
+def front_config(admin: int, port: int, upstream: int, filters: str = "", strip_rest: bool = False) -> str:
+    """Proxies every request to 127.0.0.1:`upstream` through `filters`; with
+    `strip_rest`, only /rest/..., without that prefix (PostgREST behind)."""
+    prefix, action = ("/rest/", 'route: {cluster: upstream, prefix_rewrite: "/"}') if strip_rest else \
+        ("/", "route: {cluster: upstream}")
+    return FRONT.format(admin=admin, port=port, filters=filters, action=action, prefix=prefix,
                         clusters=UPSTREAM_CLUSTER.format(upstream=upstream))
 
 
 def direct_response_config(admin: int, port: int, body: str) -> str:
     """Answers every request itself with 200 and `body`: an upstream that is never the bottleneck."""
     action = f"direct_response: {{status: 200, body: {{inline_string: {json.dumps(body)}}}}}"
-    return FRONT.format(admin=admin, port=port, filters="", action=action, clusters="")
+    return FRONT.format(admin=admin, port=port, filters="", action=action, prefix="/", clusters="")
 
 
 def wasm_filter(config: dict, wasm: Path) -> str:

@@ -1,0 +1,67 @@
+"""What the on-demand benchmarks share: wrk runs, rounds in alternating
+order, medians, and a token signed with a fresh key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SECRET_BYTES = os.urandom(32)
+SECRET_B64 = base64.b64encode(SECRET_BYTES).decode()
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token(lifetime: int = 3600, secret_b64: str = SECRET_B64) -> str:
+    """An access token as the extension issues them, signed with the key."""
+    header = b64url(b'{"alg":"HS256","typ":"JWT"}')
+    claims = {"role": "basic_subscriber", "username": "demo", "sub": "demo",
+              "iat": int(time.time()), "exp": int(time.time()) + lifetime}
+    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    key = base64.b64decode(secret_b64)
+    signature = hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64url(signature)}"
+
+
+def to_micros(text: str) -> float:
+    value, unit = re.match(r"([0-9.]+)(us|ms|s)", text).groups()
+    return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
+
+
+def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> dict[str, float]:
+    """Requests/s and latency percentiles of one wrk run; every answer must be 2xx."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non_2xx:
+        raise RuntimeError(f"{non_2xx.group(1)} non-2xx responses from {url}:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
+        "p50": to_micros(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
+        "p99": to_micros(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),
+    }
+
+
+def alternate(variants: list[str], rounds: int):
+    """(round, variant) in the order the rounds run them: reversed every other round."""
+    for index in range(rounds):
+        for variant in variants if index % 2 == 0 else list(reversed(variants)):
+            yield index, variant
+
+
+def median(samples: list[dict[str, float]], key: str) -> float:
+    return statistics.median(sample[key] for sample in samples)
