@@ -1,0 +1,61 @@
+"""The README shows what the code does: files it quotes are those files,
+and its tables name every setting, configuration key, error slug and path."""
+
+import re
+
+import pytest
+
+import stack as stack_controller
+
+ROOT = stack_controller.ROOT
+README = (ROOT / "README.md").read_text()
+
+
+def quoted_files():
+    """(path, block) for each `<!-- file: PATH -->` followed by a fenced block."""
+    return re.findall(r"<!-- file: (\S+) -->\n```[a-z]*\n(.*?)```\n", README, re.DOTALL)
+
+
+def test_the_quoted_files_are_quoted_exactly():
+    quoted = quoted_files()
+    assert {path for path, _ in quoted} >= {"stack/caddy/Caddyfile", "js/examples/node-server.mjs"}
+    for path, block in quoted:
+        assert block == (ROOT / path).read_text(), f"README's copy of {path} differs from the file"
+
+
+def test_every_extension_setting_is_documented():
+    settings = set(re.findall(r'c"(pg_auth\.\w+)"', (ROOT / "pg_auth_ext" / "src" / "settings.rs").read_text()))
+    assert len(settings) >= 14
+    for setting in settings:
+        assert f"`{setting}`" in README, setting
+
+
+def test_every_filter_configuration_key_is_documented():
+    source = (ROOT / "proxy_filter" / "src" / "config" / "mod.rs").read_text()
+    struct = source[source.index("struct FilterConfig {"):source.index("\n}\n", source.index("struct FilterConfig {"))]
+    keys = re.findall(r"^    (\w+): ", struct, re.MULTILINE)
+    assert len(keys) >= 15
+    for key in keys:
+        assert f"`{key}`" in README, key
+
+
+def test_every_error_slug_is_documented():
+    core = ROOT / "jwt_core" / "src"
+    problems = (core / "problem.rs").read_text()
+    slugs = re.findall(r'Problem::\w+ => "(\w+)",', problems[problems.index("fn slug"):problems.index("fn from_slug")])
+    errors = (core / "error.rs").read_text()
+    reasons = re.findall(r'VerifyError::\w+ => "(\w+)",', errors[errors.index("fn reason"):])
+    assert len(slugs) >= 11 and len(reasons) == 12
+    for slug in slugs + reasons:
+        assert f"`{slug}`" in README, slug
+
+
+@pytest.mark.parametrize("path", re.findall(r"^\| `([\w./-]+/)` \|", README, re.MULTILINE))
+def test_the_layout_table_names_real_folders(path):
+    assert (ROOT / path).is_dir(), path
+
+
+def test_the_layout_table_covers_the_top_level():
+    documented = set(re.findall(r"^\| `([\w.-]+)/` \|", README, re.MULTILINE))
+    folders = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "target"}
+    assert folders == documented
