@@ -1,4 +1,4 @@
--- PostgREST's roles, as in the seed: authenticator logs in and switches to
+-- PostgREST's roles, as in the plpgsql + caddy-jwt setup: authenticator logs in and switches to
 -- anon (no token) or to the role named in the token.
 do $$
 begin

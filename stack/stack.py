@@ -330,7 +330,7 @@ def read_env_file() -> dict[str, str]:
 
 
 def write_env_file(stack: Stack) -> None:
-    """`.env` as in the seed (JWT_SECRET), plus where the stack listens."""
+    """`.env` as in the plpgsql + caddy-jwt setup (JWT_SECRET), plus where the stack listens."""
     values = read_env_file()
     values.update({
         "JWT_SECRET": stack.secret,

@@ -116,7 +116,7 @@ impl<'a> SetCookie<'a> {
         if let Some(max_age) = self.max_age {
             out.push_str(&format!("; Max-Age={max_age}"));
             if max_age == 0 {
-                // For clients that predate Max-Age, as the seed did.
+                // For clients that predate Max-Age, as the plpgsql setup did.
                 out.push_str("; Expires=Thu, 01 Jan 1970 00:00:00 GMT");
             }
         }

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import CRASH_TEST_WASM, FILTER_CONFIG, start_envoy, start_traefik
 from processes import pid_alive
+from support.cases import PATH_TRICKS
 from support.http import raw_request, request
 from support.tokens import TEST_SECRET, mint, now
 
@@ -101,24 +102,12 @@ def test_two_credential_cookies_are_400_on_every_route(host):
     assert split.header("x-echo") is None
 
 
-@pytest.mark.parametrize("target", [
-    "/rpc/login/../../rest/task",
-    "/rpc/login/%2e%2e/%2e%2e/rest/task",
-    "//rest/task",
-    "/rest//task",
-    "/rest/%2Ftask",
-    "/rpc/login%2F..%2F..%2Frest%2Ftask",
-    "/rest/%252e%252e/task",
-    "/rpc/login;/../rest/task",
-    "/rpc/login#/../rest/task",
-    "/rpc/login?/../rest/task",
-    "http://evil.example/rest/task",
-])
+@pytest.mark.parametrize("target", PATH_TRICKS)
 def test_no_path_trick_reaches_a_private_resource_without_a_cookie(host, target):
     response = raw_request(host.url, "GET", target, [])
     if response.header("x-echo") == "1":
         # Reached the upstream: only as a public route, never as /task.
-        assert response.json()["path"].split("?")[0] in ("/rpc/login", "/rpc/login;/../rest/task"), response.json()
+        assert response.json()["path"].split("?")[0] == "/rpc/login", response.json()
     else:
         assert response.status in (400, 401, 404), (target, response.status)
 
