@@ -10,6 +10,42 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 /// cookie's `Path`.
 pub const DEFAULT_REFRESH_PATH: &str = "/rpc/refresh_token";
 
+/// Cookie name prefixes browsers enforce (RFC 6265bis section 4.1.3):
+/// `__Host-` cookies are `Secure`, `Path=/` and host-only, so no sibling
+/// subdomain can set or shadow them; `__Secure-` cookies are `Secure`.
+pub const HOST_PREFIX: &str = "__Host-";
+pub const SECURE_PREFIX: &str = "__Secure-";
+
+/// The two credential cookies' names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CookieNames {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl CookieNames {
+    /// `access` and `refresh`, or with `prefixed` `__Host-access` (it is
+    /// `Path=/`) and `__Secure-refresh` (its path is the refresh RPC's):
+    /// the one rule the extension and every host apply.
+    pub fn new(access: &str, refresh: &str, prefixed: bool) -> CookieNames {
+        let (access_prefix, refresh_prefix) = if prefixed {
+            (HOST_PREFIX, SECURE_PREFIX)
+        } else {
+            ("", "")
+        };
+        CookieNames {
+            access: format!("{access_prefix}{access}"),
+            refresh: format!("{refresh_prefix}{refresh}"),
+        }
+    }
+}
+
+impl Default for CookieNames {
+    fn default() -> Self {
+        CookieNames::new(ACCESS_COOKIE, REFRESH_COOKIE, false)
+    }
+}
+
 /// A valid cookie name: an RFC 7230 token (visible ASCII except separators).
 pub fn is_cookie_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(is_token_byte)
@@ -18,6 +54,18 @@ pub fn is_cookie_name(name: &str) -> bool {
 /// A valid cookie `Path`: starts with `/`, printable ASCII other than `;`.
 pub fn is_cookie_path(path: &str) -> bool {
     path.starts_with('/') && path.bytes().all(|b| b != b';' && (0x20..0x7f).contains(&b))
+}
+
+/// A valid cookie `Domain`: a host name (letters, digits, hyphens, dots).
+pub fn is_cookie_domain(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 fn is_token_byte(b: u8) -> bool {
@@ -87,6 +135,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixed_names() {
+        assert_eq!(
+            CookieNames::new(ACCESS_COOKIE, REFRESH_COOKIE, true),
+            CookieNames {
+                access: "__Host-access_token".into(),
+                refresh: "__Secure-refresh_token".into()
+            }
+        );
+        assert_eq!(CookieNames::default().access, ACCESS_COOKIE);
+    }
 
     #[test]
     fn cookie_names_are_tokens() {

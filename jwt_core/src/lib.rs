@@ -20,8 +20,8 @@ mod verify;
 pub use algorithm::Algorithm;
 pub use claims::Claims;
 pub use cookie::{
-    cookie_values, is_cookie_name, is_cookie_path, Cookies, ACCESS_COOKIE, DEFAULT_REFRESH_PATH,
-    REFRESH_COOKIE,
+    cookie_values, is_cookie_domain, is_cookie_name, is_cookie_path, CookieNames, Cookies,
+    ACCESS_COOKIE, DEFAULT_REFRESH_PATH, HOST_PREFIX, REFRESH_COOKIE, SECURE_PREFIX,
 };
 pub use error::{KeyError, UnknownAlgorithm, VerifyError};
 pub use key::{Key, MIN_KEY_BYTES};

@@ -3,7 +3,7 @@
 use core::fmt;
 use core::str::FromStr;
 
-use crate::cookie::{is_cookie_name, is_cookie_path};
+use crate::cookie::{is_cookie_domain, is_cookie_name, is_cookie_path, HOST_PREFIX, SECURE_PREFIX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
@@ -43,6 +43,10 @@ pub enum SetCookieError {
     InvalidSameSite(String),
     /// Browsers drop `SameSite=None` cookies that are not `Secure`.
     SameSiteNoneNeedsSecure,
+    InvalidDomain,
+    /// A `__Secure-` cookie must be `Secure`; a `__Host-` one also
+    /// `Path=/` and without `Domain` (RFC 6265bis section 4.1.3).
+    PrefixRules,
 }
 
 impl fmt::Display for SetCookieError {
@@ -61,6 +65,12 @@ impl fmt::Display for SetCookieError {
             SetCookieError::SameSiteNoneNeedsSecure => {
                 f.write_str("SameSite=None requires Secure (browsers drop the cookie otherwise)")
             }
+            SetCookieError::InvalidDomain => {
+                f.write_str("cookie domain must be a host name like example.com")
+            }
+            SetCookieError::PrefixRules => f.write_str(
+                "a __Secure- cookie must be Secure, and a __Host- cookie also Path=/ without Domain (browsers drop it otherwise)",
+            ),
         }
     }
 }
@@ -78,6 +88,8 @@ pub struct SetCookie<'a> {
     pub max_age: Option<u64>,
     pub secure: bool,
     pub same_site: Option<SameSite>,
+    /// `Domain`: sent to subdomains too. `None`: this host only.
+    pub domain: Option<&'a str>,
 }
 
 impl<'a> SetCookie<'a> {
@@ -96,6 +108,7 @@ impl<'a> SetCookie<'a> {
             max_age: Some(0),
             secure,
             same_site,
+            domain: None,
         }
     }
 
@@ -112,7 +125,22 @@ impl<'a> SetCookie<'a> {
         if self.same_site == Some(SameSite::None) && !self.secure {
             return Err(SetCookieError::SameSiteNoneNeedsSecure);
         }
+        if self.domain.is_some_and(|domain| !is_cookie_domain(domain)) {
+            return Err(SetCookieError::InvalidDomain);
+        }
+        let host_rules =
+            !self.name.starts_with(HOST_PREFIX) || (self.path == "/" && self.domain.is_none());
+        let secure_rules = !(self.name.starts_with(HOST_PREFIX)
+            || self.name.starts_with(SECURE_PREFIX))
+            || self.secure;
+        if !(host_rules && secure_rules) {
+            return Err(SetCookieError::PrefixRules);
+        }
         let mut out = format!("{}={}; Path={}", self.name, self.value, self.path);
+        if let Some(domain) = self.domain {
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
         if let Some(max_age) = self.max_age {
             out.push_str(&format!("; Max-Age={max_age}"));
             if max_age == 0 {
@@ -149,6 +177,7 @@ mod tests {
             max_age: None,
             secure: true,
             same_site: Some(SameSite::Lax),
+            domain: None,
         }
     }
 
@@ -197,6 +226,46 @@ mod tests {
         let mut bad_name = cookie("x");
         bad_name.name = "a=b";
         assert_eq!(bad_name.to_header_value(), Err(SetCookieError::InvalidName));
+    }
+
+    #[test]
+    fn domains_and_prefixes() {
+        let mut shared = cookie("x");
+        shared.domain = Some("example.com");
+        assert_eq!(
+            shared.to_header_value().unwrap(),
+            "access_token=x; Path=/; Domain=example.com; HttpOnly; Secure; SameSite=Lax"
+        );
+        shared.domain = Some("example.com; Secure");
+        assert_eq!(shared.to_header_value(), Err(SetCookieError::InvalidDomain));
+
+        let mut host = cookie("x");
+        host.name = "__Host-access_token";
+        assert!(host.to_header_value().is_ok());
+        for broken in [
+            SetCookie {
+                domain: Some("example.com"),
+                ..host.clone()
+            },
+            SetCookie {
+                path: "/rpc",
+                ..host.clone()
+            },
+            SetCookie {
+                secure: false,
+                same_site: None,
+                ..host.clone()
+            },
+        ] {
+            assert_eq!(broken.to_header_value(), Err(SetCookieError::PrefixRules));
+        }
+        let mut secure = cookie("x");
+        secure.name = "__Secure-refresh_token";
+        secure.path = "/rpc/refresh_token";
+        assert!(secure.to_header_value().is_ok());
+        secure.secure = false;
+        secure.same_site = None;
+        assert_eq!(secure.to_header_value(), Err(SetCookieError::PrefixRules));
     }
 
     #[test]
