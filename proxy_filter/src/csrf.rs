@@ -10,7 +10,7 @@ use crate::request::RequestHead;
 pub struct CsrfConfig {
     #[serde(default = "enabled", deserialize_with = "crate::config::boolean")]
     pub enabled: bool,
-    /// Other origins allowed to send unsafe requests, e.g. `https://app.example.com`.
+    /// Earlier name of the top-level `allowed_origins`, merged into it.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
 }
@@ -28,48 +28,48 @@ impl Default for CsrfConfig {
     }
 }
 
-impl CsrfConfig {
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        for origin in &self.allowed_origins {
-            let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
-                && !origin.ends_with('/')
-                && origin
-                    .split("://")
-                    .nth(1)
-                    .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
-            if !valid {
-                return Err(format!(
-                    "csrf.allowed_origins: {origin:?} is not an origin like https://app.example.com"
-                ));
-            }
-        }
+/// An origin as browsers send it: scheme and authority, nothing else.
+pub(crate) fn check_origin(origin: &str) -> Result<(), String> {
+    let valid = (origin.starts_with("https://") || origin.starts_with("http://"))
+        && !origin.ends_with('/')
+        && origin
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+    if valid {
         Ok(())
+    } else {
+        Err(format!(
+            "allowed_origins: {origin:?} is not an origin like https://app.example.com"
+        ))
     }
+}
 
-    /// Whether the request must be refused as cross-site.
-    pub(crate) fn blocks(&self, request: &RequestHead) -> bool {
-        if !self.enabled || !is_unsafe(&request.method) {
-            return false;
-        }
-        // A client that sends only an explicit Authorization header carries
-        // no ambient credential a third-party site could ride on.
-        if request.cookies.is_empty() && request.authorization.is_some() {
-            return false;
-        }
-        let allowed_origin = || {
-            request
-                .origin
-                .as_deref()
-                .is_some_and(|origin| self.allowed_origins.iter().any(|o| o == origin))
-        };
-        match request.sec_fetch_site.as_deref() {
-            Some("same-origin") | Some("none") => false,
-            Some(_) => !allowed_origin(),
-            None => match request.origin.as_deref() {
-                None => false,
-                Some(origin) => !(same_host(origin, request.host.as_deref()) || allowed_origin()),
-            },
-        }
+/// Whether the request must be refused as cross-site: an unsafe method
+/// carrying cookies (or no credential) whose origin is neither this site
+/// nor one of `allowed_origins`.
+pub(crate) fn blocks(enabled: bool, allowed_origins: &[String], request: &RequestHead) -> bool {
+    if !enabled || !is_unsafe(&request.method) {
+        return false;
+    }
+    // A client that sends only an explicit Authorization header carries
+    // no ambient credential a third-party site could ride on.
+    if request.cookies.is_empty() && request.authorization.is_some() {
+        return false;
+    }
+    let allowed_origin = || {
+        request
+            .origin
+            .as_deref()
+            .is_some_and(|origin| allowed_origins.iter().any(|o| o == origin))
+    };
+    match request.sec_fetch_site.as_deref() {
+        Some("same-origin") | Some("none") => false,
+        Some(_) => !allowed_origin(),
+        None => match request.origin.as_deref() {
+            None => false,
+            Some(origin) => !(same_host(origin, request.host.as_deref()) || allowed_origin()),
+        },
     }
 }
 
@@ -106,51 +106,52 @@ mod tests {
 
     #[test]
     fn fetch_metadata_decides_when_present() {
-        let csrf = CsrfConfig::default();
-        assert!(!csrf.blocks(&request("POST", Some("same-origin"), None)));
-        assert!(!csrf.blocks(&request("POST", Some("none"), None)));
-        assert!(csrf.blocks(&request(
+        let csrf = |r: &RequestHead| blocks(true, &[], r);
+        assert!(!csrf(&request("POST", Some("same-origin"), None)));
+        assert!(!csrf(&request("POST", Some("none"), None)));
+        assert!(csrf(&request(
             "POST",
             Some("cross-site"),
             Some("https://api.example:8000")
         )));
-        assert!(csrf.blocks(&request("DELETE", Some("same-site"), None)));
-        assert!(!csrf.blocks(&request("GET", Some("cross-site"), None)));
+        assert!(csrf(&request("DELETE", Some("same-site"), None)));
+        assert!(!csrf(&request("GET", Some("cross-site"), None)));
     }
 
     #[test]
     fn origin_decides_otherwise() {
-        let csrf = CsrfConfig::default();
-        assert!(!csrf.blocks(&request("POST", None, Some("http://api.example:8000"))));
-        assert!(csrf.blocks(&request("POST", None, Some("https://evil.example"))));
-        assert!(csrf.blocks(&request("PATCH", None, Some("null"))));
+        let csrf = |r: &RequestHead| blocks(true, &[], r);
+        assert!(!csrf(&request(
+            "POST",
+            None,
+            Some("http://api.example:8000")
+        )));
+        assert!(csrf(&request("POST", None, Some("https://evil.example"))));
+        assert!(csrf(&request("PATCH", None, Some("null"))));
         assert!(
-            !csrf.blocks(&request("POST", None, None)),
+            !csrf(&request("POST", None, None)),
             "curl and other non-browser clients"
         );
     }
 
     #[test]
     fn allow_list_and_switch() {
-        let csrf = CsrfConfig {
-            enabled: true,
-            allowed_origins: vec!["https://app.example".into()],
-        };
-        assert!(!csrf.blocks(&request(
-            "POST",
-            Some("cross-site"),
-            Some("https://app.example")
-        )));
-        assert!(csrf.blocks(&request(
-            "POST",
-            Some("cross-site"),
-            Some("https://app.example.evil")
-        )));
-        let off = CsrfConfig {
-            enabled: false,
-            allowed_origins: vec![],
-        };
-        assert!(!off.blocks(&request("POST", Some("cross-site"), None)));
+        let allowed = ["https://app.example".to_owned()];
+        assert!(!blocks(
+            true,
+            &allowed,
+            &request("POST", Some("cross-site"), Some("https://app.example"))
+        ));
+        assert!(blocks(
+            true,
+            &allowed,
+            &request("POST", Some("cross-site"), Some("https://app.example.evil"))
+        ));
+        assert!(!blocks(
+            false,
+            &[],
+            &request("POST", Some("cross-site"), None)
+        ));
     }
 
     #[test]
@@ -158,6 +159,6 @@ mod tests {
         let mut bearer = request("POST", Some("cross-site"), Some("https://other.example"));
         bearer.cookies.clear();
         bearer.authorization = Some("Bearer x".into());
-        assert!(!CsrfConfig::default().blocks(&bearer));
+        assert!(!blocks(true, &[], &bearer));
     }
 }

@@ -9,6 +9,8 @@ pub enum Outcome {
     PublicWithToken,
     /// Private route, valid token.
     Allowed,
+    /// A CORS preflight from an allowed origin, passed to the upstream.
+    Preflight,
     /// Private route without a valid token (401); the reason slug
     /// (`missing`, `expired`, ...).
     Denied(&'static str),
@@ -22,7 +24,12 @@ pub enum Outcome {
 impl Outcome {
     /// Every outcome, so that hosts can define each counter before its first event.
     pub fn all() -> Vec<Outcome> {
-        let mut all = vec![Outcome::Public, Outcome::PublicWithToken, Outcome::Allowed];
+        let mut all = vec![
+            Outcome::Public,
+            Outcome::PublicWithToken,
+            Outcome::Allowed,
+            Outcome::Preflight,
+        ];
         all.push(Outcome::Denied(Problem::Missing.slug()));
         all.extend(VerifyError::ALL.iter().map(|e| Outcome::Denied(e.reason())));
         all.push(Outcome::Refused(Problem::CrossSite));
@@ -37,6 +44,7 @@ impl Outcome {
             Outcome::Public => ("public", None),
             Outcome::PublicWithToken => ("public_with_token", None),
             Outcome::Allowed => ("allowed", None),
+            Outcome::Preflight => ("preflight", None),
             Outcome::Denied(reason) => ("denied", Some(reason)),
             Outcome::Refused(problem) => ("refused", Some(problem.slug())),
             Outcome::Failure => ("failure", None),

@@ -6,6 +6,7 @@
 //! translates between its ABI and the policy.
 
 mod config;
+mod cors;
 mod csrf;
 mod decision;
 mod policy;

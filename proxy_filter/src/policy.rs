@@ -1,32 +1,25 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, Problem, Verifier};
+use jwt_core::{cookie_values, Claims, CookieNames, Problem, Verifier};
 
-use crate::csrf::CsrfConfig;
 use crate::decision::{Decision, Forward, Outcome};
 use crate::request::RequestHead;
-use crate::response;
 use crate::routes::RouteMatcher;
-
-/// The names of the two credential cookies.
-#[derive(Clone, Debug)]
-pub(crate) struct Cookies {
-    pub access: String,
-    pub refresh: String,
-}
+use crate::{cors, csrf, response};
 
 /// A checked configuration, ready to decide requests. Built once by
 /// [`Policy::from_json`]; hosts only translate requests in and decisions out.
 #[derive(Clone, Debug)]
 pub struct Policy {
-    verifier: Verifier,
-    cookies: Cookies,
-    allow_authorization_header: bool,
-    public_routes: Vec<RouteMatcher>,
+    pub(crate) verifier: Verifier,
+    pub(crate) cookies: CookieNames,
+    pub(crate) allow_authorization_header: bool,
+    pub(crate) public_routes: Vec<RouteMatcher>,
     /// (claim, lower-case header name)
-    forward_claims: Vec<(String, String)>,
-    csrf: CsrfConfig,
-    stat_prefix: String,
+    pub(crate) forward_claims: Vec<(String, String)>,
+    pub(crate) csrf_enabled: bool,
+    pub(crate) allowed_origins: Vec<String>,
+    pub(crate) stat_prefix: String,
 }
 
 /// Seconds since the Unix epoch, or `None` when the clock cannot be read or
@@ -37,26 +30,6 @@ pub fn unix_seconds(now: Option<SystemTime>) -> Option<i64> {
 }
 
 impl Policy {
-    pub(crate) fn new(
-        verifier: Verifier,
-        cookies: Cookies,
-        allow_authorization_header: bool,
-        public_routes: Vec<RouteMatcher>,
-        forward_claims: Vec<(String, String)>,
-        csrf: CsrfConfig,
-        stat_prefix: String,
-    ) -> Policy {
-        Policy {
-            verifier,
-            cookies,
-            allow_authorization_header,
-            public_routes,
-            forward_claims,
-            csrf,
-            stat_prefix,
-        }
-    }
-
     /// Reads a request from header (name, value) pairs; see
     /// [`RequestHead`]. `:method` and `:path` pseudo-headers set those fields.
     pub fn read_request<'a, I, V>(&self, headers: I) -> RequestHead
@@ -79,16 +52,46 @@ impl Policy {
     }
 
     /// Decides a request at time `now` (Unix seconds; `None` when the host
-    /// has no usable clock, which refuses the request).
+    /// has no usable clock, which refuses the request). Denials carry the
+    /// CORS headers an allowed origin needs to read them.
     pub fn decide(&self, request: &RequestHead, now: Option<i64>) -> Decision {
+        match self.decide_inner(request, now) {
+            Decision::Deny(mut denial) => {
+                denial
+                    .headers
+                    .extend(cors::response_headers(request, &self.allowed_origins));
+                Decision::Deny(denial)
+            }
+            forward => forward,
+        }
+    }
+
+    fn decide_inner(&self, request: &RequestHead, now: Option<i64>) -> Decision {
         let Some(now) = now else {
             return Decision::Deny(response::filter_failure());
         };
-        if self.csrf.blocks(request) {
-            return Decision::Deny(response::refused(
+        let cross_site = || {
+            Decision::Deny(response::refused(
                 Problem::CrossSite,
                 Problem::CrossSite.message(),
-            ));
+            ))
+        };
+        if cors::is_preflight(request) {
+            // Preflights carry no credential: PostgREST answers those of the
+            // allowed origins (server-cors-allowed-origins); no other origin
+            // gets a CORS answer.
+            return if cors::origin_allowed(request, &self.allowed_origins) {
+                Decision::Forward(Forward {
+                    outcome: Outcome::Preflight,
+                    remove_headers: Vec::new(),
+                    set_headers: Vec::new(),
+                })
+            } else {
+                cross_site()
+            };
+        }
+        if csrf::blocks(self.csrf_enabled, &self.allowed_origins, request) {
+            return cross_site();
         }
         for name in [&self.cookies.access, &self.cookies.refresh] {
             if self.cookie_count(request, name) > 1 {

@@ -11,6 +11,8 @@ pub struct RequestHead {
     pub authorization: Option<String>,
     pub origin: Option<String>,
     pub sec_fetch_site: Option<String>,
+    /// `Access-Control-Request-Method`: present on CORS preflights.
+    pub access_control_request_method: Option<String>,
     /// Lower-case names of headers present that the policy owns (forwarded
     /// claims): client copies to remove. Only headers present are removed,
     /// since each header change costs the host a route re-match.
@@ -43,6 +45,9 @@ impl RequestHead {
                 _ if name.eq_ignore_ascii_case("origin") => head.origin = Some(text(value)),
                 _ if name.eq_ignore_ascii_case("sec-fetch-site") => {
                     head.sec_fetch_site = Some(text(value));
+                }
+                _ if name.eq_ignore_ascii_case("access-control-request-method") => {
+                    head.access_control_request_method = Some(text(value));
                 }
                 _ => {
                     let lower = name.to_ascii_lowercase();

@@ -6,7 +6,7 @@ use core::fmt;
 use std::collections::BTreeMap;
 
 use jwt_core::{
-    is_cookie_name, Algorithm, Key, Verifier, ACCESS_COOKIE, DEFAULT_MAX_TOKEN_BYTES,
+    is_cookie_name, Algorithm, CookieNames, Key, Verifier, ACCESS_COOKIE, DEFAULT_MAX_TOKEN_BYTES,
     REFRESH_COOKIE,
 };
 use serde::Deserialize;
@@ -74,6 +74,10 @@ struct FilterConfig {
     /// Refused when sent twice, like the access cookie (cookie tossing).
     #[serde(default = "default_refresh_cookie")]
     refresh_cookie_name: String,
+    /// The names with the `__Host-` and `__Secure-` prefixes, as the
+    /// extension's `pg_auth.cookie_prefixes` sets them.
+    #[serde(default, deserialize_with = "scalars::boolean")]
+    cookie_prefixes: bool,
     /// Also accept `Authorization: Bearer` from clients (off: the cookie is
     /// the only credential, and a client-sent header never reaches the upstream).
     #[serde(default, deserialize_with = "scalars::boolean")]
@@ -89,6 +93,11 @@ struct FilterConfig {
     forward_claims: BTreeMap<String, String>,
     #[serde(default)]
     csrf: CsrfConfig,
+    /// Other origins of the site's apps (`https://app.example.com`): their
+    /// unsafe requests pass the CSRF check, their CORS preflights pass, and
+    /// the filter's own denials carry CORS headers for them.
+    #[serde(default)]
+    allowed_origins: Vec<String>,
     /// The first part of every metric's name.
     #[serde(default = "default_stat_prefix")]
     stat_prefix: String,
@@ -235,7 +244,11 @@ impl FilterConfig {
             }
             forward_claims.push((claim, header));
         }
-        self.csrf.validate().map_err(invalid)?;
+        let mut allowed_origins = self.allowed_origins;
+        allowed_origins.extend(self.csrf.allowed_origins);
+        for origin in &allowed_origins {
+            crate::csrf::check_origin(origin).map_err(invalid)?;
+        }
         if self.stat_prefix.is_empty()
             || !self
                 .stat_prefix
@@ -258,18 +271,20 @@ impl FilterConfig {
             .with_issuer(self.issuer)
             .with_audience(self.audience)
             .with_max_token_bytes(self.max_token_bytes);
-        Ok(Policy::new(
+        Ok(Policy {
             verifier,
-            crate::policy::Cookies {
-                access: self.cookie_name,
-                refresh: self.refresh_cookie_name,
-            },
-            self.allow_authorization_header,
+            cookies: CookieNames::new(
+                &self.cookie_name,
+                &self.refresh_cookie_name,
+                self.cookie_prefixes,
+            ),
+            allow_authorization_header: self.allow_authorization_header,
             public_routes,
             forward_claims,
-            self.csrf,
-            self.stat_prefix,
-        ))
+            csrf_enabled: self.csrf.enabled,
+            allowed_origins,
+            stat_prefix: self.stat_prefix,
+        })
     }
 }
 
@@ -371,6 +386,10 @@ mod tests {
         assert!(
             error(r#"{"secret_env":"JWT_SECRET","csrf":{"allowed_origins":["example.com"]}}"#)
                 .contains("origin")
+        );
+        assert!(
+            error(r#"{"secret_env":"JWT_SECRET","allowed_origins":["https://app.example/"]}"#)
+                .contains("not an origin")
         );
         assert!(error(r#"{"secret_env":"JWT_SECRET","cookie_name":"a b"}"#)
             .contains("not a valid cookie name"));

@@ -447,6 +447,92 @@ fn verify_cookie_gives_claims_or_the_reason() {
     );
 }
 
+/// An app on another origin: its preflights pass (they carry no cookie),
+/// and the filter's own denials carry the CORS headers it needs to read them.
+#[test]
+fn cors_for_allowed_origins_only() {
+    let policy = policy(r#","allowed_origins":["http://localhost:5173"]"#);
+    let preflight = |origin: &str| RequestHead {
+        method: "OPTIONS".into(),
+        path: "/rest/task".into(),
+        origin: Some(origin.into()),
+        access_control_request_method: Some("GET".into()),
+        ..RequestHead::default()
+    };
+    let passed = forwarded(policy.decide(&preflight("http://localhost:5173"), Some(NOW)));
+    assert_eq!(passed.outcome, Outcome::Preflight);
+    assert!(passed.set_headers.is_empty() && passed.remove_headers.is_empty());
+    let refused = denied(policy.decide(&preflight("https://evil.example"), Some(NOW)));
+    assert_eq!(refused.status, 403);
+    assert!(header(&refused.headers, "access-control-allow-origin").is_none());
+
+    let mut read = request("GET", "/rest/task", &[], None);
+    read.origin = Some("http://localhost:5173".into());
+    let missing = denied(policy.decide(&read, Some(NOW)));
+    assert_eq!(missing.status, 401);
+    assert_eq!(
+        header(&missing.headers, "access-control-allow-origin"),
+        Some("http://localhost:5173")
+    );
+    assert_eq!(
+        header(&missing.headers, "access-control-allow-credentials"),
+        Some("true")
+    );
+    assert_eq!(header(&missing.headers, "vary"), Some("Origin"));
+    read.origin = Some("https://evil.example".into());
+    let other = denied(policy.decide(&read, Some(NOW)));
+    assert!(header(&other.headers, "access-control-allow-origin").is_none());
+
+    // The same list lets the app's unsafe requests through the CSRF check.
+    let mut write = request(
+        "POST",
+        "/rest/task",
+        &[&format!("access_token={}", valid())],
+        None,
+    );
+    write.origin = Some("http://localhost:5173".into());
+    write.sec_fetch_site = Some("cross-site".into());
+    assert!(matches!(
+        policy.decide(&write, Some(NOW)),
+        Decision::Forward(_)
+    ));
+    write.origin = Some("https://evil.example".into());
+    assert_eq!(denied(policy.decide(&write, Some(NOW))).status, 403);
+}
+
+#[test]
+fn prefixed_cookie_names_follow_one_switch() {
+    let policy = policy(r#","cookie_prefixes":true"#);
+    let token = valid();
+    let plain = denied(policy.decide(
+        &request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={token}")],
+            None,
+        ),
+        Some(NOW),
+    ));
+    assert_eq!(plain.status, 401);
+    let prefixed = request(
+        "GET",
+        "/rest/task",
+        &[&format!("__Host-access_token={token}")],
+        None,
+    );
+    assert!(matches!(
+        policy.decide(&prefixed, Some(NOW)),
+        Decision::Forward(_)
+    ));
+    let tossed = request(
+        "POST",
+        "/rpc/refresh_token",
+        &["__Secure-refresh_token=a; __Secure-refresh_token=b"],
+        None,
+    );
+    assert_eq!(denied(policy.decide(&tossed, Some(NOW))).status, 400);
+}
+
 #[test]
 fn metric_names() {
     let policy = policy(r#","stat_prefix":"api_auth""#);
@@ -459,7 +545,7 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 3 + 1 + 12 + 2 + 1);
+    assert_eq!(all.len(), 4 + 1 + 12 + 2 + 1);
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
     assert_eq!(names.len(), all.len(), "distinct names");
 }
