@@ -7,3 +7,5 @@ grant execute on function
     auth.refresh_token(),
     auth.check_session()
 to anon, basic_subscriber;
+-- Who is signed in: for signed-in roles only.
+grant execute on function auth.me() to basic_subscriber;

@@ -1,6 +1,7 @@
 //! The `response.headers` values that PostgREST turns into Set-Cookie headers.
 //!
-//! Cookie design (the names and curl flow of the plpgsql + caddy-jwt setup):
+//! Cookie design (the names and curl flow of the plpgsql + caddy-jwt setup,
+//! `__Host-`/`__Secure-` prefixed with `pg_auth.cookie_prefixes`):
 //! - the access cookie, `Path=/`, kept as long as the session: the JWT inside
 //!   expires after `pg_auth.access_token_ttl`, but the cookie stays so that
 //!   logout can still tell which session to end after that.
@@ -20,13 +21,16 @@ use crate::settings;
 fn session_cookies(access_token: &str, refresh_token: &str, max_age: i64) -> String {
     let max_age = Some(u64::try_from(max_age).unwrap_or(0));
     let refresh_path = settings::refresh_cookie_path();
+    let names = settings::cookie_names();
+    let domain = settings::cookie_domain();
     response_headers(&[
-        cookie(settings::access_cookie_name(), access_token, "/", max_age),
+        cookie(&names.access, access_token, "/", max_age, domain.as_deref()),
         cookie(
-            settings::refresh_cookie_name(),
+            &names.refresh,
             refresh_token,
             &refresh_path,
             max_age,
+            domain.as_deref(),
         ),
     ])
     .or_raise()
@@ -36,14 +40,28 @@ fn session_cookies(access_token: &str, refresh_token: &str, max_age: i64) -> Str
 #[pg_extern(stable, parallel_safe)]
 fn logout_cookies() -> String {
     let refresh_path = settings::refresh_cookie_path();
+    let names = settings::cookie_names();
+    let domain = settings::cookie_domain();
     response_headers(&[
-        cookie(settings::access_cookie_name(), "", "/", Some(0)),
-        cookie(settings::refresh_cookie_name(), "", &refresh_path, Some(0)),
+        cookie(&names.access, "", "/", Some(0), domain.as_deref()),
+        cookie(
+            &names.refresh,
+            "",
+            &refresh_path,
+            Some(0),
+            domain.as_deref(),
+        ),
     ])
     .or_raise()
 }
 
-fn cookie<'a>(name: &'a str, value: &'a str, path: &'a str, max_age: Option<u64>) -> SetCookie<'a> {
+fn cookie<'a>(
+    name: &'a str,
+    value: &'a str,
+    path: &'a str,
+    max_age: Option<u64>,
+    domain: Option<&'a str>,
+) -> SetCookie<'a> {
     SetCookie {
         name,
         value,
@@ -51,6 +69,7 @@ fn cookie<'a>(name: &'a str, value: &'a str, path: &'a str, max_age: Option<u64>
         max_age,
         secure: settings::cookie_secure(),
         same_site: Some(settings::cookie_same_site()),
+        domain,
     }
 }
 

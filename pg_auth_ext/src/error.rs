@@ -41,6 +41,9 @@ pub enum AuthError {
     },
     Random(String),
     Cookie(SetCookieError),
+    /// The custom claims function set a claim the extension owns.
+    ReservedClaim(String),
+    CustomClaimsNotObject,
     Internal(String),
 }
 
@@ -51,7 +54,9 @@ impl AuthError {
             | AuthError::MissingKey
             | AuthError::KeyFile { .. }
             | AuthError::Key(_)
-            | AuthError::Cookie(_) => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+            | AuthError::Cookie(_)
+            | AuthError::ReservedClaim(_)
+            | AuthError::CustomClaimsNotObject => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
             AuthError::UnknownAlgorithm(_)
             | AuthError::SecretArgument(_)
             | AuthError::EmptyPassword
@@ -121,6 +126,14 @@ impl fmt::Display for AuthError {
             ),
             AuthError::Random(e) => write!(f, "no random bytes from the operating system: {e}"),
             AuthError::Cookie(e) => write!(f, "cannot build cookie: {e}"),
+            AuthError::ReservedClaim(name) => write!(
+                f,
+                "pg_auth.custom_claims_function set the claim {name:?}, which pg_auth_ext owns: {}",
+                crate::tokens::RESERVED_CLAIMS.join(", ")
+            ),
+            AuthError::CustomClaimsNotObject => f.write_str(
+                "pg_auth.custom_claims_function must return a JSON object (or NULL)",
+            ),
             AuthError::Internal(e) => write!(f, "internal error: {e}"),
         }
     }

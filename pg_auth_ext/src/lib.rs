@@ -5,12 +5,13 @@
 //! | SQL | where |
 //! |---|---|
 //! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout()` (the PostgREST RPCs) | `install_sql/rpc.sql` |
+//! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
 //! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `install_sql/rpc.sql` |
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the old setup's) | `tokens.rs` |
-//! | `auth.issue_access_token`, `auth.session_of`, `auth.parse_session_id` | `tokens.rs` |
+//! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
@@ -77,7 +78,8 @@ extension_sql_file!(
         settings::sql::refresh_token_history,
         settings::sql::access_cookie_name,
         settings::sql::refresh_cookie_name,
-        tokens::issue_access_token,
+        tokens::access_token,
+        settings::sql::custom_claims_function,
         tokens::session_of,
         tokens::parse_session_id,
     ]

@@ -8,7 +8,9 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use jwt_core::{Algorithm, SameSite, ACCESS_COOKIE, DEFAULT_REFRESH_PATH, REFRESH_COOKIE};
+use jwt_core::{
+    Algorithm, CookieNames, SameSite, ACCESS_COOKIE, DEFAULT_REFRESH_PATH, REFRESH_COOKIE,
+};
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
 use crate::passwords::{MAX_COST, MIN_COST};
@@ -46,6 +48,14 @@ static COOKIE_SAMESITE: GucSetting<CookieSameSite> =
     GucSetting::<CookieSameSite>::new(CookieSameSite::Lax);
 static REFRESH_COOKIE_PATH: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"/rpc/refresh_token"));
+static ACCESS_COOKIE_NAME: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"access_token"));
+static REFRESH_COOKIE_NAME: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(Some(c"refresh_token"));
+static COOKIE_PREFIXES: GucSetting<bool> = GucSetting::<bool>::new(false);
+static COOKIE_DOMAIN: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static CUSTOM_CLAIMS_FUNCTION: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(None);
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(10);
 static AUTHENTICATOR_ROLE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"authenticator"));
@@ -140,6 +150,35 @@ pub fn register() {
         &REFRESH_COOKIE_PATH,
         Some(check_cookie_path),
     );
+    string_setting(
+        c"pg_auth.access_cookie_name",
+        c"Name of the access cookie (the proxies' cookie_name).",
+        &ACCESS_COOKIE_NAME,
+        Some(check_cookie_name),
+    );
+    string_setting(
+        c"pg_auth.refresh_cookie_name",
+        c"Name of the refresh cookie (the proxies' refresh_cookie_name).",
+        &REFRESH_COOKIE_NAME,
+        Some(check_cookie_name),
+    );
+    bool_setting(
+        c"pg_auth.cookie_prefixes",
+        c"Prefix the cookie names with __Host- (access) and __Secure- (refresh): no sibling subdomain can set them (the proxies' cookie_prefixes).",
+        &COOKIE_PREFIXES,
+    );
+    string_setting(
+        c"pg_auth.cookie_domain",
+        c"Domain of the cookies (unset: this host only); not with pg_auth.cookie_prefixes.",
+        &COOKIE_DOMAIN,
+        Some(check_cookie_domain),
+    );
+    string_setting(
+        c"pg_auth.custom_claims_function",
+        c"A function (username text) returning jsonb whose members are added to access tokens at login and refresh.",
+        &CUSTOM_CLAIMS_FUNCTION,
+        Some(check_function_name),
+    );
     GucRegistry::define_int_guc(
         c"pg_auth.bcrypt_cost",
         c"bcrypt cost of new password hashes; stored hashes of another cost are rehashed at login.",
@@ -217,30 +256,85 @@ fn seconds_setting(
     );
 }
 
+/// The value a string check hook is asked about (NULL: unset).
+///
+/// # Safety
+/// `newval` is what Postgres passes a string check hook.
+unsafe fn checked_value(newval: *mut *mut c_char) -> Option<String> {
+    // SAFETY: a valid pointer to a NUL-terminated string or to NULL.
+    unsafe { newval.as_ref().filter(|v| !v.is_null()) }
+        .map(|v| unsafe { CStr::from_ptr(*v) }.to_string_lossy().into_owned())
+}
+
+/// Reports why a value is refused (the GUC machinery adds the setting's name).
+fn refuse(detail: &'static CStr) -> bool {
+    // SAFETY: pstrdup allocates in the current memory context, as the GUC
+    // machinery expects of its error detail.
+    unsafe { pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr()) };
+    false
+}
+
 /// Refuses a cookie path that would not survive in a Set-Cookie header.
 unsafe extern "C-unwind" fn check_cookie_path(
     newval: *mut *mut c_char,
     _extra: *mut *mut c_void,
     _source: pg_sys::GucSource::Type,
 ) -> bool {
-    // SAFETY: Postgres passes a valid pointer to a NUL-terminated string (or NULL).
-    let value = unsafe {
-        newval
-            .as_ref()
-            .filter(|v| !v.is_null())
-            .map(|v| CStr::from_ptr(*v))
-    };
-    let valid = value.is_some_and(|path| jwt_core::is_cookie_path(&path.to_string_lossy()));
-    if !valid {
-        // SAFETY: pstrdup allocates in the current memory context, as the
-        // GUC machinery expects of its error detail.
-        unsafe {
-            pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(
-                c"A cookie path starts with / and holds printable ASCII other than ;".as_ptr(),
-            );
-        }
+    // SAFETY: called by Postgres with its arguments.
+    match unsafe { checked_value(newval) } {
+        Some(path) if jwt_core::is_cookie_path(&path) => true,
+        _ => refuse(c"A cookie path starts with / and holds printable ASCII other than ;"),
     }
-    valid
+}
+
+unsafe extern "C-unwind" fn check_cookie_name(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: called by Postgres with its arguments.
+    match unsafe { checked_value(newval) } {
+        Some(name) if jwt_core::is_cookie_name(&name) => true,
+        _ => refuse(c"A cookie name is a token: letters, digits and !#$%&'*+-.^_`|~"),
+    }
+}
+
+unsafe extern "C-unwind" fn check_cookie_domain(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: called by Postgres with its arguments.
+    match unsafe { checked_value(newval) } {
+        None => true,
+        Some(domain) if domain.is_empty() || jwt_core::is_cookie_domain(&domain) => true,
+        _ => refuse(c"A cookie domain is a host name like example.com"),
+    }
+}
+
+/// Refuses a function name that is not schema-qualified: an unqualified one
+/// would be looked up along whatever search path a session has.
+unsafe extern "C-unwind" fn check_function_name(
+    newval: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    // SAFETY: called by Postgres with its arguments.
+    match unsafe { checked_value(newval) } {
+        None => true,
+        Some(name) if name.is_empty() || is_qualified_name(&name) => true,
+        _ => refuse(c"Name the function with its schema, in lower case: myschema.my_claims"),
+    }
+}
+
+fn is_qualified_name(name: &str) -> bool {
+    let identifier = |part: &str| {
+        part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && part
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+    };
+    matches!(name.split_once('.'), Some((schema, function)) if identifier(schema) && identifier(function))
 }
 
 fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
@@ -310,12 +404,21 @@ pub fn cookie_same_site() -> SameSite {
     }
 }
 
-pub fn access_cookie_name() -> &'static str {
-    ACCESS_COOKIE
+/// The cookie names, prefixed when `pg_auth.cookie_prefixes` is on.
+pub fn cookie_names() -> CookieNames {
+    CookieNames::new(
+        &text(&ACCESS_COOKIE_NAME).unwrap_or_else(|| ACCESS_COOKIE.into()),
+        &text(&REFRESH_COOKIE_NAME).unwrap_or_else(|| REFRESH_COOKIE.into()),
+        COOKIE_PREFIXES.get(),
+    )
 }
 
-pub fn refresh_cookie_name() -> &'static str {
-    REFRESH_COOKIE
+pub fn cookie_domain() -> Option<String> {
+    text(&COOKIE_DOMAIN)
+}
+
+pub fn custom_claims_function() -> Option<String> {
+    text(&CUSTOM_CLAIMS_FUNCTION)
 }
 
 pub fn refresh_cookie_path() -> String {
@@ -368,13 +471,19 @@ mod sql {
     }
 
     #[pg_extern(stable, parallel_safe)]
-    fn access_cookie_name() -> &'static str {
-        super::access_cookie_name()
+    fn access_cookie_name() -> String {
+        super::cookie_names().access
     }
 
     #[pg_extern(stable, parallel_safe)]
-    fn refresh_cookie_name() -> &'static str {
-        super::refresh_cookie_name()
+    fn refresh_cookie_name() -> String {
+        super::cookie_names().refresh
+    }
+
+    /// `pg_auth.custom_claims_function`, or NULL.
+    #[pg_extern(stable, parallel_safe)]
+    fn custom_claims_function() -> Option<String> {
+        super::custom_claims_function()
     }
 
     #[pg_extern(stable, parallel_safe)]

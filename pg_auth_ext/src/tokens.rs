@@ -72,6 +72,43 @@ fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> Strin
     )
 }
 
+/// The access token of a session, with the members of `custom` (the result
+/// of `pg_auth.custom_claims_function`) added. A custom claim may not set one
+/// of the claims this extension owns.
+#[pg_extern(stable, parallel_safe)]
+fn access_token(
+    role_: &str,
+    user_: &str,
+    session_id: pgrx::Uuid,
+    custom: Option<pgrx::JsonB>,
+) -> String {
+    let key = key_file::signing_key().or_raise();
+    let session_id = session_id.to_string();
+    let mut claims = claims_map(role_, user_, Some(&session_id));
+    match custom.map(|custom| custom.0) {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Object(custom)) => {
+            for (name, value) in custom {
+                if RESERVED_CLAIMS.contains(&name.as_str()) {
+                    AuthError::ReservedClaim(name).raise();
+                }
+                claims.insert(name, value);
+            }
+        }
+        Some(_) => AuthError::CustomClaimsNotObject.raise(),
+    }
+    jwt_core::sign(
+        settings::algorithm(),
+        &key,
+        &serde_json::Value::Object(claims).to_string(),
+    )
+}
+
+/// Claims the extension sets and a custom claims function may not.
+pub const RESERVED_CLAIMS: [&str; 10] = [
+    "role", "username", "sub", "sid", "iat", "exp", "nbf", "aud", "iss", "jti",
+];
+
 /// The session (`sid` claim) of an access token signed with the configured
 /// key, expired or not; NULL for anything else. Logout uses it, so that a
 /// browser whose access token has expired can still end its session.
@@ -92,6 +129,14 @@ fn parse_session_id(sid: &str) -> Option<pgrx::Uuid> {
 }
 
 fn access_claims(role: &str, user: &str, session_id: Option<&str>) -> String {
+    serde_json::Value::Object(claims_map(role, user, session_id)).to_string()
+}
+
+fn claims_map(
+    role: &str,
+    user: &str,
+    session_id: Option<&str>,
+) -> serde_json::Map<String, serde_json::Value> {
     let now = transaction_epoch();
     let mut claims = serde_json::Map::new();
     claims.insert("role".into(), role.into());
@@ -108,7 +153,7 @@ fn access_claims(role: &str, user: &str, session_id: Option<&str>) -> String {
     if let Some(issuer) = settings::issuer() {
         claims.insert("iss".into(), issuer.into());
     }
-    serde_json::Value::Object(claims).to_string()
+    claims
 }
 
 /// `extract(epoch from now())`: the transaction's start, as the old setup.

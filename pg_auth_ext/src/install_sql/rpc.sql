@@ -65,14 +65,74 @@ begin
 end
 $$;
 
+-- The claims pg_auth.custom_claims_function adds for a user (NULL: none).
+-- The function is the administrator's: it runs as this extension's owner,
+-- and any error in it fails the login or refresh with its message.
+create function auth.custom_claims(username text) returns jsonb
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    named text := auth.custom_claims_function();
+    claims_function regprocedure;
+    result jsonb;
+begin
+    if named is null then
+        return null;
+    end if;
+    claims_function := to_regprocedure(named || '(text)');
+    if claims_function is null
+       or (select p.prorettype from pg_proc p where p.oid = claims_function) <> 'jsonb'::regtype then
+        raise exception 'pg_auth.custom_claims_function: no function %(text) returning jsonb', named
+            using errcode = 'config_file_error';
+    end if;
+    -- Called from here it would run with this extension's privileges: whoever
+    -- owns it could then act as a superuser by changing its body.
+    if not exists (select from pg_proc p join pg_roles r on r.oid = p.proowner
+                   where p.oid = claims_function and (p.prosecdef or r.rolsuper)) then
+        raise exception 'pg_auth.custom_claims_function %(text) must be owned by a superuser or be SECURITY DEFINER', named
+            using errcode = 'config_file_error';
+    end if;
+    begin
+        execute format('select %s($1)', claims_function::regproc) using username into result;
+    exception when others then
+        raise exception 'pg_auth.custom_claims_function %(text) failed for user %: %', named, username, sqlerrm
+            using errcode = 'config_file_error';
+    end;
+    return result;
+end
+$$;
+
 -- Answers with both cookies of a session.
 create function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
     perform set_config('response.headers', auth.session_cookies(
-        auth.issue_access_token(role_::text, session_.username, session_.id),
+        auth.access_token(role_::text, session_.username, session_.id, auth.custom_claims(session_.username)),
         refresh,
         extract(epoch from session_.expires_at - now())::bigint), true);
+end
+$$;
+
+-- Who is signed in: the claims of the request's access token, and its
+-- session. For the app (the cookie is HttpOnly): GET /rpc/me with
+-- Accept-Profile: auth.
+create function auth.me() returns json
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    current_session auth.session;
+begin
+    if claims ->> 'sid' is null then
+        perform auth.fail('missing'::text);
+    end if;
+    select s.* into current_session from auth.session s where s.id = auth.parse_session_id(claims ->> 'sid');
+    return json_build_object(
+        'username', claims ->> 'username',
+        'role', claims ->> 'role',
+        'session_id', current_session.id,
+        'session_created_at', current_session.created_at,
+        'session_expires_at', current_session.expires_at,
+        'access_token_expires_at', to_timestamp((claims ->> 'exp')::double precision),
+        'claims', claims);
 end
 $$;
 

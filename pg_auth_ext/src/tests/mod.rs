@@ -11,6 +11,7 @@
 )]
 
 mod accounts;
+mod claims;
 mod compat;
 mod fixtures;
 mod passwords;
