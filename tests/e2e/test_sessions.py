@@ -40,6 +40,10 @@ def test_reuse_after_the_grace_window_ends_the_session(stack):
     assert reused.cookie_value("access_token") == reused.cookie_value("refresh_token") == ""
     assert "Max-Age=0" in reused.cookie_attributes("access_token")
     assert "Max-Age=0" in reused.cookie_attributes("refresh_token")
+    # The ending commits, and the client still gets the slug to act on.
+    body = reused.json()
+    assert (body["code"], body["details"]) == ("PT401", "refresh_reused")
+    assert body["message"]
     # The legitimate holder of the successor is logged out too.
     assert refresh(stack.proxy_url, second).status == 401
 

@@ -17,6 +17,14 @@ begin
 end
 $$;
 
+-- The body PostgREST would answer for the problem `slug`, for an RPC that
+-- must commit and so answers without raising.
+create function auth.problem_body(slug text) returns json
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select json_build_object('code', p[1], 'message', p[2], 'details', slug, 'hint', p[3])
+    from (select auth.problem(slug) as p) problem;
+$$;
+
 -- A request cookie, or NULL. PostgREST 12 keeps only the last of two cookies
 -- of one name (and does not pass the raw Cookie header on): the proxy
 -- refuses such requests before they get here.
@@ -171,7 +179,8 @@ $$;
 -- no row is added). A rotated token presented within the grace window gets
 -- the successor it was rotated to (every tab ends up on one chain); after
 -- it, the token was stolen or the client is broken: the session ends.
-create function auth.refresh_token() returns void
+-- Answers 204 and no body (NULL), or 401 with the refresh_reused problem.
+create function auth.refresh_token() returns json
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     presented text := auth.request_cookie(auth.refresh_cookie_name());
@@ -199,7 +208,7 @@ begin
         where s.id = current_session.id;
         perform set_config('response.headers', auth.logout_cookies(), true);
         perform set_config('response.status', '401', true);
-        return;
+        return auth.problem_body('refresh_reused'::text);
     end if;
 
     select u.role into role_ from auth."user" u where u.username = current_session.username;
@@ -225,6 +234,8 @@ begin
     end if;
     update auth.session s set refreshed_at = now() where s.id = current_session.id;
     perform auth.issue_session_cookies(current_session, role_, answer);
+    perform set_config('response.status', '204', true);
+    return null;
 end
 $$;
 

@@ -154,7 +154,14 @@ mod tests {
         let third = refresh(&second).unwrap();
         assert_ne!(third, second);
         // The first token, now past its grace window: reuse ends the session.
-        assert_eq!(refresh(&first), Err("401 without a body".into()));
+        let reused = refresh(&first).unwrap_err();
+        let (status, body) = reused.split_once(' ').unwrap();
+        assert_eq!(status, "401");
+        let body: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            (&body["code"], &body["details"]),
+            (&serde_json::json!("PT401"), &serde_json::json!("refresh_reused"))
+        );
         assert_eq!(
             session_row(&sid, "end_reason").as_deref(),
             Some("refresh_reused")
