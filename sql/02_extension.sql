@@ -3,3 +3,6 @@
 -- PostgREST's jwt-secret, readable only by the postgres OS user (the local
 -- stack and compose set both when they start PostgreSQL).
 create extension if not exists pg_auth_ext;
+-- A database created by an earlier version moves to the installed one
+-- (README "Upgrade").
+alter extension pg_auth_ext update;

@@ -65,3 +65,18 @@ def front(request, stack):
     finally:
         server.stop()
         fronts.remove(workdir)
+
+
+@pytest.fixture
+def scratch_database(stack):
+    """A fresh database in the stack's cluster, dropped afterwards."""
+    created = []
+
+    def create(name, options=""):
+        stack.psql(sql=f"create database {name} {options}")
+        created.append(name)
+        return name
+
+    yield create
+    for name in created:
+        stack.psql(sql=f"drop database if exists {name} with (force)")

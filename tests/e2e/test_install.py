@@ -10,21 +10,7 @@ import pytest
 import stack as stack_controller
 from support.flow import AUTH
 from support.http import request
-
-
-@pytest.fixture
-def scratch_database(stack):
-    """A fresh database in the stack's cluster, dropped afterwards."""
-    created = []
-
-    def create(name, options=""):
-        stack.psql(sql=f"create database {name} {options}")
-        created.append(name)
-        return name
-
-    yield create
-    for name in created:
-        stack.psql(sql=f"drop database if exists {name} with (force)")
+from support.sql_flow import sql_login, sql_refresh
 
 
 def psql_error(stack, database, sql):
@@ -52,23 +38,6 @@ def test_an_auth_schema_someone_else_owns_is_refused(stack, scratch_database):
                database=database)
     assert "other roles may create objects in schema auth" in psql_error(
         stack, database, "create extension pg_auth_ext")
-
-
-def sql_login(stack, database, user, password):
-    """auth.login as PostgREST plays it; the new refresh token."""
-    out = stack.psql(sql=(
-        "select set_config('request.cookies', '{}', false); "
-        f"select auth.login('{user}', '{password}'); "
-        "select current_setting('response.headers')"), database=database)
-    headers = out.strip().splitlines()[-1]
-    return headers.split("refresh_token=")[1].split(";")[0]
-
-
-def sql_refresh(stack, database, token):
-    out = stack.psql(sql=(
-        f"select set_config('request.cookies', '{{\"refresh_token\": \"{token}\"}}', false); "
-        "select auth.refresh_token(); select current_setting('response.headers')"), database=database)
-    return out.strip().splitlines()[-1]
 
 
 def test_pg_dump_and_restore_keep_accounts_and_sessions(stack, scratch_database, tmp_path):
