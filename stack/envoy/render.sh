@@ -3,6 +3,7 @@
 # environment and prints the result. POSIX sh + sed: runs in the Envoy image.
 # FILTER_CONFIG defaults to the filter configuration in stack/filter.json (the
 # gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections).
+# TLS_CERT_FILE and TLS_KEY_FILE (PEM, both or neither) make the listener HTTPS.
 set -eu
 : "${LISTEN_ADDRESS:?}" "${PROXY_PORT:?}" "${ADMIN_ADDRESS:?}" "${ADMIN_PORT:?}"
 : "${POSTGREST_HOST:?}" "${POSTGREST_PORT:?}" "${FILTER_WASM:?}"
@@ -15,6 +16,16 @@ esac
 case "$FILTER_CONFIG" in
   *"'"*|*"#"*) echo "render.sh: FILTER_CONFIG must not contain ' or #" >&2; exit 1 ;;
 esac
+TLS_CERT_FILE=${TLS_CERT_FILE:-} TLS_KEY_FILE=${TLS_KEY_FILE:-}
+if [ -n "$TLS_CERT_FILE$TLS_KEY_FILE" ]; then
+  for file in "$TLS_CERT_FILE" "$TLS_KEY_FILE"; do
+    [ -r "$file" ] || { echo "render.sh: TLS_CERT_FILE and TLS_KEY_FILE must both name readable files ('$file' is not)" >&2; exit 1; }
+    case "$file" in *'"'*|*"|"*|*"&"*|*"\\"*) echo "render.sh: TLS file names must not contain \", |, & or \\" >&2; exit 1 ;; esac
+  done
+  TRANSPORT_SOCKET="transport_socket: { name: envoy.transport_sockets.tls, typed_config: { \"@type\": type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext, common_tls_context: { alpn_protocols: [h2, http/1.1], tls_params: { tls_minimum_protocol_version: TLSv1_2 }, tls_certificates: [{ certificate_chain: { filename: \"$TLS_CERT_FILE\" }, private_key: { filename: \"$TLS_KEY_FILE\" } }] } } }"
+else
+  TRANSPORT_SOCKET="# (plain HTTP)"
+fi
 sed -e "s#{{LISTEN_ADDRESS}}#${LISTEN_ADDRESS}#g" \
     -e "s#{{PROXY_PORT}}#${PROXY_PORT}#g" \
     -e "s#{{ADMIN_ADDRESS}}#${ADMIN_ADDRESS}#g" \
@@ -24,4 +35,5 @@ sed -e "s#{{LISTEN_ADDRESS}}#${LISTEN_ADDRESS}#g" \
     -e "s#{{FILTER_WASM}}#${FILTER_WASM}#g" \
     -e "s#{{FILTER_CONFIG}}#${FILTER_CONFIG}#g" \
     -e "s#{{AUTH_CONCURRENCY}}#${AUTH_CONCURRENCY}#g" \
+    -e "s|{{TRANSPORT_SOCKET}}|${TRANSPORT_SOCKET}|g" \
     "${1:?usage: render.sh TEMPLATE}"

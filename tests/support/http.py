@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -47,9 +48,13 @@ class Response:
 
 
 def request(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | str | None = None,
-            timeout: float = 10.0) -> Response:
+            timeout: float = 10.0, *, tls: ssl.SSLContext | None = None) -> Response:
+    """`tls`: for https URLs, the context that trusts the server's certificate."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=tls)
+    else:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if isinstance(body, str):
