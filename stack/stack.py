@@ -44,6 +44,15 @@ ENVOY_RENDER = ROOT / "stack" / "envoy" / "render.sh"
 StackError = ProcessError
 
 
+def postgrest_setting(name: str) -> str | None:
+    """A value of stack/postgrest.conf (`name = value`, quotes removed)."""
+    for line in POSTGREST_CONF.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == name and not line.lstrip().startswith("#"):
+            return value.strip().strip('"')
+    return None
+
+
 def new_secret() -> str:
     """32 random bytes, base64: what `openssl rand -base64 32` prints."""
     return base64.b64encode(secrets.token_bytes(32)).decode()
@@ -192,8 +201,8 @@ class Stack:
             self.write_key_file()
         options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}",
                    f"-c pg_auth.jwt_secret_file={self.key_file}",
-                   # PostgREST's jwt-secret-is-base64 (stack/postgrest.conf).
-                   "-c pg_auth.jwt_secret_is_base64=on"]
+                   # The key's encoding is PostgREST's, from its configuration.
+                   f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}"]
         if self.preload_library:
             # The key setting is only hidden from other roles once the
             # library defines it: it must load at server start.

@@ -3,6 +3,7 @@ parses and refuses to start without its secrets, its files exist, and each
 proxy accepts its configuration rendered with compose's settings, from the
 same files the local stack and the tests run."""
 
+import json
 import os
 import pwd
 import re
@@ -177,3 +178,16 @@ def test_the_postgres_entrypoint_moves_the_key_into_a_private_file(services, tmp
     assert key_file.read_text() == SECRET + "\n"
     assert key_file.stat().st_mode & 0o777 == 0o600
     assert key_file.stat().st_uid == pwd.getpwnam("postgres").pw_uid
+
+
+def test_the_keys_encoding_is_postgrests_everywhere(services):
+    """PostgREST's jwt-secret-is-base64 decides how the key is read: the
+    extension (compose and the local stack) and the filter must agree, or
+    every token fails (or, worse, a different key is used)."""
+    postgrest = stack_controller.postgrest_setting("jwt-secret-is-base64")
+    assert postgrest in ("true", "false")
+    command = services["postgres"]["command"]
+    extension = next(c.split("=", 1)[1] for c in command if c.startswith("pg_auth.jwt_secret_is_base64="))
+    filter_config = json.loads((ROOT / "stack" / "filter.json").read_text())
+    assert {"on": "true", "off": "false"}[extension] == postgrest
+    assert str(filter_config.get("secret_is_base64", False)).lower() == postgrest
