@@ -274,58 +274,46 @@ fn refuse(detail: &'static CStr) -> bool {
     false
 }
 
-/// Refuses a cookie path that would not survive in a Set-Cookie header.
-unsafe extern "C-unwind" fn check_cookie_path(
-    newval: *mut *mut c_char,
-    _extra: *mut *mut c_void,
-    _source: pg_sys::GucSource::Type,
-) -> bool {
-    // SAFETY: called by Postgres with its arguments.
-    match unsafe { checked_value(newval) } {
-        Some(path) if jwt_core::is_cookie_path(&path) => true,
-        _ => refuse(c"A cookie path starts with / and holds printable ASCII other than ;"),
-    }
+/// A check hook for a string setting: `$valid` decides on the value (None:
+/// unset), `$detail` tells the user why one is refused.
+macro_rules! string_check {
+    ($(#[$doc:meta])* $name:ident, $valid:expr, $detail:expr) => {
+        $(#[$doc])*
+        unsafe extern "C-unwind" fn $name(
+            newval: *mut *mut c_char,
+            _extra: *mut *mut c_void,
+            _source: pg_sys::GucSource::Type,
+        ) -> bool {
+            let valid: fn(Option<&str>) -> bool = $valid;
+            // SAFETY: called by Postgres with its arguments.
+            valid(unsafe { checked_value(newval) }.as_deref()) || refuse($detail)
+        }
+    };
 }
 
-unsafe extern "C-unwind" fn check_cookie_name(
-    newval: *mut *mut c_char,
-    _extra: *mut *mut c_void,
-    _source: pg_sys::GucSource::Type,
-) -> bool {
-    // SAFETY: called by Postgres with its arguments.
-    match unsafe { checked_value(newval) } {
-        Some(name) if jwt_core::is_cookie_name(&name) => true,
-        _ => refuse(c"A cookie name is a token: letters, digits and !#$%&'*+-.^_`|~"),
-    }
-}
-
-unsafe extern "C-unwind" fn check_cookie_domain(
-    newval: *mut *mut c_char,
-    _extra: *mut *mut c_void,
-    _source: pg_sys::GucSource::Type,
-) -> bool {
-    // SAFETY: called by Postgres with its arguments.
-    match unsafe { checked_value(newval) } {
-        None => true,
-        Some(domain) if domain.is_empty() || jwt_core::is_cookie_domain(&domain) => true,
-        _ => refuse(c"A cookie domain is a host name like example.com"),
-    }
-}
-
-/// Refuses a function name that is not schema-qualified: an unqualified one
-/// would be looked up along whatever search path a session has.
-unsafe extern "C-unwind" fn check_function_name(
-    newval: *mut *mut c_char,
-    _extra: *mut *mut c_void,
-    _source: pg_sys::GucSource::Type,
-) -> bool {
-    // SAFETY: called by Postgres with its arguments.
-    match unsafe { checked_value(newval) } {
-        None => true,
-        Some(name) if name.is_empty() || is_qualified_name(&name) => true,
-        _ => refuse(c"Name the function with its schema, in lower case: myschema.my_claims"),
-    }
-}
+string_check!(
+    /// Refuses a cookie path that would not survive in a Set-Cookie header.
+    check_cookie_path,
+    |path| path.is_some_and(jwt_core::is_cookie_path),
+    c"A cookie path starts with / and holds printable ASCII other than ;"
+);
+string_check!(
+    check_cookie_name,
+    |name| name.is_some_and(jwt_core::is_cookie_name),
+    c"A cookie name is a token: letters, digits and !#$%&'*+-.^_`|~"
+);
+string_check!(
+    check_cookie_domain,
+    |domain| domain.is_none_or(|d| d.is_empty() || jwt_core::is_cookie_domain(d)),
+    c"A cookie domain is a host name like example.com"
+);
+string_check!(
+    /// Refuses a function name that is not schema-qualified: an unqualified
+    /// one would be looked up along whatever search path a session has.
+    check_function_name,
+    |name| name.is_none_or(|n| n.is_empty() || is_qualified_name(n)),
+    c"Name the function with its schema, in lower case: myschema.my_claims"
+);
 
 fn is_qualified_name(name: &str) -> bool {
     let identifier = |part: &str| {

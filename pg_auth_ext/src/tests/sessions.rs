@@ -160,7 +160,10 @@ mod tests {
         let body: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(
             (&body["code"], &body["details"]),
-            (&serde_json::json!("PT401"), &serde_json::json!("refresh_reused"))
+            (
+                &serde_json::json!("PT401"),
+                &serde_json::json!("refresh_reused")
+            )
         );
         assert_eq!(
             session_row(&sid, "end_reason").as_deref(),
