@@ -42,10 +42,13 @@ pub enum VerifyError {
     IssuedInFuture,
     WrongIssuer,
     WrongAudience,
+    /// The header's `kid` names no key this verifier has (or the token is
+    /// asymmetric and names none).
+    UnknownKey,
 }
 
 impl VerifyError {
-    pub const ALL: [VerifyError; 12] = [
+    pub const ALL: [VerifyError; 13] = [
         VerifyError::TooLarge,
         VerifyError::Malformed,
         VerifyError::UnsupportedAlgorithm,
@@ -58,6 +61,7 @@ impl VerifyError {
         VerifyError::IssuedInFuture,
         VerifyError::WrongIssuer,
         VerifyError::WrongAudience,
+        VerifyError::UnknownKey,
     ];
 
     pub fn reason(&self) -> &'static str {
@@ -74,6 +78,7 @@ impl VerifyError {
             VerifyError::IssuedInFuture => "issued_in_future",
             VerifyError::WrongIssuer => "wrong_issuer",
             VerifyError::WrongAudience => "wrong_audience",
+            VerifyError::UnknownKey => "unknown_key",
         }
     }
 }
@@ -93,6 +98,7 @@ impl fmt::Display for VerifyError {
             VerifyError::IssuedInFuture => "JWT was issued in the future",
             VerifyError::WrongIssuer => "JWT issuer is not accepted",
             VerifyError::WrongAudience => "JWT not in audience",
+            VerifyError::UnknownKey => "JWT key is unknown",
         })
     }
 }
@@ -108,10 +114,80 @@ impl fmt::Display for UnknownAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unsupported JWT algorithm {:?}: use HS256, HS384 or HS512",
+            "unsupported JWT algorithm {:?}: HS256, HS384 and HS512 sign with a shared secret, ES256 and EdDSA with a key pair",
             self.0
         )
     }
 }
 
 impl std::error::Error for UnknownAlgorithm {}
+
+/// Why a JWK or JWK Set was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwkError {
+    NotJson,
+    NotASet,
+    TooManyKeys,
+    MissingMember(&'static str),
+    BadMember(&'static str),
+    /// Private key material: a verifier must never be given it.
+    PrivateMember(&'static str),
+    /// An `oct` key: a shared secret, never a public key.
+    SymmetricKey,
+    UnsupportedKeyType(String),
+    UnsupportedCurve(String),
+    AlgorithmMismatch {
+        alg: String,
+        key: crate::KeyAlgorithm,
+    },
+    NotForSignatures,
+    BadCoordinates,
+    NotOnCurve,
+    InvalidKid,
+    DuplicateKid(String),
+}
+
+impl fmt::Display for JwkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwkError::NotJson => f.write_str("JWKS is not a JSON object with unique member names"),
+            JwkError::NotASet => f.write_str("JWKS has no \"keys\" array"),
+            JwkError::TooManyKeys => {
+                write!(f, "JWKS has more than {} keys", crate::jwk::MAX_JWKS_KEYS)
+            }
+            JwkError::MissingMember(name) => write!(f, "a JWK has no {name:?}"),
+            JwkError::BadMember(name) => write!(f, "a JWK's {name:?} is not valid"),
+            JwkError::PrivateMember(name) => write!(
+                f,
+                "a JWK carries the private member {name:?}: publish public keys only"
+            ),
+            JwkError::SymmetricKey => f.write_str(
+                "a JWK is a shared secret (kty \"oct\"): give it as the secret, never in a JWKS",
+            ),
+            JwkError::UnsupportedKeyType(kty) => {
+                write!(
+                    f,
+                    "JWK key type {kty:?} is not supported: use EC P-256 or OKP Ed25519"
+                )
+            }
+            JwkError::UnsupportedCurve(crv) => {
+                write!(
+                    f,
+                    "JWK curve {crv:?} is not supported: use P-256 or Ed25519"
+                )
+            }
+            JwkError::AlgorithmMismatch { alg, key } => {
+                write!(f, "a JWK says alg {alg:?} but its key is for {key}")
+            }
+            JwkError::NotForSignatures => f.write_str("a JWK is not for verifying signatures"),
+            JwkError::BadCoordinates => f.write_str("a JWK's coordinates have the wrong length"),
+            JwkError::NotOnCurve => f.write_str("a JWK's point is not a valid key on its curve"),
+            JwkError::InvalidKid => f.write_str(
+                "a JWK's kid must be 1 to 128 characters of letters, digits and -_.~+/=",
+            ),
+            JwkError::DuplicateKid(kid) => write!(f, "two JWKs have the kid {kid:?}"),
+        }
+    }
+}
+
+impl std::error::Error for JwkError {}

@@ -1,15 +1,22 @@
 //! The one JWT/cookie core of the project, shared by the Postgres extension
 //! (`pg_auth_ext`) and the proxy filter (`proxy_filter`).
 //!
+//! Tokens are signed with a shared secret (HS256/384/512, as PostgREST's
+//! `jwt-secret`) or with a key pair (ES256, EdDSA) whose public halves are a
+//! JWKS; a token with a `kid` is checked only with the key of that id, one
+//! without only with the secret.
+//!
 //! Pure Rust with no I/O and no clock: callers pass the current time, so the
 //! same code runs inside Postgres, inside a wasm VM and in unit tests.
 //! Every failure is a value; nothing here panics on any input.
 
 mod algorithm;
+mod asymmetric;
 mod base64url;
 mod claims;
 mod cookie;
 mod error;
+mod jwk;
 mod key;
 mod problem;
 mod session_id;
@@ -18,17 +25,19 @@ mod sign;
 mod verify;
 
 pub use algorithm::Algorithm;
+pub use asymmetric::{KeyAlgorithm, PrivateKey, PublicKey, PRIVATE_KEY_BYTES};
 pub use claims::Claims;
 pub use cookie::{
     cookie_values, is_cookie_domain, is_cookie_name, is_cookie_path, CookieNames, Cookies,
     ACCESS_COOKIE, DEFAULT_REFRESH_PATH, HOST_PREFIX, REFRESH_COOKIE, SECURE_PREFIX,
 };
-pub use error::{KeyError, UnknownAlgorithm, VerifyError};
+pub use error::{JwkError, KeyError, UnknownAlgorithm, VerifyError};
+pub use jwk::{is_kid, Jwk, Jwks, MAX_JWKS_KEYS};
 pub use key::{Key, MIN_KEY_BYTES};
 pub use problem::Problem;
 pub use session_id::parse_session_id;
 pub use set_cookie::{SameSite, SetCookie, SetCookieError};
-pub use sign::{sign, sign_claims};
+pub use sign::{sign, sign_claims, sign_with_key};
 pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES, ISSUED_AT_SKEW_SECONDS};
 
 /// Unpadded base64url, the encoding of JWS segments and of opaque tokens.

@@ -1,4 +1,5 @@
 use crate::algorithm::Algorithm;
+use crate::asymmetric::PrivateKey;
 use crate::base64url;
 use crate::claims::Claims;
 use crate::key::Key;
@@ -23,6 +24,19 @@ pub fn sign_claims(algorithm: Algorithm, key: &Key, claims: &Claims) -> String {
     // Serialising a map of JSON values cannot fail.
     let payload = serde_json::to_string(claims.as_map()).unwrap_or_default();
     sign(algorithm, key, &payload)
+}
+
+/// Signs `payload_json` as written with a key pair, the header naming its
+/// algorithm and `kid`: `{"alg":"ES256","kid":"…","typ":"JWT"}`.
+pub fn sign_with_key(key: &PrivateKey, kid: &str, payload_json: &str) -> String {
+    let header = serde_json::json!({ "alg": key.algorithm().name(), "kid": kid, "typ": "JWT" });
+    let mut token = base64url::encode(header.to_string().as_bytes());
+    token.push('.');
+    token.push_str(&base64url::encode(payload_json.as_bytes()));
+    let signature = key.sign(token.as_bytes());
+    token.push('.');
+    token.push_str(&base64url::encode(&signature));
+    token
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 use serde_json::Value;
 
 use crate::algorithm::{Algorithm, KeyedMac};
+use crate::asymmetric::PublicKey;
 use crate::base64url;
 use crate::claims::Claims;
 use crate::error::VerifyError;
+use crate::jwk::{is_kid, Jwks};
 use crate::key::Key;
 
 /// Larger tokens are refused before any decoding (cookies are capped at about
@@ -16,13 +18,17 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 4096;
 /// a moment ago look forged.
 pub const ISSUED_AT_SKEW_SECONDS: u32 = 5;
 
-/// Strict JWS compact verification for HMAC tokens. The accepted algorithms
-/// are configuration, never read from the token; every check that can fail
-/// does so with a [`VerifyError`] that says why.
+/// Strict JWS compact verification. The key, and with it the algorithm, is
+/// configuration, never read from the token: a token without `kid` is
+/// checked with the shared secret under one of the accepted HMAC
+/// algorithms; a token with a `kid` only with the JWKS key of that id, under
+/// that key's algorithm. Every check that can fail does so with a
+/// [`VerifyError`] that says why.
 #[derive(Clone, Debug)]
 pub struct Verifier {
     /// One keyed MAC per accepted algorithm, prepared once.
     macs: Vec<KeyedMac>,
+    jwks: Jwks,
     leeway_seconds: u32,
     issuer: Option<String>,
     audience: Option<String>,
@@ -39,12 +45,32 @@ impl Verifier {
                 .iter()
                 .map(|alg| alg.keyed(key.as_bytes()))
                 .collect(),
+            ..Verifier::from_jwks(Jwks::default())
+        }
+    }
+
+    /// Accepts tokens signed by the keys of `jwks` (and, with no secret,
+    /// no token without a `kid`).
+    pub fn from_jwks(jwks: Jwks) -> Verifier {
+        Verifier {
+            macs: Vec::new(),
+            jwks,
             leeway_seconds: 0,
             issuer: None,
             audience: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             require_exp: true,
         }
+    }
+
+    /// The same checks with another key set (a rotation).
+    pub fn with_jwks(mut self, jwks: Jwks) -> Verifier {
+        self.jwks = jwks;
+        self
+    }
+
+    pub fn jwks(&self) -> &Jwks {
+        &self.jwks
     }
 
     pub fn with_leeway(mut self, seconds: u32) -> Verifier {
@@ -98,12 +124,17 @@ impl Verifier {
             return Err(VerifyError::Malformed);
         };
 
-        let mac = self.header_mac(header_b64)?;
+        let key = self.header_key(header_b64)?;
         let signature = base64url::decode_segment(signature_b64).ok_or(VerifyError::Malformed)?;
         let signing_input = token
             .get(..header_b64.len() + 1 + payload_b64.len())
-            .ok_or(VerifyError::Malformed)?;
-        if !mac.verify(signing_input.as_bytes(), &signature) {
+            .ok_or(VerifyError::Malformed)?
+            .as_bytes();
+        let valid = match key {
+            HeaderKey::Secret(mac) => mac.verify(signing_input, &signature),
+            HeaderKey::Public(key) => key.verify(signing_input, &signature),
+        };
+        if !valid {
             return Err(VerifyError::BadSignature);
         }
 
@@ -111,8 +142,9 @@ impl Verifier {
         Claims::parse(&payload).ok_or(VerifyError::Malformed)
     }
 
-    /// The keyed MAC for the algorithm the header names, if it is accepted.
-    fn header_mac(&self, header_b64: &str) -> Result<&KeyedMac, VerifyError> {
+    /// The key the header selects: by `kid` in the JWKS, whose key must be of
+    /// the header's `alg`; without `kid`, the secret under an accepted `alg`.
+    fn header_key(&self, header_b64: &str) -> Result<HeaderKey<'_>, VerifyError> {
         let header = base64url::decode_segment(header_b64)
             .and_then(|json| Claims::parse(&json))
             .ok_or(VerifyError::Malformed)?;
@@ -125,10 +157,27 @@ impl Verifier {
             Some(_) => return Err(VerifyError::Malformed),
         }
         let name = header.get_str("alg").ok_or(VerifyError::Malformed)?;
-        self.macs
-            .iter()
-            .find(|mac| mac.algorithm().name() == name)
-            .ok_or(VerifyError::UnsupportedAlgorithm)
+        match header.get("kid") {
+            None => self
+                .macs
+                .iter()
+                .find(|mac| mac.algorithm().name() == name)
+                .map(HeaderKey::Secret)
+                .ok_or(if is_asymmetric(name) && !self.jwks.is_empty() {
+                    // Tokens of our key pairs always name their key.
+                    VerifyError::UnknownKey
+                } else {
+                    VerifyError::UnsupportedAlgorithm
+                }),
+            Some(Value::String(kid)) if is_kid(kid) => {
+                let key = self.jwks.get(kid).ok_or(VerifyError::UnknownKey)?;
+                if key.algorithm().name() != name {
+                    return Err(VerifyError::UnsupportedAlgorithm);
+                }
+                Ok(HeaderKey::Public(key))
+            }
+            Some(_) => Err(VerifyError::Malformed),
+        }
     }
 
     fn check_times(&self, claims: &Claims, now: i64) -> Result<(), VerifyError> {
@@ -177,6 +226,18 @@ impl Verifier {
             Err(VerifyError::WrongAudience)
         }
     }
+}
+
+fn is_asymmetric(alg: &str) -> bool {
+    crate::KeyAlgorithm::ALL
+        .iter()
+        .any(|known| known.name() == alg)
+}
+
+/// What a token's header selects.
+enum HeaderKey<'a> {
+    Secret(&'a KeyedMac),
+    Public(&'a PublicKey),
 }
 
 #[cfg(test)]
