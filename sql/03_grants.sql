@@ -9,3 +9,5 @@ grant execute on function
 to anon, basic_subscriber;
 -- Who is signed in: for signed-in roles only.
 grant execute on function auth.me() to basic_subscriber;
+-- The public keys, for the proxies' jwks_uri (and anyone).
+grant execute on function auth.jwks() to anon, basic_subscriber;

@@ -125,7 +125,10 @@ impl FromStr for Algorithm {
         Algorithm::ALL
             .into_iter()
             .find(|alg| alg.name() == s)
-            .ok_or_else(|| UnknownAlgorithm(s.into()))
+            .ok_or_else(|| UnknownAlgorithm {
+                name: s.into(),
+                expected: "HS256, HS384 or HS512",
+            })
     }
 }
 

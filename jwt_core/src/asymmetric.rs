@@ -44,7 +44,10 @@ impl FromStr for KeyAlgorithm {
         KeyAlgorithm::ALL
             .into_iter()
             .find(|alg| alg.name() == s)
-            .ok_or_else(|| UnknownAlgorithm(s.into()))
+            .ok_or_else(|| UnknownAlgorithm {
+                name: s.into(),
+                expected: "ES256 or EdDSA (key pairs)",
+            })
     }
 }
 

@@ -105,17 +105,21 @@ impl fmt::Display for VerifyError {
 
 impl std::error::Error for VerifyError {}
 
-/// An algorithm name this crate does not implement (names are exact and
-/// case-sensitive, RFC 7515 section 4.1.1).
+/// An algorithm name this crate does not implement where one was expected
+/// (names are exact and case-sensitive, RFC 7515 section 4.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownAlgorithm(pub String);
+pub struct UnknownAlgorithm {
+    pub name: String,
+    /// What would have been accepted there.
+    pub expected: &'static str,
+}
 
 impl fmt::Display for UnknownAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "unsupported JWT algorithm {:?}: HS256, HS384 and HS512 sign with a shared secret, ES256 and EdDSA with a key pair",
-            self.0
+            "unsupported JWT algorithm {:?}: use {}",
+            self.name, self.expected
         )
     }
 }

@@ -19,8 +19,10 @@ pub enum AuthError {
     /// `shared_preload_libraries`.
     NotPreloaded,
     MissingKey,
-    /// The key file cannot be used; never says anything of its content.
+    MissingKeyEncryptionKey,
+    /// A key file cannot be used; never says anything of its content.
     KeyFile {
+        setting: &'static str,
         path: String,
         problem: String,
     },
@@ -41,6 +43,13 @@ pub enum AuthError {
     },
     Random(String),
     Cookie(SetCookieError),
+    /// A sealed private key that does not open under the key-encryption key
+    /// (another key file, or a row copied from elsewhere).
+    SealedKey {
+        kid: String,
+    },
+    /// `pg_auth.signing_mode` is `keys` and no key is current.
+    NoCurrentKey,
     /// The custom claims function set a claim the extension owns.
     ReservedClaim(String),
     CustomClaimsNotObject,
@@ -52,6 +61,9 @@ impl AuthError {
         match self {
             AuthError::NotPreloaded
             | AuthError::MissingKey
+            | AuthError::MissingKeyEncryptionKey
+            | AuthError::SealedKey { .. }
+            | AuthError::NoCurrentKey
             | AuthError::KeyFile { .. }
             | AuthError::Key(_)
             | AuthError::Cookie(_)
@@ -75,6 +87,15 @@ impl AuthError {
             ),
             AuthError::MissingKey => Some(
                 "put the secret in a file only the postgres OS user can read, then as a superuser: ALTER SYSTEM SET pg_auth.jwt_secret_file = '<path>'; SELECT pg_reload_conf();",
+            ),
+            AuthError::MissingKeyEncryptionKey => Some(
+                "put at least 32 random bytes in a file only the postgres OS user can read (openssl rand -base64 32), then as a superuser: ALTER SYSTEM SET pg_auth.key_encryption_key_file = '<path>'; SELECT pg_reload_conf();",
+            ),
+            AuthError::NoCurrentKey => Some(
+                "SELECT auth.create_signing_key('ES256'); (the first key becomes current at once)",
+            ),
+            AuthError::SealedKey { .. } => Some(
+                "pg_auth.key_encryption_key_file must be the file the key was created under; restore it, or revoke the key",
             ),
             AuthError::HashOutsideImport => Some(
                 "only a superuser session can store existing bcrypt hashes (importing users, pg_restore); give the password itself",
@@ -101,9 +122,21 @@ impl fmt::Display for AuthError {
                 "pg_auth_ext must be loaded through shared_preload_libraries before it can sign tokens",
             ),
             AuthError::MissingKey => f.write_str("pg_auth.jwt_secret_file is not set"),
-            AuthError::KeyFile { path, problem } => {
-                write!(f, "pg_auth.jwt_secret_file {path:?}: {problem}")
+            AuthError::MissingKeyEncryptionKey => {
+                f.write_str("pg_auth.key_encryption_key_file is not set")
             }
+            AuthError::KeyFile {
+                setting,
+                path,
+                problem,
+            } => write!(f, "{setting} {path:?}: {problem}"),
+            AuthError::SealedKey { kid } => write!(
+                f,
+                "the private key of signing key {kid:?} does not open with pg_auth.key_encryption_key_file"
+            ),
+            AuthError::NoCurrentKey => f.write_str(
+                "pg_auth.signing_mode is 'keys' but auth.signing_key has no current key",
+            ),
             AuthError::Key(e) => write!(f, "pg_auth.jwt_secret_file: {e}"),
             AuthError::SecretArgument(e) => write!(f, "secret: {e}"),
             AuthError::UnknownAlgorithm(e) => e.fmt(f),

@@ -1,24 +1,27 @@
-//! The signing key, read from the file `pg_auth.jwt_secret_file` names, as
-//! PostgreSQL reads `ssl_key_file`: the file must belong to the server's OS
-//! user (mode 0600 or stricter) or to root (0640 or stricter). A key in a
-//! setting would show in the server log when changed and to members of
-//! `pg_read_all_settings`; a key in a file shows nowhere.
+//! Key material from files, as PostgreSQL reads `ssl_key_file`: a file must
+//! belong to the server's OS user (mode 0600 or stricter) or to root (0640 or
+//! stricter). Two files: the shared secret (`pg_auth.jwt_secret_file`) and
+//! the key that encrypts the private keys of `auth.signing_key`
+//! (`pg_auth.key_encryption_key_file`). A key in a setting would show in the
+//! server log when changed and to members of `pg_read_all_settings`; a key in
+//! a file shows nowhere.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use jwt_core::Key;
+use hmac::{Hmac, Mac};
+use jwt_core::{Key, MIN_KEY_BYTES};
+use sha2::Sha256;
 
 use crate::error::AuthError;
 use crate::settings;
 
-/// What identifies one version of the key file, so that a changed file is
-/// read again and an unchanged one is not.
+/// What identifies one version of a file, so that a changed file is read
+/// again and an unchanged one is not.
 #[derive(Clone, PartialEq, Eq)]
 struct Version {
-    path: String,
-    is_base64: bool,
     device: u64,
     inode: u64,
     modified_ns: i128,
@@ -26,46 +29,86 @@ struct Version {
 }
 
 thread_local! {
-    static CACHE: RefCell<Option<(Version, Key)>> = const { RefCell::new(None) };
+    static CACHE: RefCell<HashMap<String, (Version, Vec<u8>)>> = RefCell::new(HashMap::new());
 }
 
-/// The configured signing key, or why it cannot be used.
+/// The shared secret, or why it cannot be used.
 pub fn signing_key() -> Result<Key, AuthError> {
+    const SETTING: &str = "pg_auth.jwt_secret_file";
+    let path = settings::jwt_secret_file().ok_or(AuthError::MissingKey)?;
+    let text = read_text(SETTING, &path)?;
+    Key::from_secret(&text, settings::jwt_secret_is_base64()).map_err(AuthError::Key)
+}
+
+/// Whether a shared secret is configured (verifiers also accept its tokens).
+pub fn has_signing_key() -> bool {
+    settings::jwt_secret_file().is_some()
+}
+
+/// The 256-bit key that seals private signing keys, derived from the file's
+/// content (at least 32 bytes of it), so that any high-entropy text will do
+/// (`openssl rand -base64 32`).
+pub fn key_encryption_key() -> Result<[u8; 32], AuthError> {
+    const SETTING: &str = "pg_auth.key_encryption_key_file";
+    let path = settings::key_encryption_key_file().ok_or(AuthError::MissingKeyEncryptionKey)?;
+    let text = read_text(SETTING, &path)?;
+    if text.len() < MIN_KEY_BYTES {
+        return Err(AuthError::KeyFile {
+            setting: SETTING,
+            path,
+            problem: format!(
+                "holds {} bytes; at least {MIN_KEY_BYTES} are required",
+                text.len()
+            ),
+        });
+    }
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(text.as_bytes())
+        .map_err(|_| AuthError::Internal("HMAC refused a key".into()))?;
+    mac.update(b"pg_auth_ext signing key encryption v1");
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// The file's text without a trailing newline (`openssl rand -base64 32 >
+/// file` writes one).
+fn read_text(setting: &'static str, path: &str) -> Result<String, AuthError> {
     if !settings::preloaded() {
         return Err(AuthError::NotPreloaded);
     }
-    let path = settings::jwt_secret_file().ok_or(AuthError::MissingKey)?;
     let unreadable = |problem: String| AuthError::KeyFile {
-        path: path.clone(),
+        setting,
+        path: path.to_owned(),
         problem,
     };
-    let metadata = std::fs::metadata(&path).map_err(|e| unreadable(e.kind().to_string()))?;
+    let metadata = std::fs::metadata(path).map_err(|e| unreadable(e.kind().to_string()))?;
     check_ownership(&metadata).map_err(|problem| unreadable(problem.into()))?;
     let version = Version {
-        path: path.clone(),
-        is_base64: settings::jwt_secret_is_base64(),
         device: metadata.dev(),
         inode: metadata.ino(),
         modified_ns: i128::from(metadata.mtime()) * 1_000_000_000
             + i128::from(metadata.mtime_nsec()),
         size: metadata.size(),
     };
-    if let Some(key) = CACHE.with(|cache| {
+    let cached = CACHE.with(|cache| {
         cache
             .borrow()
-            .as_ref()
+            .get(path)
             .filter(|(cached, _)| *cached == version)
-            .map(|(_, key)| key.clone())
-    }) {
-        return Ok(key);
-    }
-    let bytes = std::fs::read(&path).map_err(|e| unreadable(e.kind().to_string()))?;
+            .map(|(_, bytes)| bytes.clone())
+    });
+    let bytes = match cached {
+        Some(bytes) => bytes,
+        None => {
+            let bytes = std::fs::read(path).map_err(|e| unreadable(e.kind().to_string()))?;
+            CACHE.with(|cache| {
+                cache
+                    .borrow_mut()
+                    .insert(path.to_owned(), (version, bytes.clone()))
+            });
+            bytes
+        }
+    };
     let text = String::from_utf8(bytes).map_err(|_| unreadable("is not UTF-8 text".into()))?;
-    // `openssl rand -base64 32 > file` ends the file with a newline.
-    let key = Key::from_secret(text.trim_end_matches(['\n', '\r']), version.is_base64)
-        .map_err(AuthError::Key)?;
-    CACHE.with(|cache| *cache.borrow_mut() = Some((version, key.clone())));
-    Ok(key)
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
 /// Owned by the server's OS user and private to it, or owned by root and

@@ -15,9 +15,11 @@
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
+//! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
+//! | `auth.generate_signing_key` (key pairs, sealed), what signs and verifies | `signing_keys.rs` |
 //! | `auth.problem` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
 //! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
-//! | the signing key file | `key_file.rs` |
+//! | the key files (shared secret, key-encryption key) | `key_file.rs` |
 //!
 //! Nothing is granted to PUBLIC (`install_sql/privileges.sql`), not even on
 //! functions created in `auth` later; deployments grant the RPCs.
@@ -31,6 +33,7 @@ mod passwords;
 mod problems;
 mod refresh;
 mod settings;
+mod signing_keys;
 mod tokens;
 
 ::pgrx::pg_module_magic!();
@@ -57,10 +60,22 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!(
+    "install_sql/signing_keys.sql",
+    name = "signing_keys",
+    requires = [
+        "tables",
+        signing_keys::generate_signing_key,
+        settings::sql::signing_mode,
+        settings::sql::key_rotation_delay,
+        settings::sql::authenticator_role,
+    ]
+);
+extension_sql_file!(
     "install_sql/rpc.sql",
     name = "rpc",
     requires = [
         "accounts",
+        "signing_keys",
         cookies::session_cookies,
         cookies::logout_cookies,
         passwords::verify_password,

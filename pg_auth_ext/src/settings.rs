@@ -24,6 +24,16 @@ pub enum JwtAlgorithm {
     HS512,
 }
 
+/// What signs access tokens: the shared secret of `pg_auth.jwt_secret_file`,
+/// or the current key pair of `auth.signing_key`.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum SigningMode {
+    #[name = c"secret"]
+    Secret,
+    #[name = c"keys"]
+    Keys,
+}
+
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum CookieSameSite {
     Strict,
@@ -36,6 +46,10 @@ static JWT_SECRET_FILE: GucSetting<Option<CString>> = GucSetting::<Option<CStrin
 static JWT_SECRET_IS_BASE64: GucSetting<bool> = GucSetting::<bool>::new(false);
 static JWT_ALGORITHM: GucSetting<JwtAlgorithm> =
     GucSetting::<JwtAlgorithm>::new(JwtAlgorithm::HS256);
+static SIGNING_MODE: GucSetting<SigningMode> = GucSetting::<SigningMode>::new(SigningMode::Secret);
+static KEY_ENCRYPTION_KEY_FILE: GucSetting<Option<CString>> =
+    GucSetting::<Option<CString>>::new(None);
+static KEY_ROTATION_DELAY: GucSetting<i32> = GucSetting::<i32>::new(120);
 static JWT_AUDIENCE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static JWT_ISSUER: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ACCESS_TOKEN_TTL: GucSetting<i32> = GucSetting::<i32>::new(600);
@@ -84,6 +98,26 @@ pub fn register() {
         &JWT_ALGORITHM,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"pg_auth.signing_mode",
+        c"What signs access tokens: secret (pg_auth.jwt_secret_file) or keys (the current key pair of auth.signing_key).",
+        c"",
+        &SIGNING_MODE,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    string_setting(
+        c"pg_auth.key_encryption_key_file",
+        c"File holding the key that encrypts the private keys of auth.signing_key; relative paths are relative to the data directory.",
+        &KEY_ENCRYPTION_KEY_FILE,
+        None,
+    );
+    seconds_setting(
+        c"pg_auth.key_rotation_delay",
+        c"Seconds a standby key is published before auth.rotate_signing_keys() may make it current: more than the verifiers' JWKS refresh interval.",
+        &KEY_ROTATION_DELAY,
+        0,
     );
     string_setting(
         c"pg_auth.jwt_aud",
@@ -352,6 +386,14 @@ pub fn algorithm() -> Algorithm {
     }
 }
 
+pub fn signing_mode() -> SigningMode {
+    SIGNING_MODE.get()
+}
+
+pub fn key_encryption_key_file() -> Option<String> {
+    text(&KEY_ENCRYPTION_KEY_FILE)
+}
+
 pub fn audience() -> Option<String> {
     text(&JWT_AUDIENCE)
 }
@@ -477,5 +519,20 @@ mod sql {
     #[pg_extern(stable, parallel_safe)]
     fn authenticator_role() -> String {
         super::authenticator_role()
+    }
+
+    /// `pg_auth.signing_mode`: `secret` or `keys`.
+    #[pg_extern(stable, parallel_safe)]
+    fn signing_mode() -> &'static str {
+        match super::signing_mode() {
+            super::SigningMode::Secret => "secret",
+            super::SigningMode::Keys => "keys",
+        }
+    }
+
+    /// `pg_auth.key_rotation_delay` as an interval.
+    #[pg_extern(stable, parallel_safe)]
+    fn key_rotation_delay() -> Interval {
+        seconds(i64::from(super::KEY_ROTATION_DELAY.get()))
     }
 }

@@ -1,12 +1,12 @@
 //! JWT signing for SQL: `sign_raw` and `generate_access_token` of the
 //! plpgsql + caddy-jwt setup, and the access tokens of sessions.
 
-use jwt_core::{Algorithm, Key, Verifier};
+use jwt_core::{Algorithm, Key};
 use pgrx::prelude::*;
 
 use crate::error::{AuthError, OrRaise};
-use crate::key_file;
 use crate::settings;
+use crate::signing_keys::{self, Signer};
 
 /// Larger payloads are refused: a token this size fits in no cookie, and a
 /// payload near 1 GB would make the encoded token exceed what Postgres can
@@ -60,29 +60,26 @@ fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
     )
 }
 
-/// The access token of a session, signed with the configured key.
-#[pg_extern(stable, parallel_safe)]
+/// The access token of a session, signed as `pg_auth.signing_mode` says
+/// (kept with its 0.1.0 signature; `access_token` adds custom claims).
+#[pg_extern(stable, parallel_restricted)]
 fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> String {
-    let key = key_file::signing_key().or_raise();
+    let signer = Signer::current().or_raise();
     let session_id = session_id.to_string();
-    jwt_core::sign(
-        settings::algorithm(),
-        &key,
-        &access_claims(role_, user_, Some(&session_id)),
-    )
+    signer.sign(&access_claims(role_, user_, Some(&session_id)))
 }
 
 /// The access token of a session, with the members of `custom` (the result
 /// of `pg_auth.custom_claims_function`) added. A custom claim may not set one
 /// of the claims this extension owns.
-#[pg_extern(stable, parallel_safe)]
+#[pg_extern(stable, parallel_restricted)]
 fn access_token(
     role_: &str,
     user_: &str,
     session_id: pgrx::Uuid,
     custom: Option<pgrx::JsonB>,
 ) -> String {
-    let key = key_file::signing_key().or_raise();
+    let signer = Signer::current().or_raise();
     let session_id = session_id.to_string();
     let mut claims = claims_map(role_, user_, Some(&session_id));
     match custom.map(|custom| custom.0) {
@@ -97,11 +94,7 @@ fn access_token(
         }
         Some(_) => AuthError::CustomClaimsNotObject.raise(),
     }
-    jwt_core::sign(
-        settings::algorithm(),
-        &key,
-        &serde_json::Value::Object(claims).to_string(),
-    )
+    signer.sign(&serde_json::Value::Object(claims).to_string())
 }
 
 /// Claims the extension sets and a custom claims function may not.
@@ -109,13 +102,14 @@ pub const RESERVED_CLAIMS: [&str; 10] = [
     "role", "username", "sub", "sid", "iat", "exp", "nbf", "aud", "iss", "jti",
 ];
 
-/// The session (`sid` claim) of an access token signed with the configured
-/// key, expired or not; NULL for anything else. Logout uses it, so that a
-/// browser whose access token has expired can still end its session.
-#[pg_extern(stable, parallel_safe)]
+/// The session (`sid` claim) of an access token we signed (with the secret
+/// or a published key pair), expired or not; NULL for anything else. Logout
+/// uses it, so that a browser whose access token has expired can still end
+/// its session.
+#[pg_extern(stable, parallel_restricted)]
 fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
-    let key = key_file::signing_key().or_raise();
-    let claims = Verifier::new(&key, &[settings::algorithm()])
+    let claims = signing_keys::verifier()
+        .or_raise()
         .verify_signature(access_token)
         .ok()?;
     parse_session_id(claims.get_str("sid")?)

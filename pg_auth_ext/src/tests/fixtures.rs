@@ -74,6 +74,30 @@ pub fn configure_key() {
     sql("set pg_auth.jwt_secret_is_base64 = on");
 }
 
+/// The key-encryption key file of the test key pairs (tests/keys), and the
+/// settings for key-pair signing; rotation may happen at once.
+pub fn configure_key_pairs() {
+    const KEK_FILE: &str = include_str!("../../../tests/keys/key_encryption_key.b64");
+    let path = write_data_file("pg_auth_test.kek", KEK_FILE, 0o600);
+    sql(&format!(
+        "set pg_auth.key_encryption_key_file = {}",
+        literal(&path)
+    ));
+    sql("set pg_auth.key_rotation_delay = 0");
+}
+
+/// The verifier of tokens signed by the published key pairs.
+pub fn verify_with_published_keys(token: &str) -> Result<Claims, jwt_core::VerifyError> {
+    let published = text("select auth.public_keys()::text").unwrap();
+    Verifier::from_jwks(jwt_core::Jwks::parse(&published).unwrap()).verify(token, db_now())
+}
+
+/// The header of a token.
+pub fn header_of(token: &str) -> serde_json::Value {
+    let header = jwt_core::decode_base64url(token.split('.').next().unwrap()).unwrap();
+    serde_json::from_slice(&header).unwrap()
+}
+
 /// PostgREST's roles as the deployment creates them.
 pub fn create_roles() {
     sql("do $$ begin create role basic_subscriber nologin; exception when duplicate_object then null; end $$");

@@ -1,6 +1,6 @@
 //! SQL-level tests (`#[pg_test]`, run in PostgreSQL by `cargo pgrx test`):
 //! the PostgREST flow as PostgREST plays it (`request.*` settings in,
-//! `response.*` out), accounts, passwords, privileges, and compatibility
+//! `response.*` out), accounts, passwords, privileges, signing keys, and compatibility
 //! with the plpgsql + caddy-jwt setup. Each file holds one `#[pg_schema] mod
 //! tests`: pgrx runs them from schema `tests`.
 #![allow(
@@ -17,3 +17,4 @@ mod fixtures;
 mod passwords;
 mod privileges;
 mod sessions;
+mod signing_keys;

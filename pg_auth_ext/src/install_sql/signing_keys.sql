@@ -1,0 +1,139 @@
+-- Key pairs that sign access tokens when pg_auth.signing_mode = 'keys'
+-- (signing_keys.rs). A key's life: standby (published, not yet signing:
+-- verifiers fetch it ahead of use), current (signs; exactly one), previous
+-- (no longer signs; its tokens verify until they expire), revoked (gone
+-- from the JWKS, its private key destroyed). The kid is the RFC 7638
+-- thumbprint of the public key. Only the extension's owner reads this table;
+-- the private keys are sealed under pg_auth.key_encryption_key_file.
+create table auth.signing_key (
+    kid text primary key,
+    algorithm text not null check (algorithm in ('ES256', 'EdDSA')),
+    state text not null check (state in ('standby', 'current', 'previous', 'revoked')),
+    public_jwk jsonb not null,
+    private_key bytea,
+    created_at timestamptz not null default now(),
+    activated_at timestamptz,
+    retired_at timestamptz,
+    revoked_at timestamptz,
+    constraint signing_key_private_key_check check ((state = 'revoked') = (private_key is null))
+);
+create unique index signing_key_current_idx on auth.signing_key (state) where state = 'current';
+-- pg_dump keeps the keys (sealed): restore them with the same key file.
+select pg_catalog.pg_extension_config_dump('auth.signing_key', '');
+
+-- The public keys verifiers need: standby, current and previous.
+create function auth.public_keys() returns json
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select json_build_object('keys', coalesce(json_agg(k.public_jwk order by k.created_at), '[]'::json))
+    from auth.signing_key k
+    where k.state <> 'revoked';
+$$;
+
+-- The JWKS for the proxies' jwks_uri: GET /rpc/jwks with Accept-Profile:
+-- auth (the shipped proxies also serve it at /.well-known/jwks.json).
+create function auth.jwks() returns json
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.headers', '[{"Cache-Control": "public, max-age=30"}]', true);
+    return auth.public_keys();
+end
+$$;
+
+-- Gives PostgREST the keys it must accept, in this transaction: in keys mode
+-- the JWKS as pgrst.jwt_secret of the authenticator role in this database
+-- (public keys only: role settings are readable by every role), in secret
+-- mode nothing there (PostgREST's own jwt-secret then applies). PostgREST
+-- reloads on the notification, once this commits.
+create function auth.publish_jwks() returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    target text := format('alter role %I in database %I',
+                          auth.authenticator_role(), pg_catalog.current_database());
+begin
+    if auth.signing_mode() = 'keys' then
+        execute format('%s set pgrst.jwt_secret = %L', target, auth.public_keys()::text);
+        execute format('%s set pgrst.jwt_secret_is_base64 = %L', target, 'false');
+    else
+        execute format('%s reset pgrst.jwt_secret', target);
+        execute format('%s reset pgrst.jwt_secret_is_base64', target);
+    end if;
+    notify pgrst, 'reload config';
+end
+$$;
+
+-- A new key pair; its kid. The first key (no key is current) becomes
+-- current at once; later ones wait in standby for auth.rotate_signing_keys.
+create function auth.create_signing_key(algorithm text default 'ES256') returns text
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    generated record;
+    first_key boolean;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    select g.kid, g.public_jwk, g.sealed_private_key into generated
+    from auth.generate_signing_key(create_signing_key.algorithm) g;
+    first_key := not exists (select 1 from auth.signing_key k where k.state = 'current');
+    insert into auth.signing_key (kid, algorithm, state, public_jwk, private_key, activated_at)
+    values (generated.kid, create_signing_key.algorithm,
+            case when first_key then 'current' else 'standby' end,
+            generated.public_jwk, generated.sealed_private_key,
+            case when first_key then now() end);
+    perform auth.publish_jwks();
+    return generated.kid;
+end
+$$;
+
+-- The oldest standby key becomes current, the current one previous; the new
+-- current kid. A standby key younger than pg_auth.key_rotation_delay is
+-- refused: a verifier that has not fetched it yet would refuse its tokens.
+-- force skips that wait (a compromised current key: rotate, then revoke it).
+create function auth.rotate_signing_keys(force boolean default false) returns text
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    next_key auth.signing_key;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    select k.* into next_key from auth.signing_key k
+    where k.state = 'standby' order by k.created_at limit 1;
+    if next_key.kid is null then
+        raise exception 'no standby signing key to rotate to'
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'SELECT auth.create_signing_key(''ES256''), then rotate once verifiers have fetched it';
+    end if;
+    if not force and next_key.created_at > now() - auth.key_rotation_delay() then
+        raise exception 'standby signing key % was published % ago: verifiers may not have fetched it yet',
+                next_key.kid, date_trunc('second', now() - next_key.created_at)
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = format('rotate after %s (pg_auth.key_rotation_delay), or with force => true in an emergency',
+                                next_key.created_at + auth.key_rotation_delay());
+    end if;
+    update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
+    update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
+    perform auth.publish_jwks();
+    return next_key.kid;
+end
+$$;
+
+-- Takes a key out of the JWKS and destroys its private key: its tokens are
+-- refused by PostgREST at once and by the proxies at their next JWKS fetch.
+-- The current key cannot be revoked: rotate first.
+create function auth.revoke_signing_key(kid text) returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    target auth.signing_key;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    select k.* into target from auth.signing_key k where k.kid = revoke_signing_key.kid;
+    if target.kid is null then
+        raise exception 'no signing key %', kid using errcode = 'no_data_found';
+    end if;
+    if target.state = 'current' then
+        raise exception 'signing key % is current: rotate to another key first', kid
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'SELECT auth.create_signing_key(''ES256''); SELECT auth.rotate_signing_keys(force => true);';
+    end if;
+    update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
+    where k.kid = target.kid and k.state <> 'revoked';
+    perform auth.publish_jwks();
+end
+$$;

@@ -1,0 +1,251 @@
+//! What signs and verifies access tokens. With `pg_auth.signing_mode =
+//! 'secret'` the shared secret of `pg_auth.jwt_secret_file` (HS256/384/512);
+//! with `'keys'` the current key pair of `auth.signing_key` (ES256 or EdDSA,
+//! the `kid` in every token). Private keys are stored sealed
+//! (ChaCha20-Poly1305) under the key read from
+//! `pg_auth.key_encryption_key_file`: the table, a dump of it, a
+//! `pg_read_all_data` member or the server log reveal no signing key.
+//! The key states and the SQL API are in `install_sql/signing_keys.sql`.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use jwt_core::{Algorithm, Jwks, Key, KeyAlgorithm, PrivateKey, Verifier, PRIVATE_KEY_BYTES};
+use pgrx::prelude::*;
+
+use crate::error::{AuthError, OrRaise};
+use crate::key_file;
+use crate::settings::{self, SigningMode};
+
+/// The layout of a sealed key: a version byte, the nonce, the ciphertext
+/// with its tag.
+const SEAL_VERSION: u8 = 1;
+const NONCE_BYTES: usize = 12;
+const TAG_BYTES: usize = 16;
+pub const SEALED_BYTES: usize = 1 + NONCE_BYTES + PRIVATE_KEY_BYTES + TAG_BYTES;
+
+/// A new key pair: its `kid` (the RFC 7638 thumbprint of its public key),
+/// its public JWK, and its private key sealed under the key-encryption key.
+/// `auth.create_signing_key` stores them.
+#[pg_extern(volatile)]
+fn generate_signing_key(
+    algorithm: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(kid, String),
+        name!(public_jwk, pgrx::JsonB),
+        name!(sealed_private_key, Vec<u8>),
+    ),
+> {
+    let algorithm: KeyAlgorithm = algorithm
+        .parse()
+        .map_err(AuthError::UnknownAlgorithm)
+        .or_raise();
+    let kek = key_file::key_encryption_key().or_raise();
+    let key = new_private_key(algorithm).or_raise();
+    let public = key.public_key();
+    let kid = public.thumbprint();
+    let sealed = seal(&kek, &kid, algorithm, &key.to_bytes()).or_raise();
+    let jwk = pgrx::JsonB(public.to_jwk(&kid));
+    TableIterator::once((kid, jwk, sealed))
+}
+
+/// Random bytes until they make a key (a P-256 scalar must be below the
+/// group order: a draw fails with probability about 2^-32).
+fn new_private_key(algorithm: KeyAlgorithm) -> Result<PrivateKey, AuthError> {
+    for _ in 0..8 {
+        let mut bytes = [0u8; PRIVATE_KEY_BYTES];
+        getrandom::fill(&mut bytes).map_err(|e| AuthError::Random(e.to_string()))?;
+        let key = PrivateKey::from_bytes(algorithm, &bytes);
+        bytes.fill(0);
+        if let Some(key) = key {
+            return Ok(key);
+        }
+    }
+    Err(AuthError::Internal(
+        "no valid private key in 8 draws".into(),
+    ))
+}
+
+/// The associated data binds a sealed key to its row: a ciphertext copied
+/// onto another kid or algorithm does not open.
+fn associated_data(kid: &str, algorithm: KeyAlgorithm) -> Vec<u8> {
+    format!("pg_auth_ext signing key|{kid}|{algorithm}").into_bytes()
+}
+
+fn seal(
+    kek: &[u8; 32],
+    kid: &str,
+    algorithm: KeyAlgorithm,
+    secret: &[u8],
+) -> Result<Vec<u8>, AuthError> {
+    let mut nonce = [0u8; NONCE_BYTES];
+    getrandom::fill(&mut nonce).map_err(|e| AuthError::Random(e.to_string()))?;
+    let aad = associated_data(kid, algorithm);
+    let ciphertext = ChaCha20Poly1305::new(kek.into())
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: secret,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| AuthError::Internal("sealing a private key failed".into()))?;
+    let mut sealed = Vec::with_capacity(SEALED_BYTES);
+    sealed.push(SEAL_VERSION);
+    sealed.extend_from_slice(&nonce);
+    sealed.extend_from_slice(&ciphertext);
+    Ok(sealed)
+}
+
+fn open(kek: &[u8; 32], kid: &str, algorithm: KeyAlgorithm, sealed: &[u8]) -> Option<Vec<u8>> {
+    let (&version, rest) = sealed.split_first()?;
+    if version != SEAL_VERSION || sealed.len() != SEALED_BYTES {
+        return None;
+    }
+    let (nonce, ciphertext) = rest.split_at_checked(NONCE_BYTES)?;
+    let aad = associated_data(kid, algorithm);
+    ChaCha20Poly1305::new(kek.into())
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad,
+            },
+        )
+        .ok()
+}
+
+/// What signs access tokens now.
+pub enum Signer {
+    Secret(Algorithm, Key),
+    Pair { kid: String, key: Box<PrivateKey> },
+}
+
+impl Signer {
+    /// The signer `pg_auth.signing_mode` names.
+    pub fn current() -> Result<Signer, AuthError> {
+        match settings::signing_mode() {
+            SigningMode::Secret => Ok(Signer::Secret(
+                settings::algorithm(),
+                key_file::signing_key()?,
+            )),
+            SigningMode::Keys => current_key_pair(),
+        }
+    }
+
+    pub fn sign(&self, payload_json: &str) -> String {
+        match self {
+            Signer::Secret(algorithm, key) => jwt_core::sign(*algorithm, key, payload_json),
+            Signer::Pair { kid, key } => jwt_core::sign_with_key(key, kid, payload_json),
+        }
+    }
+}
+
+fn current_key_pair() -> Result<Signer, AuthError> {
+    let spi = |e: pgrx::spi::Error| AuthError::Internal(format!("reading auth.signing_key: {e}"));
+    let row = Spi::connect(|client| {
+        let table = client.select(
+            "select kid, algorithm, private_key from auth.signing_key where state = 'current'",
+            Some(1),
+            &[],
+        )?;
+        match table.into_iter().next() {
+            None => Ok(None),
+            Some(row) => Ok(Some((
+                row.get::<String>(1)?,
+                row.get::<String>(2)?,
+                row.get::<Vec<u8>>(3)?,
+            ))),
+        }
+    })
+    .map_err(spi)?;
+    let Some((Some(kid), Some(algorithm), Some(sealed))) = row else {
+        return Err(AuthError::NoCurrentKey);
+    };
+    let algorithm: KeyAlgorithm = algorithm.parse().map_err(AuthError::UnknownAlgorithm)?;
+    let kek = key_file::key_encryption_key()?;
+    let sealed_key = || AuthError::SealedKey { kid: kid.clone() };
+    let mut secret = open(&kek, &kid, algorithm, &sealed).ok_or_else(sealed_key)?;
+    let key = PrivateKey::from_bytes(algorithm, &secret).ok_or_else(sealed_key);
+    secret.fill(0);
+    Ok(Signer::Pair {
+        kid,
+        key: Box::new(key?),
+    })
+}
+
+/// What checks the signature of our own tokens (logout names a session by
+/// an access token that may have expired): the published key pairs, and the
+/// shared secret when one is configured (required in secret mode).
+pub fn verifier() -> Result<Verifier, AuthError> {
+    let published = Spi::get_one::<String>("select auth.public_keys()::text")
+        .map_err(|e| AuthError::Internal(format!("reading auth.signing_key: {e}")))?
+        .unwrap_or_default();
+    let jwks = Jwks::parse(&published)
+        .map_err(|e| AuthError::Internal(format!("auth.public_keys(): {e}")))?;
+    let secret = match settings::signing_mode() {
+        SigningMode::Secret => Some(key_file::signing_key()?),
+        SigningMode::Keys if key_file::has_signing_key() => key_file::signing_key().ok(),
+        SigningMode::Keys => None,
+    };
+    let verifier = match secret {
+        Some(key) => Verifier::new(&key, &[settings::algorithm()]),
+        None => Verifier::from_jwks(Jwks::default()),
+    };
+    Ok(verifier.with_jwks(jwks))
+}
+
+/// A stored private key, opened: for the tests that check where it must
+/// not appear.
+#[cfg(any(test, feature = "pg_test"))]
+pub fn private_key_of(kid: &str) -> PrivateKey {
+    let query = format!(
+        "select algorithm, private_key from auth.signing_key where kid = '{}'",
+        kid.replace('\'', "''")
+    );
+    let (algorithm, sealed) = Spi::get_two::<String, Vec<u8>>(&query).unwrap_or((None, None));
+    let algorithm: KeyAlgorithm = algorithm
+        .unwrap_or_default()
+        .parse()
+        .map_err(AuthError::UnknownAlgorithm)
+        .or_raise();
+    let kek = key_file::key_encryption_key().or_raise();
+    let secret = open(&kek, kid, algorithm, &sealed.unwrap_or_default()).unwrap_or_default();
+    PrivateKey::from_bytes(algorithm, &secret)
+        .ok_or_else(|| AuthError::SealedKey { kid: kid.into() })
+        .or_raise()
+}
+
+#[cfg(test)]
+mod unit_tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_key_opens_only_under_its_kek_kid_and_algorithm() {
+        let kek = [7u8; 32];
+        let secret = [9u8; PRIVATE_KEY_BYTES];
+        let sealed = seal(&kek, "kid-a", KeyAlgorithm::ES256, &secret).unwrap();
+        assert_eq!(sealed.len(), SEALED_BYTES);
+        assert!(!sealed.windows(secret.len()).any(|w| w == secret));
+        assert_eq!(
+            open(&kek, "kid-a", KeyAlgorithm::ES256, &sealed).as_deref(),
+            Some(&secret[..])
+        );
+        assert_eq!(
+            open(&[8u8; 32], "kid-a", KeyAlgorithm::ES256, &sealed),
+            None
+        );
+        assert_eq!(open(&kek, "kid-b", KeyAlgorithm::ES256, &sealed), None);
+        assert_eq!(open(&kek, "kid-a", KeyAlgorithm::EdDSA, &sealed), None);
+        let mut tampered = sealed.clone();
+        tampered[20] ^= 1;
+        assert_eq!(open(&kek, "kid-a", KeyAlgorithm::ES256, &tampered), None);
+        assert_eq!(open(&kek, "kid-a", KeyAlgorithm::ES256, &sealed[1..]), None);
+        // Each seal draws its own nonce.
+        assert_ne!(
+            seal(&kek, "kid-a", KeyAlgorithm::ES256, &secret).unwrap(),
+            sealed
+        );
+    }
+}

@@ -1,0 +1,275 @@
+//! Key pairs: creation, rotation, revocation, what PostgREST is given, and
+//! that no role reads a private key.
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::tests::fixtures::*;
+
+    fn keys_mode() {
+        configure();
+        configure_key_pairs();
+        sql("set pg_auth.signing_mode = keys");
+    }
+
+    fn create_key(algorithm: &str) -> String {
+        text(&format!("select auth.create_signing_key('{algorithm}')")).unwrap()
+    }
+
+    fn state_of(kid: &str) -> String {
+        text(&format!(
+            "select state from auth.signing_key where kid = {}",
+            literal(kid)
+        ))
+        .unwrap()
+    }
+
+    fn published_kids() -> Vec<String> {
+        let published: serde_json::Value =
+            serde_json::from_str(&text("select auth.public_keys()::text").unwrap()).unwrap();
+        published["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["kid"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[pg_test]
+    fn the_first_key_signs_at_once_and_names_itself() {
+        keys_mode();
+        let kid = create_key("ES256");
+        assert_eq!(state_of(&kid), "current");
+        let (access, token) = login_demo();
+        let header = header_of(&access);
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["kid"], kid.as_str());
+        let claims = verify_with_published_keys(&access).unwrap();
+        assert_eq!(claims.get_str("role"), Some("basic_subscriber"));
+        // The kid is the public key's RFC 7638 thumbprint.
+        let jwks = jwt_core::Jwks::parse(&text("select auth.jwks()::text").unwrap()).unwrap();
+        assert_eq!(jwks.get(&kid).unwrap().thumbprint(), kid);
+        // Refresh signs with it too, and logout finds the session by it.
+        travel(60);
+        refresh(&token).unwrap();
+        let refreshed = cookie_value(&set_cookies(), "access_token");
+        assert_eq!(header_of(&refreshed)["kid"], kid.as_str());
+        assert_eq!(
+            text(&format!(
+                "select auth.session_of({})::text",
+                literal(&access)
+            )),
+            verify_with_published_keys(&access)
+                .unwrap()
+                .get_str("sid")
+                .map(str::to_owned)
+        );
+    }
+
+    #[pg_test]
+    fn eddsa_keys_sign_too() {
+        keys_mode();
+        let kid = create_key("EdDSA");
+        let (access, _) = login_demo();
+        assert_eq!(header_of(&access)["alg"], "EdDSA");
+        assert_eq!(header_of(&access)["kid"], kid.as_str());
+        assert!(verify_with_published_keys(&access).is_ok());
+    }
+
+    #[pg_test]
+    fn rotation_waits_for_verifiers_then_keeps_old_tokens_valid() {
+        keys_mode();
+        let first = create_key("ES256");
+        let (before, _) = login_demo();
+        let second = create_key("EdDSA");
+        assert_eq!(state_of(&second), "standby");
+        // Published ahead of use, so verifiers have it when it signs.
+        assert_eq!(published_kids(), vec![first.clone(), second.clone()]);
+        sql("set pg_auth.key_rotation_delay = 300");
+        let refused = error_of("select auth.rotate_signing_keys()").unwrap();
+        assert!(
+            refused.starts_with(&format!(
+                "55000: standby signing key {second} was published 00:00:00 ago"
+            )),
+            "{refused}"
+        );
+        assert_eq!(
+            text("select auth.rotate_signing_keys(force => true)").as_deref(),
+            Some(second.as_str())
+        );
+        assert_eq!(
+            (state_of(&first), state_of(&second)),
+            ("previous".into(), "current".into())
+        );
+        let (after, _) = login_demo();
+        assert_eq!(header_of(&after)["kid"], second.as_str());
+        // Tokens of the previous key verify until they expire.
+        assert!(verify_with_published_keys(&before).is_ok());
+        assert_eq!(
+            error_of("select auth.rotate_signing_keys()").as_deref(),
+            Some("55000: no standby signing key to rotate to")
+        );
+    }
+
+    #[pg_test]
+    fn revocation_destroys_the_key_and_unpublishes_it() {
+        keys_mode();
+        let first = create_key("ES256");
+        let (before, _) = login_demo();
+        let second = create_key("ES256");
+        assert_eq!(
+            error_of(&format!(
+                "select auth.revoke_signing_key({})",
+                literal(&first)
+            ))
+            .as_deref(),
+            Some(
+                format!("55000: signing key {first} is current: rotate to another key first")
+                    .as_str()
+            )
+        );
+        sql("select auth.rotate_signing_keys()");
+        sql(&format!(
+            "select auth.revoke_signing_key({})",
+            literal(&first)
+        ));
+        assert_eq!(state_of(&first), "revoked");
+        assert!(boolean(&format!(
+            "select private_key is null and revoked_at is not null from auth.signing_key where kid = {}",
+            literal(&first)
+        )));
+        assert_eq!(published_kids(), vec![second]);
+        assert_eq!(
+            verify_with_published_keys(&before),
+            Err(jwt_core::VerifyError::UnknownKey)
+        );
+        // Logout no longer trusts it either.
+        assert_eq!(
+            text(&format!(
+                "select auth.session_of({})::text",
+                literal(&before)
+            )),
+            None
+        );
+        assert_eq!(
+            error_of("select auth.revoke_signing_key('no-such-kid')").as_deref(),
+            Some("P0002: no signing key no-such-kid")
+        );
+    }
+
+    #[pg_test]
+    fn postgrest_gets_the_public_keys_of_keys_mode_only() {
+        keys_mode();
+        create_key("ES256");
+        let role_setting = |name: &str| {
+            text(&format!(
+                "select (select substr(c, length('{name}=') + 1) from pg_db_role_setting s, unnest(s.setconfig) c \
+                 where s.setrole = 'authenticator'::regrole \
+                   and s.setdatabase = (select oid from pg_database where datname = current_database()) \
+                   and c like '{name}=%')"
+            ))
+        };
+        let published = role_setting("pgrst.jwt_secret").unwrap();
+        assert_eq!(
+            jwt_core::Jwks::parse(&published).unwrap().len(),
+            1,
+            "{published}"
+        );
+        assert!(!published.contains("\"d\""));
+        assert_eq!(
+            role_setting("pgrst.jwt_secret_is_base64").as_deref(),
+            Some("false")
+        );
+        // Back to the shared secret: PostgREST's own jwt-secret applies again.
+        sql("set pg_auth.signing_mode = secret");
+        sql("select auth.publish_jwks()");
+        assert_eq!(role_setting("pgrst.jwt_secret"), None);
+        assert_eq!(role_setting("pgrst.jwt_secret_is_base64"), None);
+    }
+
+    #[pg_test]
+    fn no_role_reads_a_private_key() {
+        keys_mode();
+        let kid = create_key("ES256");
+        sql("do $$ begin create role anon nologin; exception when duplicate_object then null; end $$");
+        sql("do $$ begin create role key_reader nologin; exception when duplicate_object then null; end $$");
+        sql("grant pg_read_all_data to key_reader");
+        for role in ["anon", "authenticator", "basic_subscriber"] {
+            sql(&format!("set local role {role}"));
+            let refused = error_of("select private_key from auth.signing_key").unwrap_or_default();
+            sql("reset role");
+            assert!(refused.starts_with("42501"), "{role}: {refused}");
+        }
+        // pg_read_all_data reads the row: a sealed key, useless without the
+        // key-encryption key file.
+        sql("set local role key_reader");
+        let sealed = text("select encode(private_key, 'hex') from auth.signing_key").unwrap();
+        sql("reset role");
+        let sealed = (0..sealed.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&sealed[i..i + 2], 16).unwrap())
+            .collect::<Vec<u8>>();
+        assert_eq!(sealed.len(), crate::signing_keys::SEALED_BYTES);
+        let secret = crate::signing_keys::private_key_of(&kid).to_bytes();
+        assert!(!sealed.windows(secret.len()).any(|w| w == secret));
+        // Nor does any setting or the published JWKS hold it.
+        let everywhere = text(
+            "select string_agg(coalesce(setting, ''), ' ') from pg_settings \
+             union all select string_agg(array_to_string(setconfig, ' '), ' ') from pg_db_role_setting \
+             limit 1",
+        )
+        .unwrap_or_default()
+            + &text("select auth.public_keys()::text").unwrap();
+        let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        assert!(!everywhere.contains(&jwt_core::encode_base64url(&secret)));
+        assert!(!everywhere.contains(&hex));
+    }
+
+    #[pg_test]
+    fn configuration_mistakes_are_clear_errors() {
+        configure();
+        assert_eq!(
+            error_of("select auth.create_signing_key('ES256')").as_deref(),
+            Some("F0000: pg_auth.key_encryption_key_file is not set")
+        );
+        configure_key_pairs();
+        assert_eq!(
+            error_of("select auth.create_signing_key('RS256')").as_deref(),
+            Some("22023: unsupported JWT algorithm \"RS256\": use ES256 or EdDSA (key pairs)")
+        );
+        sql("set pg_auth.signing_mode = keys");
+        request("/rpc/login", "");
+        assert_eq!(
+            error_of("select auth.login('demo', 'demo')").as_deref(),
+            Some("F0000: pg_auth.signing_mode is 'keys' but auth.signing_key has no current key")
+        );
+        let kid = create_key("ES256");
+        // Another key-encryption key: the sealed key does not open.
+        let other = write_data_file("pg_auth_other.kek", &"x".repeat(40), 0o600);
+        sql(&format!(
+            "set pg_auth.key_encryption_key_file = {}",
+            literal(&other)
+        ));
+        request("/rpc/login", "");
+        assert_eq!(
+            error_of("select auth.login('demo', 'demo')").as_deref(),
+            Some(format!("F0000: the private key of signing key \"{kid}\" does not open with pg_auth.key_encryption_key_file").as_str())
+        );
+        let short = write_data_file("pg_auth_short.kek", "too short", 0o600);
+        sql(&format!(
+            "set pg_auth.key_encryption_key_file = {}",
+            literal(&short)
+        ));
+        assert!(error_of("select auth.create_signing_key('ES256')")
+            .unwrap()
+            .ends_with("holds 9 bytes; at least 32 are required"));
+    }
+
+    #[pg_test]
+    fn backups_keep_the_keys() {
+        assert!(boolean(
+            "select 'auth.signing_key'::regclass = any(extconfig) from pg_extension where extname = 'pg_auth_ext'"
+        ));
+    }
+}
