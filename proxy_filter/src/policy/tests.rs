@@ -545,7 +545,8 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 1 + 12 + 2 + 1);
+    assert_eq!(all.len(), 4 + 1 + jwt_core::VerifyError::ALL.len() + 2 + 1);
+    assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
     assert_eq!(names.len(), all.len(), "distinct names");
 }
