@@ -57,12 +57,14 @@ class Server:
         stop(self.pid)
 
 
-def start_gate(workdir: Path, secret: str, config: Path = FILTER_CONFIG) -> Server:
+def start_gate(workdir: Path, secret: str, config: Path = FILTER_CONFIG, jwks_uri: str | None = None) -> Server:
+    """pg_auth_gate with `config`; `jwks_uri` is its JWKS_URI (stack/filter.json
+    fetches the public keys from there: PostgREST's /rpc/jwks)."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "gate.log"
-    pid = spawn([str(GATE), "--config", str(config), "--listen", f"{LOOPBACK}:{port}"], log,
-                {"JWT_SECRET": secret}, cwd=workdir)
+    env = {"JWT_SECRET": secret, **({"JWKS_URI": jwks_uri} if jwks_uri else {})}
+    pid = spawn([str(GATE), "--config", str(config), "--listen", f"{LOOPBACK}:{port}"], log, env, cwd=workdir)
     server = Server("gate", f"http://{LOOPBACK}:{port}", pid, workdir)
     wait_until(lambda: http_status(f"{server.url}/healthz") == 200, "pg_auth_gate", log, pid=pid)
     return server

@@ -3,7 +3,8 @@
 proxy_filter, as local processes on 127.0.0.1. The demo and the end-to-end
 tests both start it through this module, so the tests exercise what users run.
 
-    stack.py up [--dir DIR] [--proxy-port PORT]   start (or report it is running)
+    stack.py up [--dir DIR] [--proxy-port PORT] [--signing keys|secret]
+                                                   start (or report it is running)
     stack.py down [--dir DIR]                      stop what `up` started, by PID
     stack.py status [--dir DIR]
 
@@ -21,7 +22,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from fronts import FILTER_CONFIG
+
 from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive, port_is_free, spawn, stop, wait_until
+
+# The extension's pg_auth.signing_mode values: key pairs (ES256, the demo's
+# default) or the shared secret of the plpgsql + caddy-jwt setup (HS256).
+SIGNING_MODES = ("keys", "secret")
+# Envoy's filter fetches the JWKS through its cluster "postgrest" (the host).
+ENVOY_JWKS_URI = "http://postgrest/rpc/jwks"
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".stack" / "tools"
@@ -66,13 +75,17 @@ def as_postgres(command: list[str]) -> list[str]:
 class Stack:
     """One stack instance: its folder holds data, logs, rendered configs and state."""
 
-    def __init__(self, directory: Path, secret: str, ports: dict[str, int]):
+    def __init__(self, directory: Path, secret: str, ports: dict[str, int], signing: str = "secret"):
         self.dir = directory
         self.secret = secret
         self.ports = ports
+        self.signing = signing
         self.pids: dict[str, int] = {}
         # Only a test turns this off, to show what happens without it.
         self.preload_library = True
+        # Changes to stack/filter.json for Envoy's filter (tests: a short
+        # jwks_refresh_seconds).
+        self.filter_overrides: dict = {}
 
     # ---- state -------------------------------------------------------------
     @property
@@ -92,11 +105,16 @@ class Stack:
         """The signing key as the extension reads it: private to the postgres OS user."""
         return self.dir / "keys" / "jwt_secret"
 
+    @property
+    def key_encryption_key_file(self) -> Path:
+        """What seals the private keys of auth.signing_key: private to the postgres OS user too."""
+        return self.dir / "keys" / "key_encryption_key"
+
     def log(self, name: str) -> Path:
         return self.dir / "logs" / f"{name}.log"
 
     @classmethod
-    def create(cls, directory: Path, secret: str, proxy_port: int | None = None) -> Stack:
+    def create(cls, directory: Path, secret: str, proxy_port: int | None = None, signing: str = "secret") -> Stack:
         """A stack in `directory`, reusing its ports and state when it existed."""
         directory.mkdir(parents=True, exist_ok=True)
         saved = {}
@@ -104,7 +122,7 @@ class Stack:
         if state_file.exists():
             saved = json.loads(state_file.read_text())
         ports = saved.get("ports", {})
-        stack = cls(directory, secret, ports)
+        stack = cls(directory, secret, ports, signing)
         stack.pids = saved.get("pids", {})
         if proxy_port:
             ports["proxy"] = proxy_port
@@ -118,12 +136,12 @@ class Stack:
         if not state_file.exists():
             return None
         saved = json.loads(state_file.read_text())
-        stack = cls(directory, saved["secret"], saved["ports"])
+        stack = cls(directory, saved["secret"], saved["ports"], saved.get("signing", "secret"))
         stack.pids = saved.get("pids", {})
         return stack
 
     def save(self) -> None:
-        state = {"secret": self.secret, "ports": self.ports, "pids": self.pids}
+        state = {"secret": self.secret, "ports": self.ports, "pids": self.pids, "signing": self.signing}
         self.state_file.write_text(json.dumps(state, indent=2))
         self.state_file.chmod(0o600)
 
@@ -135,6 +153,11 @@ class Stack:
     @property
     def postgrest_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports['postgrest']}"
+
+    @property
+    def jwks_uri(self) -> str:
+        """The public keys, as the gate fetches them (Envoy: ENVOY_JWKS_URI)."""
+        return f"{self.postgrest_url}/rpc/jwks"
 
     @property
     def proxy_url(self) -> str:
@@ -180,16 +203,20 @@ class Stack:
         )
 
     def write_key_file(self) -> None:
-        """The key in a file only the postgres OS user reads, as `openssl rand -base64 32 > file` writes it."""
+        """The key, and a new key encryption key, in files only the postgres OS
+        user reads, as `openssl rand -base64 32 > file` writes them."""
         folder = self.key_file.parent
         folder.mkdir(parents=True, exist_ok=True)
         folder.chmod(0o700)
         previous = os.umask(0o077)
         try:
             self.key_file.write_text(self.secret + "\n")
+            if not self.key_encryption_key_file.exists():
+                self.key_encryption_key_file.write_text(new_secret() + "\n")
         finally:
             os.umask(previous)
-        self.key_file.chmod(0o600)
+        for file in (self.key_file, self.key_encryption_key_file):
+            file.chmod(0o600)
         if os.geteuid() == 0:
             subprocess.run(["chown", "-R", "postgres:postgres", str(folder)], check=True)
 
@@ -197,10 +224,11 @@ class Stack:
         if pid_alive(self.postgres_pid()):
             return
         self.init_postgres()
-        if not self.key_file.exists():
+        if not (self.key_file.exists() and self.key_encryption_key_file.exists()):
             self.write_key_file()
         options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}",
                    f"-c pg_auth.jwt_secret_file={self.key_file}",
+                   f"-c pg_auth.key_encryption_key_file={self.key_encryption_key_file}",
                    # The key's encoding is PostgREST's, from its configuration.
                    f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}"]
         if self.preload_library:
@@ -242,6 +270,25 @@ class Stack:
             self.psql("-f", str(migration))
         # PostgREST caches the schema: tell it about new functions.
         self.psql(sql="notify pgrst, 'reload schema'")
+        self.use_signing(self.signing)
+
+    def use_signing(self, mode: str) -> None:
+        """Signs with key pairs (an ES256 key is made if none is current) or
+        the shared secret, and publishes the keys to PostgREST."""
+        if mode not in SIGNING_MODES:
+            raise StackError(f"signing mode {mode!r}: one of {', '.join(SIGNING_MODES)}")
+        if not self.preload_library:
+            return  # the settings exist only once the library is loaded
+        self.psql(sql=f"alter system set pg_auth.signing_mode = '{mode}'")
+        self.psql(sql="select pg_reload_conf()")
+        wait_until(lambda: self.psql(sql="show pg_auth.signing_mode").strip() == mode,
+                   "pg_auth.signing_mode", self.log("postgres"), seconds=10)
+        if mode == "keys":
+            self.psql(sql="select auth.create_signing_key('ES256') where not exists "
+                          "(select from auth.signing_key where state = 'current')")
+        self.psql(sql="select auth.publish_jwks()")
+        self.signing = mode
+        self.save()
 
     # ---- PostgREST and Envoy ------------------------------------------------
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
@@ -279,12 +326,18 @@ class Stack:
             "POSTGREST_HOST": LOOPBACK,
             "POSTGREST_PORT": str(self.ports["postgrest"]),
             "FILTER_WASM": str(FILTER_WASM),
+            "FILTER_CONFIG": json.dumps({**json.loads(FILTER_CONFIG.read_text()), **self.filter_overrides}),
         }
         rendered = subprocess.run(["sh", str(ENVOY_RENDER), str(ENVOY_TEMPLATE)], env=env,
                                   check=True, capture_output=True, text=True).stdout
         config = self.dir / "envoy.yaml"
         config.write_text(rendered)
         return config
+
+    @property
+    def envoy_env(self) -> dict[str, str]:
+        """What Envoy's filter reads from its environment (host_env_keys)."""
+        return {"JWT_SECRET": self.secret, "JWKS_URI": ENVOY_JWKS_URI}
 
     def start_envoy(self) -> None:
         if pid_alive(self.pids.get("envoy")):
@@ -295,7 +348,7 @@ class Stack:
         config = self.render_envoy_config()
         # Each Envoy on a host needs its own base id (shared memory).
         self.spawn("envoy", [str(ENVOY), "-c", str(config), "--base-id", str(self.ports["envoy_admin"]),
-                             "--log-level", "warn"], {"JWT_SECRET": self.secret})
+                             "--log-level", "warn"], self.envoy_env)
         ready = f"{self.envoy_admin_url}/ready"
         wait_until(lambda: http_status(ready) == 200, "Envoy", self.log("envoy"), pid=self.pids["envoy"])
 
@@ -357,6 +410,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--dir", type=Path, default=DEMO_DIR)
     parser.add_argument("--proxy-port", type=int, default=int(os.environ.get("PROXY_PORT", "8000")))
+    parser.add_argument("--signing", choices=SIGNING_MODES, default=os.environ.get("PG_AUTH_SIGNING", "keys"),
+                        help="what signs access tokens: an ES256 key pair (default) or the shared secret (HS256)")
     args = parser.parse_args(argv)
     directory = args.dir.resolve()
 
@@ -366,7 +421,7 @@ def main(argv: list[str]) -> int:
             print(f"The stack is already running: proxy {existing.proxy_url} (stop it with stack/stop).")
             return 0
         secret = read_env_file().get("JWT_SECRET") or new_secret()
-        stack = Stack.create(directory, secret, args.proxy_port)
+        stack = Stack.create(directory, secret, args.proxy_port, args.signing)
         stack.up()
         if directory == DEMO_DIR:
             write_env_file(stack)

@@ -10,12 +10,14 @@ import fronts
 import pytest
 
 import stack as stack_controller
+from support.filter import FILTER_OVERRIDES, filter_config
 
 
 @pytest.fixture(scope="session")
 def stack():
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-e2e-"))
     instance = stack_controller.Stack.create(directory, stack_controller.new_secret(), stack_controller.free_port())
+    instance.filter_overrides = FILTER_OVERRIDES
     instance.up()
     # A short reuse grace window, so that the reuse test need not wait 10 s,
     # and rotation on every refresh, as the flow tests expect.
@@ -36,7 +38,7 @@ def stack():
 def gate(stack):
     """pg_auth_gate with stack/filter.json and the stack's key."""
     workdir = Path(tempfile.mkdtemp(prefix="pg-auth-gate-"))
-    server = fronts.start_gate(workdir, stack.secret)
+    server = fronts.start_gate(workdir, stack.secret, filter_config(workdir), jwks_uri=stack.jwks_uri)
     try:
         yield server
     finally:

@@ -13,7 +13,7 @@ use crate::error::VerifyError;
 pub struct Claims(Map<String, Value>);
 
 impl Claims {
-    pub(crate) fn parse(json: &[u8]) -> Option<Claims> {
+    pub fn parse(json: &[u8]) -> Option<Claims> {
         serde_json::from_slice::<Claims>(json).ok()
     }
 

@@ -9,6 +9,7 @@ mod config;
 mod cors;
 mod csrf;
 mod decision;
+mod keys;
 mod policy;
 mod request;
 mod response;
@@ -18,7 +19,8 @@ pub mod host;
 
 pub use config::{ConfigError, Env};
 pub use decision::{Decision, Denial, Forward, Outcome};
+pub use keys::{HttpSource, JwksSource, KeyMetric, RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;
 pub use response::filter_failure;
-pub use routes::RouteMatcher;
+pub use routes::{RouteMatcher, JWKS_PATH};

@@ -1,17 +1,18 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, CookieNames, Problem, Verifier};
+use jwt_core::{cookie_values, Claims, CookieNames, Problem};
 
 use crate::decision::{Decision, Forward, Outcome};
+use crate::keys::Keys;
 use crate::request::RequestHead;
 use crate::routes::RouteMatcher;
 use crate::{cors, csrf, response};
 
 /// A checked configuration, ready to decide requests. Built once by
 /// [`Policy::from_json`]; hosts only translate requests in and decisions out.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Policy {
-    pub(crate) verifier: Verifier,
+    pub(crate) keys: Keys,
     pub(crate) cookies: CookieNames,
     pub(crate) allow_authorization_header: bool,
     pub(crate) public_routes: Vec<RouteMatcher>,
@@ -48,7 +49,12 @@ impl Policy {
 
     /// The full name of an outcome's counter: `<stat_prefix>.decision...`.
     pub fn metric_name(&self, outcome: Outcome) -> String {
-        format!("{}.{}", self.stat_prefix, outcome.metric())
+        self.full_metric_name(&outcome.metric())
+    }
+
+    /// `<stat_prefix>.<name>`.
+    pub fn full_metric_name(&self, name: &str) -> String {
+        format!("{}.{name}", self.stat_prefix)
     }
 
     /// Decides a request at time `now` (Unix seconds; `None` when the host
@@ -108,7 +114,7 @@ impl Policy {
             .any(|route| route.matches(&request.method, path));
         let verified = self
             .token(request)
-            .map(|token| (token, self.verifier.verify(token, now)));
+            .map(|token| (token, self.keys.verify(token, now)));
 
         match (public, verified) {
             (_, Some((token, Ok(claims)))) => {
@@ -141,9 +147,11 @@ impl Policy {
         let mut values = cookie_values([cookie_header], &self.cookies.access);
         match (values.next(), values.next()) {
             (Some(_), Some(_)) => Err(Problem::AmbiguousCookie.slug()),
-            (Some(token), None) if !token.is_empty() => {
-                self.verifier.verify(token, now).map_err(|e| e.reason())
-            }
+            (Some(token), None) if !token.is_empty() => self
+                .keys
+                .verify(token, now)
+                .map(|claims| claims.as_ref().clone())
+                .map_err(|e| e.reason()),
             _ => Err(Problem::Missing.slug()),
         }
     }

@@ -69,11 +69,20 @@ fn is_plain_path(path: &str) -> bool {
 
 /// The routes of the plpgsql + caddy-jwt setup's Caddyfile: the auth RPCs
 /// and the OpenAPI root are public.
+/// Where the shipped proxies serve the public keys (PostgREST's `/rpc/jwks`).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 pub(crate) fn default_public_routes() -> Vec<RouteMatcher> {
-    ["/rpc/login", "/rpc/logout", "/rpc/refresh_token", "/rest/"]
-        .into_iter()
-        .map(RouteMatcher::exact)
-        .collect()
+    [
+        "/rpc/login",
+        "/rpc/logout",
+        "/rpc/refresh_token",
+        "/rest/",
+        JWKS_PATH,
+    ]
+    .into_iter()
+    .map(RouteMatcher::exact)
+    .collect()
 }
 
 #[cfg(test)]

@@ -88,6 +88,11 @@ def test_shared_configuration_is_mounted(services):
     for name in ("postgrest", "envoy", "gate"):
         environment = services[name]["environment"]
         assert SECRET in (environment.get("PGRST_JWT_SECRET"), environment.get("JWT_SECRET")), name
+    # The filter and the gate fetch the public keys from PostgREST; Envoy
+    # through its cluster named by the URL's host.
+    for name in ("envoy", "gate"):
+        assert services[name]["environment"]["JWKS_URI"] == "http://postgrest:3000/rpc/jwks", name
+    assert "- name: postgrest\n" in stack_controller.ENVOY_TEMPLATE.read_text()
 
 
 def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
@@ -103,7 +108,7 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
         config.flush()
         result = subprocess.run([str(stack_controller.ENVOY), "--mode", "validate", "-c", config.name,
                                  "--base-id", str(stack_controller.free_port())],
-                                env={**os.environ, "JWT_SECRET": SECRET}, capture_output=True, text=True)
+                                env={**os.environ, **env}, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OK" in result.stdout
 

@@ -1,13 +1,13 @@
 """Custom claims in access tokens and a row-level security policy keyed on
 them, `auth.me()`, and prefixed cookie names, through the real chain."""
 
-import json
 import tempfile
 from pathlib import Path
 
 import fronts
 import pytest
 
+from support.filter import filter_config
 from support.flow import login
 from support.http import request
 from support.tokens import claims_of
@@ -67,9 +67,8 @@ def test_prefixed_cookie_names_end_to_end(stack, gate):
     """pg_auth.cookie_prefixes in the database and cookie_prefixes in the
     proxy's configuration: __Host-access_token and __Secure-refresh_token."""
     workdir = Path(tempfile.mkdtemp(prefix="pg-auth-prefixes-"))
-    config = workdir / "filter.json"
-    config.write_text(json.dumps({**json.loads(fronts.FILTER_CONFIG.read_text()), "cookie_prefixes": True}))
-    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, config)
+    config = filter_config(workdir, cookie_prefixes=True)
+    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, config, jwks_uri=stack.jwks_uri)
     front = fronts.start_front("nginx", workdir / "nginx", prefixed_gate, stack.ports["postgrest"])
     stack.psql(sql="alter system set pg_auth.cookie_prefixes = on")
     stack.psql(sql="select pg_reload_conf()")

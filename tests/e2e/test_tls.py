@@ -40,7 +40,7 @@ def https(stack):
     config.write_text(rendered.stdout)
     log = workdir / "envoy.log"
     pid = spawn([str(stack_controller.ENVOY), "-c", str(config), "--base-id", str(stack.tls_admin_port),
-                 "--log-level", "warn"], log, {"JWT_SECRET": stack.secret})
+                 "--log-level", "warn"], log, stack.envoy_env)
     try:
         wait_until(lambda: http_status(f"http://{LOOPBACK}:{stack.tls_admin_port}/ready") == 200, "Envoy (TLS)",
                    log, pid=pid)

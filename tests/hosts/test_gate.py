@@ -18,7 +18,8 @@ from support.tokens import TEST_SECRET, mint, now
 
 @pytest.fixture
 def gate(tmp_path):
-    server = fronts.start_gate(tmp_path, TEST_SECRET)
+    # Nothing serves the JWKS here: the gate keeps deciding with its secret.
+    server = fronts.start_gate(tmp_path, TEST_SECRET, jwks_uri=f"http://{LOOPBACK}:{free_port()}/rpc/jwks")
     yield server
     server.stop()
 
@@ -95,6 +96,9 @@ def test_sigterm_stops_it_cleanly(gate):
     ({"secret_env": "NO_SUCH_VARIABLE"}, "NO_SUCH_VARIABLE is not set"),
     ({"secret_file": "/no/such/file"}, "secret_file \"/no/such/file\""),
     ({"secret_env": "JWT_SECRET", "public_routes": [{"prefix": "/public"}]}, "must end with /"),
+    ({"jwks_uri_env": "NO_SUCH_VARIABLE"}, "NO_SUCH_VARIABLE (jwks_uri_env) is not set"),
+    ({"jwks_uri": "https://keys.example/jwks.json"}, "the gate fetches over plain HTTP"),
+    ({"jwks_file": "/no/such/jwks.json"}, "jwks_file \"/no/such/jwks.json\""),
 ])
 def test_a_bad_configuration_refuses_to_start(tmp_path, config, message):
     path = tmp_path / "config.json"

@@ -6,16 +6,18 @@ use core::fmt;
 use std::collections::BTreeMap;
 
 use jwt_core::{
-    is_cookie_name, Algorithm, CookieNames, Key, Verifier, ACCESS_COOKIE, DEFAULT_MAX_TOKEN_BYTES,
-    REFRESH_COOKIE,
+    is_cookie_name, Algorithm, CookieNames, Jwks, Key, Verifier, ACCESS_COOKIE,
+    DEFAULT_MAX_TOKEN_BYTES, REFRESH_COOKIE,
 };
 use serde::Deserialize;
 
+mod jwks;
 mod scalars;
 
 pub(crate) use scalars::boolean;
 
 use crate::csrf::CsrfConfig;
+use crate::keys::Keys;
 use crate::policy::Policy;
 use crate::routes::{default_public_routes, RouteMatcher};
 
@@ -53,6 +55,35 @@ struct FilterConfig {
     /// ...or a file holding it (hosts that can read files: the gate).
     #[serde(default)]
     secret_file: Option<String>,
+    /// The public keys (README "Filter configuration"): inline...
+    #[serde(default)]
+    jwks: Option<serde_json::Value>,
+    /// ...a file, read again at every refresh (the gate)...
+    #[serde(default)]
+    jwks_file: Option<String>,
+    /// ...an HTTP endpoint (PostgREST's `/rpc/jwks`)...
+    #[serde(default)]
+    jwks_uri: Option<String>,
+    /// ...or the environment variable holding that URI.
+    #[serde(default)]
+    jwks_uri_env: Option<String>,
+    /// The Envoy cluster that reaches `jwks_uri` (default: its host).
+    #[serde(default)]
+    jwks_cluster: Option<String>,
+    /// Headers of the fetch (`{"accept-profile": "auth"}` for PostgREST).
+    #[serde(default)]
+    jwks_headers: BTreeMap<String, String>,
+    #[serde(
+        default = "jwks::default_refresh_seconds",
+        deserialize_with = "scalars::number"
+    )]
+    jwks_refresh_seconds: u32,
+    /// Verified tokens remembered (0: none).
+    #[serde(
+        default = "jwks::default_token_cache_size",
+        deserialize_with = "scalars::number"
+    )]
+    token_cache_size: usize,
     /// PostgREST's `jwt-secret-is-base64`.
     #[serde(default, deserialize_with = "scalars::boolean")]
     secret_is_base64: bool,
@@ -151,6 +182,12 @@ pub trait Env {
         let _ = path;
         Err("this host cannot read files".into())
     }
+
+    /// Whether the host fetches the JWKS again and again (`jwks_uri`,
+    /// `jwks_file`): it has a timer, and HTTP calls or files.
+    fn can_refresh_jwks(&self) -> bool {
+        false
+    }
 }
 
 /// Environment variables only, looked up by a closure.
@@ -182,23 +219,40 @@ impl Policy {
 
 impl FilterConfig {
     fn into_policy(self, env: &dyn Env) -> Result<Policy, ConfigError> {
+        let jwks = jwks::JwksConfig {
+            jwks: self.jwks,
+            jwks_file: self.jwks_file,
+            jwks_uri: self.jwks_uri,
+            jwks_uri_env: self.jwks_uri_env,
+            jwks_cluster: self.jwks_cluster,
+            jwks_headers: self.jwks_headers,
+            jwks_refresh_seconds: self.jwks_refresh_seconds,
+            token_cache_size: self.token_cache_size,
+        };
+        let has_jwks = jwks.is_set();
         let secret = match (&self.secret, &self.secret_env, &self.secret_file) {
-            (Some(secret), None, None) => secret.clone(),
-            (None, Some(name), None) => env
-                .var(name)
-                .ok_or_else(|| invalid(format!("environment variable {name} is not set")))?,
-            (None, None, Some(path)) => env
-                .read_file(path)
-                .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
-                .map_err(|e| invalid(format!("secret_file {path:?}: {e}")))?,
+            (Some(secret), None, None) => Some(secret.clone()),
+            (None, Some(name), None) => Some(
+                env.var(name)
+                    .ok_or_else(|| invalid(format!("environment variable {name} is not set")))?,
+            ),
+            (None, None, Some(path)) => Some(
+                env.read_file(path)
+                    .map(|text| text.trim_end_matches(['\n', '\r']).to_owned())
+                    .map_err(|e| invalid(format!("secret_file {path:?}: {e}")))?,
+            ),
+            (None, None, None) if has_jwks => None,
             _ => {
                 return Err(invalid(
-                    "set exactly one of \"secret\", \"secret_env\" or \"secret_file\"",
+                    "set exactly one of \"secret\", \"secret_env\" or \"secret_file\" (or none, with a JWKS)",
                 ))
             }
         };
-        let key =
-            Key::from_secret(&secret, self.secret_is_base64).map_err(|e| invalid(e.to_string()))?;
+        let key = secret
+            .map(|secret| Key::from_secret(&secret, self.secret_is_base64))
+            .transpose()
+            .map_err(|e| invalid(e.to_string()))?;
+        let jwks = jwks.check(env)?;
         let algorithms = self
             .algorithms
             .iter()
@@ -266,13 +320,22 @@ impl FilterConfig {
             Vec::new()
         };
         public_routes.extend(self.public_routes);
-        let verifier = Verifier::new(&key, &algorithms)
-            .with_leeway(self.leeway_seconds)
-            .with_issuer(self.issuer)
-            .with_audience(self.audience)
-            .with_max_token_bytes(self.max_token_bytes);
+        let verifier = match &key {
+            Some(key) => Verifier::new(key, &algorithms),
+            None => Verifier::from_jwks(Jwks::default()),
+        }
+        .with_jwks(jwks.initial)
+        .with_leeway(self.leeway_seconds)
+        .with_issuer(self.issuer)
+        .with_audience(self.audience)
+        .with_max_token_bytes(self.max_token_bytes);
         Ok(Policy {
-            verifier,
+            keys: Keys::new(
+                verifier,
+                jwks.source,
+                jwks.refresh_seconds,
+                jwks.token_cache_size,
+            ),
             cookies: CookieNames::new(
                 &self.cookie_name,
                 &self.refresh_cookie_name,

@@ -5,40 +5,99 @@
 //! `failure_policy: FAIL_RELOAD` (stack/envoy/envoy.yaml) starts a new one
 //! while refusing requests, never passing them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
 
-use crate::{filter_failure, unix_seconds, Decision, Denial, Outcome, Policy};
+use crate::{filter_failure, unix_seconds, Decision, Denial, Env, JwksSource, Outcome, Policy};
+
+/// How often the root asks the policy whether a JWKS fetch is due.
+const TICK: Duration = Duration::from_secs(1);
+const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// A JWKS larger than this is refused (ours is a few hundred bytes a key).
+const MAX_JWKS_BYTES: usize = 1 << 20;
+
+/// Environment variables, and JWKS fetches through an Envoy cluster.
+struct ProxyWasmEnv;
+
+impl Env for ProxyWasmEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+
+    fn can_refresh_jwks(&self) -> bool {
+        true
+    }
+}
 
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
-        Box::new(FilterRoot { policy: None, metrics: Rc::default() })
+        Box::new(FilterRoot { policy: None, metrics: Rc::default(), key_counts: Cell::default() })
     });
 }}
 
 /// One counter per outcome, all defined at configuration time so that every
 /// series exists before its first event.
 #[derive(Default)]
-struct Metrics(RefCell<HashMap<Outcome, u32>>);
+struct Metrics {
+    outcomes: RefCell<HashMap<Outcome, u32>>,
+    /// The ids of `Policy::key_metrics`, in its order.
+    keys: RefCell<Vec<u32>>,
+}
 
 impl Metrics {
     fn define(&self, policy: &Policy) -> bool {
-        let mut ids = self.0.borrow_mut();
-        Outcome::all().into_iter().all(|outcome| {
+        let mut ids = self.outcomes.borrow_mut();
+        let outcomes = Outcome::all().into_iter().all(|outcome| {
             hostcalls::define_metric(MetricType::Counter, &policy.metric_name(outcome))
                 .map(|id| ids.insert(outcome, id))
                 .is_ok()
-        })
+        });
+        let keys: Option<Vec<u32>> = policy
+            .key_metrics()
+            .iter()
+            .map(|metric| {
+                let kind = if metric.gauge {
+                    MetricType::Gauge
+                } else {
+                    MetricType::Counter
+                };
+                hostcalls::define_metric(kind, &policy.full_metric_name(metric.name)).ok()
+            })
+            .collect();
+        *self.keys.borrow_mut() = keys.clone().unwrap_or_default();
+        outcomes && keys.is_some()
+    }
+
+    /// The key metrics: counters grow by what this VM added since the last
+    /// call (every worker's VM adds its own), gauges are set.
+    fn record_keys(&self, policy: &Policy, last: &Cell<[u64; 5]>) {
+        let mut seen = last.get();
+        let ids = self.keys.borrow();
+        for ((metric, id), seen) in policy
+            .key_metrics()
+            .iter()
+            .zip(ids.iter())
+            .zip(seen.iter_mut())
+        {
+            let _ = if metric.gauge {
+                hostcalls::record_metric(*id, metric.value)
+            } else {
+                hostcalls::increment_metric(*id, metric.value.saturating_sub(*seen) as i64)
+            };
+            *seen = metric.value;
+        }
+        last.set(seen);
     }
 
     fn count(&self, outcome: Outcome) {
-        if let Some(id) = self.0.borrow().get(&outcome) {
+        if let Some(id) = self.outcomes.borrow().get(&outcome) {
             let _ = hostcalls::increment_metric(*id, 1);
         }
     }
@@ -47,9 +106,45 @@ impl Metrics {
 struct FilterRoot {
     policy: Option<Rc<Policy>>,
     metrics: Rc<Metrics>,
+    key_counts: Cell<[u64; 5]>,
 }
 
-impl Context for FilterRoot {}
+impl Context for FilterRoot {
+    /// The answer to a JWKS fetch.
+    fn on_http_call_response(
+        &mut self,
+        _token: u32,
+        _headers: usize,
+        body_size: usize,
+        _trailers: usize,
+    ) {
+        let Some(policy) = &self.policy else {
+            return;
+        };
+        let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
+            .ok()
+            .flatten();
+        let fetched = match status.as_deref() {
+            Some("200") if body_size <= MAX_JWKS_BYTES => {
+                hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| "no body".to_owned())
+            }
+            Some("200") => Err(format!("{body_size} bytes is too large for a JWKS")),
+            Some(status) => Err(format!("answered {status}")),
+            None => Err("no answer (cluster unreachable or timed out)".to_owned()),
+        };
+        let now = unix_seconds(hostcalls::get_current_time().ok()).unwrap_or(0);
+        if let Err(problem) = policy.jwks_fetched(now, fetched.as_deref().map_err(Clone::clone)) {
+            let _ = hostcalls::log(
+                LogLevel::Warn,
+                &format!("proxy_filter: JWKS refresh failed, keeping the last keys: {problem}"),
+            );
+        }
+        self.metrics.record_keys(policy, &self.key_counts);
+    }
+}
 
 impl RootContext for FilterRoot {
     /// Parses the configuration once per VM; `false` makes Envoy refuse it.
@@ -58,9 +153,13 @@ impl RootContext for FilterRoot {
             .ok()
             .flatten()
             .unwrap_or_default();
-        match Policy::from_json(&config, |name| std::env::var(name).ok()) {
+        match Policy::from_json_in(&config, &ProxyWasmEnv) {
             Ok(policy) if self.metrics.define(&policy) => {
+                if policy.jwks_source().is_some() {
+                    let _ = hostcalls::set_tick_period(TICK);
+                }
                 self.policy = Some(Rc::new(policy));
+                self.on_tick();
                 true
             }
             Ok(_) => {
@@ -71,6 +170,41 @@ impl RootContext for FilterRoot {
                 let _ = hostcalls::log(LogLevel::Critical, &error.to_string());
                 false
             }
+        }
+    }
+
+    /// Starts a JWKS fetch when the policy says one is due.
+    fn on_tick(&mut self) {
+        let Some(policy) = &self.policy else {
+            return;
+        };
+        self.metrics.record_keys(policy, &self.key_counts);
+        let (Some(JwksSource::Http(source)), Some(now)) = (
+            policy.jwks_source(),
+            unix_seconds(hostcalls::get_current_time().ok()),
+        ) else {
+            return;
+        };
+        if !policy.jwks_due(now) {
+            return;
+        }
+        let mut headers = vec![
+            (":method", "GET"),
+            (":path", source.path.as_str()),
+            (":authority", source.authority.as_str()),
+            ("accept", "application/json"),
+        ];
+        headers.extend(source.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+        if let Err(status) = hostcalls::dispatch_http_call(
+            &source.cluster,
+            headers,
+            None,
+            vec![],
+            JWKS_FETCH_TIMEOUT,
+        ) {
+            let problem = format!("cannot call cluster {:?}: {status:?}", source.cluster);
+            let _ = policy.jwks_fetched(now, Err(problem.clone()));
+            let _ = hostcalls::log(LogLevel::Warn, &format!("proxy_filter: {problem}"));
         }
     }
 

@@ -32,7 +32,8 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn prometheus(&self) -> String {
+    /// The decision counters, then the keys' (`<prefix>_token_cache_hit`...).
+    pub(crate) fn prometheus(&self, policy: &Policy) -> String {
         let mut lines: Vec<String> = self
             .counters
             .iter()
@@ -61,6 +62,12 @@ impl Metrics {
         for line in lines {
             let _ = writeln!(text, "{line}");
         }
+        let prefix = self.name.trim_end_matches("_decision");
+        for metric in policy.key_metrics() {
+            let name = format!("{prefix}_{}", metric.name.replace('.', "_"));
+            let kind = if metric.gauge { "gauge" } else { "counter" };
+            let _ = writeln!(text, "# TYPE {name} {kind}\n{name} {}", metric.value);
+        }
         text
     }
 }
@@ -78,12 +85,19 @@ mod tests {
         .unwrap();
         let metrics = Metrics::new(&policy);
         metrics.count(Outcome::Denied("expired"));
-        let text = metrics.prometheus();
+        let text = metrics.prometheus(&policy);
         assert!(text.contains("# TYPE pg_auth_decision counter\n"));
         assert!(text.contains(
             "pg_auth_decision{pg_auth_outcome=\"denied\",pg_auth_reason=\"expired\"} 1\n"
         ));
         assert!(text.contains("pg_auth_decision{pg_auth_outcome=\"allowed\"} 0\n"));
-        assert_eq!(text.lines().count(), 2 + Outcome::all().len());
+        assert!(text.contains("# TYPE pg_auth_jwks_keys gauge\npg_auth_jwks_keys 0\n"));
+        assert!(
+            text.contains("# TYPE pg_auth_token_cache_hit counter\npg_auth_token_cache_hit 0\n")
+        );
+        assert_eq!(
+            text.lines().count(),
+            2 + Outcome::all().len() + 2 * policy.key_metrics().len()
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! return. Same JSON configuration as the filter, plus where to listen.
 
 mod forwarded;
+mod jwks;
 mod metrics;
 mod server;
 
@@ -65,6 +66,10 @@ impl Env for ProcessEnv {
     fn read_file(&self, path: &str) -> Result<String, String> {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
+
+    fn can_refresh_jwks(&self) -> bool {
+        true
+    }
 }
 
 /// The gate's `main`: refuses to start, with the reason, on bad arguments
@@ -82,7 +87,8 @@ pub fn main() -> ExitCode {
     };
     let policy = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config))
-        .and_then(|json| Policy::from_json_in(&json, &ProcessEnv).map_err(|e| e.to_string()));
+        .and_then(|json| Policy::from_json_in(&json, &ProcessEnv).map_err(|e| e.to_string()))
+        .and_then(|policy| jwks::check(&policy).map(|()| policy));
     let policy = match policy {
         Ok(policy) => policy,
         Err(problem) => {
@@ -101,8 +107,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let gate = Arc::new(server::Gate::new(policy));
+    let policy = Arc::new(policy);
+    let gate = Arc::new(server::Gate::new(Arc::clone(&policy)));
     let result = runtime.block_on(async {
+        tokio::spawn(jwks::refresh(policy));
         let listener = tokio::net::TcpListener::bind(&args.listen).await?;
         eprintln!("pg_auth_gate: listening on {}", listener.local_addr()?);
         server::serve(gate, listener).await

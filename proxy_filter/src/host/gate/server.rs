@@ -23,12 +23,12 @@ use crate::{filter_failure, unix_seconds, Decision, Denial, Policy};
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) struct Gate {
-    policy: Policy,
+    policy: Arc<Policy>,
     metrics: Metrics,
 }
 
 impl Gate {
-    pub(crate) fn new(policy: Policy) -> Gate {
+    pub(crate) fn new(policy: Arc<Policy>) -> Gate {
         let metrics = Metrics::new(&policy);
         Gate { policy, metrics }
     }
@@ -40,7 +40,7 @@ impl Gate {
             "/metrics" => text(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
-                self.metrics.prometheus(),
+                self.metrics.prometheus(&self.policy),
             ),
             _ => text(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
         }

@@ -1,0 +1,183 @@
+//! The keys tokens are checked with, and how they stay current: the
+//! verifier (shared secret and/or JWKS), a JWKS source the host refreshes
+//! (a file or an HTTP endpoint), and the cache of verified tokens. Hosts
+//! drive refreshes from their own timer: [`Policy::jwks_due`], fetch,
+//! [`Policy::jwks_fetched`]; everything else happens here.
+
+mod cache;
+mod refresh;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use jwt_core::{Claims, Jwks, Verifier, VerifyError};
+
+use crate::Policy;
+use cache::TokenCache;
+use refresh::Refresh;
+
+pub use refresh::{RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
+
+/// Where a host fetches the JWKS from, again and again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JwksSource {
+    /// A file (the gate), read again at every refresh.
+    File(String),
+    /// An HTTP endpoint (`jwks_uri`).
+    Http(HttpSource),
+}
+
+/// `jwks_uri`, taken apart for hosts that send the request themselves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSource {
+    pub uri: String,
+    /// `https`.
+    pub tls: bool,
+    /// `host[:port]`.
+    pub authority: String,
+    /// Path and query.
+    pub path: String,
+    /// The Envoy cluster that reaches it (`jwks_cluster`, default: the host).
+    pub cluster: String,
+    /// Extra request headers (`jwks_headers`), lower-case names.
+    pub headers: Vec<(String, String)>,
+}
+
+/// A metric of the keys, for hosts to export under `<stat_prefix>.<name>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyMetric {
+    pub name: &'static str,
+    pub value: u64,
+    /// A gauge (`jwks.keys`) rather than an ever-growing counter.
+    pub gauge: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Keys {
+    verifier: RwLock<Arc<Verifier>>,
+    cache: TokenCache,
+    source: Option<JwksSource>,
+    refresh: Mutex<Refresh>,
+    fetch_ok: AtomicU64,
+    fetch_failed: AtomicU64,
+}
+
+impl Keys {
+    pub(crate) fn new(
+        verifier: Verifier,
+        source: Option<JwksSource>,
+        refresh_seconds: u32,
+        cache_size: usize,
+    ) -> Keys {
+        Keys {
+            verifier: RwLock::new(Arc::new(verifier)),
+            cache: TokenCache::new(cache_size),
+            source,
+            refresh: Mutex::new(Refresh::new(refresh_seconds)),
+            fetch_ok: AtomicU64::new(0),
+            fetch_failed: AtomicU64::new(0),
+        }
+    }
+
+    fn verifier(&self) -> Arc<Verifier> {
+        Arc::clone(&self.verifier.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Full verification, through the cache.
+    pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Arc<Claims>, VerifyError> {
+        let verifier = self.verifier();
+        if let Some(claims) = self.cache.get(token) {
+            verifier.check_claims(&claims, now)?;
+            return Ok(claims);
+        }
+        match verifier.verify_signature(token) {
+            Ok(claims) => {
+                verifier.check_claims(&claims, now)?;
+                let claims = Arc::new(claims);
+                self.cache.insert(token, Arc::clone(&claims), now);
+                Ok(claims)
+            }
+            Err(VerifyError::UnknownKey) => {
+                if self.source.is_some() {
+                    self.lock_refresh().unknown_kid();
+                }
+                Err(VerifyError::UnknownKey)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Refresh> {
+        self.refresh.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Policy {
+    /// Where the host must fetch the JWKS from, if anywhere.
+    pub fn jwks_source(&self) -> Option<&JwksSource> {
+        self.keys.source.as_ref()
+    }
+
+    /// Whether the host should fetch the JWKS now (call it every second or
+    /// so); a `true` counts as a fetch started, to be reported with
+    /// [`Policy::jwks_fetched`].
+    pub fn jwks_due(&self, now: i64) -> bool {
+        self.keys.source.is_some() && self.keys.lock_refresh().due(now)
+    }
+
+    /// The end of a fetch: the body, or what went wrong. A good set replaces
+    /// the keys (and forgets cached tokens when it differs); a bad one keeps
+    /// the last good set. Ok: the number of keys now in use.
+    pub fn jwks_fetched(&self, now: i64, fetched: Result<&[u8], String>) -> Result<usize, String> {
+        let parsed = fetched.and_then(|body| {
+            let text = std::str::from_utf8(body).map_err(|_| "the JWKS is not UTF-8".to_owned())?;
+            Jwks::parse(text).map_err(|e| format!("bad JWKS: {e}"))
+        });
+        self.keys.lock_refresh().finished(now, parsed.is_ok());
+        match parsed {
+            Ok(jwks) => {
+                self.keys.fetch_ok.fetch_add(1, Ordering::Relaxed);
+                let count = jwks.len();
+                let mut verifier = self
+                    .keys
+                    .verifier
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner);
+                if verifier.jwks() != &jwks {
+                    *verifier = Arc::new(verifier.as_ref().clone().with_jwks(jwks));
+                    self.keys.cache.clear();
+                }
+                Ok(count)
+            }
+            Err(problem) => {
+                self.keys.fetch_failed.fetch_add(1, Ordering::Relaxed);
+                Err(problem)
+            }
+        }
+    }
+
+    /// Token cache and JWKS metrics: `token_cache.hit`, `token_cache.miss`,
+    /// `jwks.fetch_ok`, `jwks.fetch_failed` (counters) and `jwks.keys`.
+    pub fn key_metrics(&self) -> [KeyMetric; 5] {
+        let counter = |name, value: &AtomicU64| KeyMetric {
+            name,
+            value: value.load(Ordering::Relaxed),
+            gauge: false,
+        };
+        [
+            counter("token_cache.hit", &self.keys.cache.hits),
+            counter("token_cache.miss", &self.keys.cache.misses),
+            counter("jwks.fetch_ok", &self.keys.fetch_ok),
+            counter("jwks.fetch_failed", &self.keys.fetch_failed),
+            KeyMetric {
+                name: "jwks.keys",
+                value: self.keys.verifier().jwks().len() as u64,
+                gauge: true,
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests;
