@@ -47,6 +47,12 @@ AMORTISED = {
 }
 BASELINE = "json_build_object('n', i, 'role', 'r')::text || :'secret' || 'u' || i"
 
+# Access tokens as login and refresh sign them, by what signs them: the
+# shared secret or the current key pair (pg_auth.signing_mode).
+SIGNING = {"HS256 (shared secret)": None, "ES256 (key pair)": "ES256", "EdDSA (key pair)": "EdDSA"}
+ISSUE = "auth.issue_access_token('basic_subscriber', 'u' || i, gen_random_uuid())"
+ISSUE_BASELINE = "'basic_subscriber' || 'u' || i || gen_random_uuid()"
+
 
 def psql(stack, sql: str, variables: dict[str, str]) -> str:
     command = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", stack_controller.LOOPBACK,
@@ -67,6 +73,27 @@ def seconds_of(stack, expression: str, calls: int, variables: dict[str, str]) ->
         select extract(epoch from clock_timestamp() - :'started'::timestamptz);
     """, variables)
     return float(out.strip().splitlines()[-1])
+
+
+def signing_cost(stack, algorithm: str | None, calls: int = 500) -> float:
+    """µs one access token costs, signed as `algorithm` says (None: the
+    shared secret), beyond the same loop without signing."""
+    mode = "secret" if algorithm is None else "keys"
+    if algorithm:
+        # A new key of that algorithm becomes current (the first one at once).
+        stack.psql(sql=f"select auth.create_signing_key('{algorithm}')")
+        if stack.psql(sql="select algorithm from auth.signing_key where state = 'current'").strip() != algorithm:
+            stack.psql(sql="select auth.rotate_signing_keys(force => true)")
+    timings = []
+    for expression in (ISSUE, ISSUE_BASELINE):
+        out = psql(stack, f"""
+            set pg_auth.signing_mode = '{mode}';
+            select clock_timestamp() as started \\gset
+            select count({expression}) from generate_series(1, {calls}) i \\g /dev/null
+            select extract(epoch from clock_timestamp() - :'started'::timestamptz);
+        """, {})
+        timings.append(float(out.strip().splitlines()[-1]))
+    return (timings[0] - timings[1]) / calls * 1e6
 
 
 def failed_logins_seconds(stack, user: str, calls: int) -> float:
@@ -157,6 +184,14 @@ def main() -> int:
         cost = {name: statistics.median(values) - baseline for name, values in samples.items() if name != "baseline"}
         for name in AMORTISED:
             print(f"  {name:<36} {cost[name]:>10.1f}")
+
+        signing: dict[str, list[float]] = {name: [] for name in SIGNING}
+        for round_index in range(args.rounds):
+            for name in SIGNING if round_index % 2 == 0 else reversed(SIGNING):
+                signing[name].append(signing_cost(stack, SIGNING[name]))
+        print("\naccess token signing (auth.issue_access_token), cost per call amortised in one statement (µs)")
+        for name, values in signing.items():
+            print(f"  {name:<36} {statistics.median(values):>10.1f}")
 
         login = {"wrong password": [], "unknown user": []}
         for round_index in range(args.rounds):

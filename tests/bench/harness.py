@@ -40,9 +40,13 @@ def to_micros(text: str) -> float:
     return float(value) * {"us": 1, "ms": 1000, "s": 1_000_000}[unit]
 
 
-def wrk(url: str, headers: dict[str, str], seconds: int, connections: int) -> dict[str, float]:
-    """Requests/s and latency percentiles of one wrk run; every answer must be 2xx."""
+def wrk(url: str, headers: dict[str, str], seconds: int, connections: int,
+        script: Path | None = None) -> dict[str, float]:
+    """Requests/s and latency percentiles of one wrk run (with a Lua `script`
+    if given); every answer must be 2xx."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout

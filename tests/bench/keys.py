@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Key pairs in the proxy: proxy_filter in Envoy against Envoy's native
+jwt_authn (local_jwks), HS256, ES256 and EdDSA side by side in one run,
+each front alone in turn and in alternating order over ROUNDS rounds, all
+proxying to a second Envoy that answers at once.
+
+- same token: every request carries one access cookie (the usual case: a
+  browser sends its cookie until it is refreshed);
+- unique tokens: each request carries another ES256 token, more than the
+  cache holds, with proxy_filter's token cache on (always missing) and off.
+
+    python3 tests/bench/keys.py [--seconds 10] [--rounds 2]
+
+On 2 cores, wrk, the proxy and the upstream share CPUs: read the ratios.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import harness
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, wrk
+from proxy import JWT_AUTHN, WASM, start_envoy
+
+from processes import LOOPBACK, free_port, stop
+from support import envoy
+
+ALGORITHMS = ["HS256", "ES256", "EdDSA"]
+# Each wrk run of a unique-token variant starts RUN_TOKENS further into the
+# list (TOKEN_OFFSET), so no token is sent twice to one Envoy: the cache
+# never hits, whatever it holds.
+RUN_TOKENS = 20_000
+UNIQUE_TOKENS = 3 * RUN_TOKENS
+SAME = [f"{who} {alg}" for alg in ALGORITHMS for who in ("proxy_filter", "jwt_authn")]
+UNIQUE = ["proxy_filter ES256 unique, cache on", "proxy_filter ES256 unique, cache off", "jwt_authn ES256 unique"]
+VARIANTS = SAME + UNIQUE
+LUA = """
+local tokens = {}
+for line in io.lines("%s") do tokens[#tokens + 1] = line end
+local i = tonumber(os.getenv("TOKEN_OFFSET") or "0")
+request = function()
+  i = i %% #tokens + 1
+  return wrk.format(nil, nil, {["Cookie"] = "access_token=" .. tokens[i]})
+end
+"""
+
+
+def mint(algorithm: str, count: int) -> tuple[dict, list[str]]:
+    out = subprocess.run(["cargo", "run", "-q", "--release", "-p", "jwt_core", "--example", "mint", "--",
+                          algorithm, str(count), "3600"], cwd=ROOT, check=True, capture_output=True, text=True)
+    minted = json.loads(out.stdout)
+    return minted["jwks"], minted["tokens"]
+
+
+def filters(variant: str, keys: dict[str, dict]) -> str:
+    who, algorithm = variant.split()[:2]
+    if algorithm == "HS256":
+        jwks = {"keys": [{"kty": "oct", "alg": "HS256", "k": b64url(SECRET_BYTES)}]}
+        ours = {"secret": SECRET_B64, "secret_is_base64": True}
+    else:
+        jwks = keys[algorithm]
+        ours = {"jwks": jwks, **({"token_cache_size": 0} if "cache off" in variant else {})}
+    if who == "proxy_filter":
+        return envoy.wasm_filter(ours, WASM / "proxy_filter.wasm")
+    return JWT_AUTHN.format(jwks=json.dumps(json.dumps(jwks)))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="keys-bench-"))
+    keys, tokens = {}, {"HS256": [harness.token()]}
+    for algorithm in ("ES256", "EdDSA"):
+        keys[algorithm], tokens[algorithm] = mint(algorithm, UNIQUE_TOKENS if algorithm == "ES256" else 1)
+    unique_list = workdir / "tokens.txt"
+    unique_list.write_text("\n".join(tokens["ES256"]) + "\n")
+    script = workdir / "unique.lua"
+    script.write_text(LUA % unique_list)
+
+    throughput = {v: [] for v in VARIANTS}
+    latency = {v: [] for v in VARIANTS}
+    upstream_port, upstream_admin = free_port(), free_port()
+    upstream = start_envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"),
+                           upstream_admin)
+    try:
+        for round_index, variant in alternate(VARIANTS, args.rounds):
+            port, admin = free_port(), free_port()
+            config = envoy.front_config(admin, port, upstream_port, filters(variant, keys))
+            front = start_envoy(workdir, f"front-{round_index}-{VARIANTS.index(variant)}", config, admin)
+            try:
+                url = f"http://{LOOPBACK}:{port}/rest/task"
+                algorithm = variant.split()[1]
+                cookie = {"Cookie": f"access_token={tokens[algorithm][0]}"}
+                headers, lua = ({}, script) if variant in UNIQUE else (cookie, None)
+                runs = []
+                for run, connections in enumerate((args.connections, args.connections, 1)):
+                    os.environ["TOKEN_OFFSET"] = str(run * RUN_TOKENS)
+                    runs.append(wrk(url, headers, args.seconds, connections, lua))
+                _warm_up, measured, one_connection = runs
+                throughput[variant].append(measured)
+                latency[variant].append(one_connection)
+            finally:
+                stop(front)
+            print(f"  round {round_index + 1}: {variant:<38} {throughput[variant][-1]['rps']:>9.0f} req/s",
+                  flush=True)
+    finally:
+        stop(upstream)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"\nwrk -t1, {args.seconds} s per run, medians of {args.rounds} rounds; "
+          f"throughput at {args.connections} connections, latency at 1 connection")
+    print(f"  {'variant':<38} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}")
+    for variant in VARIANTS:
+        print(f"  {variant:<38} {median(throughput[variant], 'rps'):>9.0f} "
+              f"{median(latency[variant], 'p50'):>8.0f} {median(latency[variant], 'p99'):>8.0f}")
+    rps = {v: median(throughput[v], "rps") for v in VARIANTS}
+    p50 = {v: median(latency[v], "p50") for v in VARIANTS}
+    print("\nratios (from this run)")
+    for algorithm in ALGORITHMS:
+        ratio = rps[f"proxy_filter {algorithm}"] / rps[f"jwt_authn {algorithm}"]
+        print(f"  proxy_filter / jwt_authn, {algorithm:<6} same token        {ratio:>6.2f}   target >= 0.95")
+    ratio = rps["proxy_filter ES256 unique, cache on"] / rps["jwt_authn ES256 unique"]
+    print(f"  proxy_filter / jwt_authn, ES256 unique tokens        {ratio:>6.2f}")
+    on, off = rps["proxy_filter ES256 unique, cache on"], rps["proxy_filter ES256 unique, cache off"]
+    print(f"  cache on / off, ES256 unique tokens (all misses)     {on / off:>6.2f}   (the cost of a useless cache)")
+    print(f"  proxy_filter ES256, same token / unique tokens       "
+          f"{rps['proxy_filter ES256'] / off:>6.2f}   (what the cache saves)")
+    print("\nES256 verification in the wasm filter, by latency at 1 connection "
+          "(unique token, cache off, minus same token, cache on)")
+    print(f"  ~{p50['proxy_filter ES256 unique, cache off'] - p50['proxy_filter ES256']:.0f} µs per verification; "
+          f"unique-token verifications/s at {args.connections} connections: "
+          f"{rps['proxy_filter ES256 unique, cache off']:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
