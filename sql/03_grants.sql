@@ -3,11 +3,17 @@
 grant usage on schema auth to anon, basic_subscriber;
 grant execute on function
     auth.login(text, text),
-    auth.logout(),
+    auth.logout(text),
     auth.refresh_token(),
     auth.check_session()
 to anon, basic_subscriber;
--- Who is signed in: for signed-in roles only.
-grant execute on function auth.me() to basic_subscriber;
+-- Who is signed in, their sessions, a new password: for signed-in roles only.
+-- (auth.end_user_sessions is for administrators: granted to no web role.)
+grant execute on function
+    auth.me(),
+    auth.sessions(),
+    auth.end_session(uuid),
+    auth.change_password(text, text)
+to basic_subscriber;
 -- The public keys, for the proxies' jwks_uri (and anyone).
 grant execute on function auth.jwks() to anon, basic_subscriber;

@@ -23,6 +23,10 @@ def stack():
     # and rotation on every refresh, as the flow tests expect.
     instance.psql(sql="alter system set pg_auth.refresh_reuse_grace = 2")
     instance.psql(sql="alter system set pg_auth.refresh_min_interval = 0")
+    # Every test client is 127.0.0.1 and many tests fail logins on purpose:
+    # the login throttle is off here, and on in the tests of it.
+    instance.psql(sql="alter system set pg_auth.login_max_failures = 0")
+    instance.psql(sql="alter system set pg_auth.login_max_failures_per_address = 0")
     instance.psql(sql="select pg_reload_conf()")
     try:
         yield instance

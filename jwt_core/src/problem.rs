@@ -32,10 +32,13 @@ pub enum Problem {
     /// `Prefer: tx=rollback` on an auth RPC: its cookies would describe a
     /// session change that never happened.
     RollbackRefused,
+    /// No session of the signed-in user has that id (another user's
+    /// session is "not found" too, never "forbidden").
+    SessionNotFound,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 11] = [
+    pub const ALL: [Problem; 12] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -47,6 +50,7 @@ impl Problem {
         Problem::AccountUnusable,
         Problem::Throttled,
         Problem::RollbackRefused,
+        Problem::SessionNotFound,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -62,6 +66,7 @@ impl Problem {
             Problem::AccountUnusable => "account_unusable",
             Problem::Throttled => "throttled",
             Problem::RollbackRefused => "rollback_refused",
+            Problem::SessionNotFound => "session_not_found",
         }
     }
 
@@ -75,6 +80,7 @@ impl Problem {
             Problem::AmbiguousCookie | Problem::RollbackRefused => 400,
             Problem::CrossSite | Problem::AccountUnusable => 403,
             Problem::Throttled => 429,
+            Problem::SessionNotFound => 404,
             Problem::FilterFailure => 500,
             Problem::Missing
             | Problem::InvalidCredentials
@@ -99,6 +105,7 @@ impl Problem {
             Problem::AccountUnusable => "This account cannot sign in",
             Problem::Throttled => "Too many attempts",
             Problem::RollbackRefused => "The auth RPCs always commit",
+            Problem::SessionNotFound => "No such session",
         }
     }
 
@@ -114,9 +121,10 @@ impl Problem {
             Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),
             Problem::Throttled => Some("Retry after the time in Retry-After"),
             Problem::RollbackRefused => Some("Send the request without Prefer: tx=rollback"),
-            Problem::FilterFailure | Problem::InvalidCredentials | Problem::InvalidRefreshToken => {
-                None
-            }
+            Problem::FilterFailure
+            | Problem::InvalidCredentials
+            | Problem::InvalidRefreshToken
+            | Problem::SessionNotFound => None,
         }
     }
 

@@ -14,13 +14,21 @@ drop function auth.parse_session_id(text);
 -- refresh_token() now returns json: the old one is kept aside until the
 -- grants the deployment gave it are copied to the new one (end of file).
 alter function auth.refresh_token() rename to refresh_token_0_1_0;
+-- So do login() (json: its failures commit) and logout() (a scope).
+alter function auth.login(text, text) rename to login_0_1_0;
+alter function auth.logout() rename to logout_0_1_0;
 
--- Sessions remember their last refresh and why they ended (NULL for those
--- that ended before this version).
+-- Sessions remember their last refresh, why they ended (NULL for those
+-- that ended before this version), and where their client was.
 alter table auth.session
     add column refreshed_at timestamptz not null default now(),
     add column end_reason text check (end_reason in
-        ('logout', 'refresh_reused', 'password_changed', 'role_changed', 'username_changed'));
+        ('logout', 'refresh_reused', 'password_changed', 'role_changed', 'username_changed',
+         'signed_out_elsewhere', 'ended_by_user', 'ended_by_admin', 'idle')),
+    add column login_address inet,
+    add column login_user_agent text check (length(login_user_agent) <= 512),
+    add column refreshed_address inet,
+    add column refreshed_user_agent text check (length(refreshed_user_agent) <= 512);
 update auth.session s set refreshed_at = coalesce(
     (select max(t.created_at) from auth.refresh_token t where t.session_id = s.id), s.created_at);
 create index session_revoked_at_idx on auth.session (revoked_at) where revoked_at is not null;
@@ -39,11 +47,35 @@ drop index auth.refresh_token_session_idx;
 create index refresh_token_session_idx on auth.refresh_token (session_id, rotated_at);
 create index refresh_token_successor_idx on auth.refresh_token (rotated_at) where successor is not null;
 
+-- The audit trail and the login throttle, new in 0.2.0 (see tables.sql).
+create table auth.audit_event (
+    at timestamptz not null default now(),
+    event text not null check (event in
+        ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
+         'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
+         'signing_key_revoked')),
+    username text,
+    session_id uuid,
+    address inet,
+    user_agent text check (length(user_agent) <= 512),
+    details jsonb
+);
+create index audit_event_at_idx on auth.audit_event (at);
+create index audit_event_username_idx on auth.audit_event (username, at);
+create unlogged table auth.login_throttle (
+    subject text primary key check (length(subject) <= 600),
+    failures integer not null,
+    last_failure_at timestamptz not null,
+    blocked_until timestamptz
+);
+create index login_throttle_last_failure_at_idx on auth.login_throttle (last_failure_at);
+
 -- pg_dump keeps the rows of these tables: a restored backup keeps every
 -- account and session.
 select pg_catalog.pg_extension_config_dump('auth."user"', '');
 select pg_catalog.pg_extension_config_dump('auth.session', '');
 select pg_catalog.pg_extension_config_dump('auth.refresh_token', '');
+select pg_catalog.pg_extension_config_dump('auth.audit_event', '');
 
 -- Every function of 0.2.0. CREATE OR REPLACE keeps the grants given to the
 -- RPCs that kept their signature.
@@ -69,6 +101,18 @@ CREATE OR REPLACE FUNCTION "access_token_ttl"() RETURNS interval /* Interval */
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'access_token_ttl_wrapper';
+
+-- pg_auth_ext::settings::sql::audit_enabled
+CREATE OR REPLACE FUNCTION "audit_enabled"() RETURNS bool /* bool */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'audit_enabled_wrapper';
+
+-- pg_auth_ext::settings::sql::audit_retention
+CREATE OR REPLACE FUNCTION "audit_retention"() RETURNS interval /* Interval */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'audit_retention_wrapper';
 
 -- pg_auth_ext::settings::sql::authenticator_role
 CREATE OR REPLACE FUNCTION "authenticator_role"() RETURNS TEXT /* String */
@@ -143,6 +187,79 @@ CREATE OR REPLACE FUNCTION "key_rotation_delay"() RETURNS interval /* Interval *
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'key_rotation_delay_wrapper';
+
+-- pg_auth_ext::settings::sql::login_throttle_settings
+CREATE OR REPLACE FUNCTION "login_throttle_settings"() RETURNS INT[] /* Vec < i32 > */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'login_throttle_settings_wrapper';
+
+-- Brute-force defence: failed logins are counted per username and per
+-- client address. Past pg_auth.login_max_failures (or ..._per_address)
+-- within pg_auth.login_failure_window, that username or address waits
+-- pg_auth.login_throttle_delay, doubled at each further failure up to
+-- pg_auth.login_throttle_max_delay: slow for a guesser, never a permanent
+-- lockout. Unknown usernames are counted like real ones, so the answers
+-- reveal nothing. Throttled attempts run no bcrypt and count no failure.
+
+create or replace function auth.throttle_subjects(user_ text, address inet)
+returns table (subject text, max_failures integer)
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select s.subject, s.max_failures
+    from (values ('user:' || left(user_, 512), (auth.login_throttle_settings())[1]),
+                 ('address:' || host(address), (auth.login_throttle_settings())[2])) s(subject, max_failures)
+    where s.subject is not null and s.max_failures > 0;
+$$;
+
+-- Seconds until a login for `user_` from `address` may be tried, 0 if now.
+create or replace function auth.login_wait(user_ text, address inet) returns integer
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select coalesce(ceil(extract(epoch from max(t.blocked_until) - now()))::integer, 0)
+    from auth.login_throttle t
+    where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s)
+      and t.blocked_until > now();
+$$;
+
+create or replace function auth.record_login_failure(user_ text, address inet) returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    settings integer[] := auth.login_throttle_settings();
+    failure_window interval := make_interval(secs => settings[5]);
+    counted record;
+begin
+    for counted in select * from auth.throttle_subjects(user_, address) loop
+        insert into auth.login_throttle as t (subject, failures, last_failure_at)
+        values (counted.subject, 1, now())
+        on conflict (subject) do update set
+            failures = case when t.last_failure_at < now() - failure_window then 1 else t.failures + 1 end,
+            last_failure_at = now();
+        update auth.login_throttle t
+        set blocked_until = now() + make_interval(secs => least(
+            settings[4]::double precision,
+            settings[3] * power(2::double precision, least(t.failures - counted.max_failures, 30))))
+        where t.subject = counted.subject and t.failures >= counted.max_failures;
+    end loop;
+end
+$$;
+
+-- A successful login forgets the username's failures (not the address's:
+-- one good account must not let an address guess the others').
+create or replace function auth.record_login_success(user_ text) returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    delete from auth.login_throttle t where t.subject = 'user:' || left(user_, 512);
+$$;
+
+-- Forgets counts past the window, in a bounded batch.
+create or replace function auth.prune_login_throttle(max_rows integer) returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    delete from auth.login_throttle t
+    where t.subject in (
+        select o.subject from auth.login_throttle o
+        where o.last_failure_at < now() - make_interval(secs => (auth.login_throttle_settings())[5])
+          and (o.blocked_until is null or o.blocked_until < now())
+        limit max_rows
+        for update skip locked);
+$$;
 
 -- pg_auth_ext::cookies::logout_cookies
 CREATE OR REPLACE FUNCTION "logout_cookies"() RETURNS TEXT /* String */
@@ -334,6 +451,12 @@ STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'session_cookies_wrapper';
 
+-- pg_auth_ext::settings::sql::session_idle_timeout
+CREATE OR REPLACE FUNCTION "session_idle_timeout"() RETURNS interval /* Option < Interval > */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'session_idle_timeout_wrapper';
+
 -- pg_auth_ext::settings::sql::session_lifetime
 CREATE OR REPLACE FUNCTION "session_lifetime"() RETURNS interval /* Interval */
 STRICT STABLE PARALLEL SAFE
@@ -359,6 +482,51 @@ CREATE OR REPLACE FUNCTION "signing_mode"() RETURNS TEXT /* & '_ str */
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'signing_mode_wrapper';
+
+-- pg_auth_ext::settings::sql::trusted_proxy_hops
+CREATE OR REPLACE FUNCTION "trusted_proxy_hops"() RETURNS INT /* i32 */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'trusted_proxy_hops_wrapper';
+
+-- Who is asking (for the audit trail, the login throttle and the session
+-- list), and the audit trail itself.
+
+-- The client's address: the X-Forwarded-For entry pg_auth.trusted_proxy_hops
+-- places from the right. The proxy in front of PostgREST appends the address
+-- of its peer (Envoy with use_remote_address, Caddy, Traefik, the shipped
+-- nginx config), so whatever a client wrote itself stays to the left of it.
+-- NULL when there is no such entry or it is not an address.
+create or replace function auth.client_address() returns inet
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
+declare
+    entries text[] := regexp_split_to_array(
+        coalesce(nullif(current_setting('request.headers', true), '')::json ->> 'x-forwarded-for', ''),
+        '\s*,\s*');
+    entry text := entries[cardinality(entries) - auth.trusted_proxy_hops()];
+begin
+    if entry is null or entry !~ '^[0-9A-Fa-f:.]{2,45}$' then
+        return null;
+    end if;
+    return entry::inet;
+exception when invalid_text_representation then
+    return null;
+end
+$$;
+
+create or replace function auth.client_user_agent() returns text
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select left(nullif(current_setting('request.headers', true), '')::json ->> 'user-agent', 512);
+$$;
+
+-- Records an event with the request's address and user agent.
+create or replace function auth.audit(event text, username text, session_id uuid, details jsonb default null)
+returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    insert into auth.audit_event (event, username, session_id, address, user_agent, details)
+    select event, username, session_id, auth.client_address(), auth.client_user_agent(), details
+    where auth.audit_enabled();
+$$;
 
 -- Key pairs that sign access tokens when pg_auth.signing_mode = 'keys'
 -- (signing_keys.rs). A key's life: standby (published, not yet signing:
@@ -441,6 +609,8 @@ begin
             generated.public_jwk, generated.sealed_private_key,
             case when first_key then now() end);
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_created', null, null, json_build_object(
+        'kid', generated.kid, 'algorithm', create_signing_key.algorithm, 'current', first_key, 'by', session_user)::jsonb);
     return generated.kid;
 end
 $$;
@@ -472,6 +642,8 @@ begin
     update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
     update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_rotated', null, null,
+                       json_build_object('kid', next_key.kid, 'forced', force, 'by', session_user)::jsonb);
     return next_key.kid;
 end
 $$;
@@ -497,6 +669,7 @@ begin
     update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
     where k.kid = target.kid and k.state <> 'revoked';
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_revoked', null, null, json_build_object('kid', kid, 'by', session_user)::jsonb);
 end
 $$;
 
@@ -545,6 +718,26 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
     from (select auth.problem(slug) as p) problem;
 $$;
 
+-- Answers the problem `slug` without raising, for an RPC whose changes
+-- (an ended session, a counted failure, an audit row) must commit.
+create or replace function auth.problem_answer(slug text) returns json
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.status', substr((auth.problem(slug))[1], 3), true);
+    return auth.problem_body(slug);
+end
+$$;
+
+-- The 429 answer of a throttled attempt: committed (the audit row stays),
+-- with Retry-After.
+create or replace function auth.throttled_answer(wait integer) returns json
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.headers', json_build_array(json_build_object('Retry-After', wait::text))::text, true);
+    return auth.problem_answer('throttled'::text);
+end
+$$;
+
 -- A request cookie, or NULL. PostgREST 12 keeps only the last of two cookies
 -- of one name (and does not pass the raw Cookie header on): the proxy
 -- refuses such requests before they get here.
@@ -577,6 +770,7 @@ begin
     with doomed as (
         select s.id from auth.session s
         where s.expires_at < now() or s.revoked_at < now() - auth.access_token_ttl()
+           or s.refreshed_at < now() - auth.session_idle_timeout() - auth.access_token_ttl()
         limit max_rows
         for update skip locked
     ), gone as (
@@ -589,6 +783,10 @@ begin
         where o.successor is not null and o.rotated_at < now() - auth.refresh_reuse_grace()
         limit max_rows
         for update skip locked);
+    perform auth.prune_login_throttle(max_rows);
+    delete from auth.audit_event a
+    where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
+                     limit max_rows);
     return removed;
 end
 $$;
@@ -664,33 +862,50 @@ begin
 end
 $$;
 
-create or replace function auth.login(user_ text, pass text) returns void
+-- Answers 204 with both cookies, or (committed, so that the failure counts
+-- and is audited) 401 invalid_credentials, 403 account_unusable, or 429
+-- throttled with Retry-After, the same for unknown and known usernames.
+create or replace function auth.login(user_ text, pass text) returns json
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     account auth."user";
     new_session auth.session;
     refresh text := auth.new_refresh_token();
+    address inet := auth.client_address();
+    wait integer;
 begin
     perform auth.require_commit();
+    wait := auth.login_wait(user_, address);
+    if wait > 0 then
+        perform auth.audit('login_throttled', left(user_, 512), null, json_build_object('retry_after', wait)::jsonb);
+        return auth.throttled_answer(wait);
+    end if;
     select * into account from auth."user" u where u.username = user_;
     -- The same bcrypt work whether the user exists or not, whatever the
     -- stored hash's cost: no user oracle.
     if not auth.verify_password(pass, account.password) or account.username is null then
-        perform auth.fail('invalid_credentials'::text);
+        perform auth.record_login_failure(user_, address);
+        perform auth.audit('login_failed', left(user_, 512), null);
+        return auth.problem_answer('invalid_credentials'::text);
     end if;
     if not auth.role_is_usable(account.role) then
-        perform auth.fail('account_unusable'::text);
+        perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
+        return auth.problem_answer('account_unusable'::text);
     end if;
+    perform auth.record_login_success(account.username);
     if auth.password_needs_rehash(account.password) then
         perform auth.upgrade_password_hash(account.username, pass);
     end if;
     perform auth.cleanup_expired_sessions(10);
-    insert into auth.session (username, expires_at)
-    values (account.username, now() + auth.session_lifetime())
+    insert into auth.session (username, expires_at, login_address, login_user_agent)
+    values (account.username, now() + auth.session_lifetime(), address, auth.client_user_agent())
     returning * into new_session;
     insert into auth.refresh_token (token_hash, session_id)
     values (auth.hash_token(refresh), new_session.id);
+    perform auth.audit('login', account.username, new_session.id);
     perform auth.issue_session_cookies(new_session, account.role, refresh);
+    perform set_config('response.status', '204', true);
+    return null;
 end
 $$;
 
@@ -726,9 +941,15 @@ begin
         -- This must commit, so answer 401 without raising.
         update auth.session s set revoked_at = now(), end_reason = 'refresh_reused'
         where s.id = current_session.id;
+        perform auth.audit('refresh_reused', current_session.username, current_session.id);
         perform set_config('response.headers', auth.logout_cookies(), true);
-        perform set_config('response.status', '401', true);
-        return auth.problem_body('refresh_reused'::text);
+        return auth.problem_answer('refresh_reused'::text);
+    end if;
+    if current_session.refreshed_at < now() - auth.session_idle_timeout() then
+        update auth.session s set revoked_at = now(), end_reason = 'idle' where s.id = current_session.id;
+        perform auth.audit('session_ended', current_session.username, current_session.id, '{"reason": "idle"}'::jsonb);
+        perform set_config('response.headers', auth.logout_cookies(), true);
+        return auth.problem_answer('invalid_refresh_token'::text);
     end if;
 
     select u.role into role_ from auth."user" u where u.username = current_session.username;
@@ -752,7 +973,10 @@ begin
         where t.token_hash = presented_hash;
         perform auth.prune_refresh_tokens(current_session.id);
     end if;
-    update auth.session s set refreshed_at = now() where s.id = current_session.id;
+    update auth.session s
+    set refreshed_at = now(), refreshed_address = auth.client_address(), refreshed_user_agent = auth.client_user_agent()
+    where s.id = current_session.id;
+    perform auth.audit('refresh', current_session.username, current_session.id);
     perform auth.issue_session_cookies(current_session, role_, answer);
     perform set_config('response.status', '204', true);
     return null;
@@ -782,8 +1006,10 @@ $$;
 -- Ends the session server-side and removes both cookies. The session comes
 -- from the verified JWT claims (a valid access cookie forwarded as Bearer),
 -- from the access cookie itself (its signature is checked even if it has
--- expired), or from a refresh cookie.
-create or replace function auth.logout() returns void
+-- expired), or from a refresh cookie. scope: 'local' (this session),
+-- 'others' (the user's other sessions; this one and its cookies stay) or
+-- 'global' (all of the user's sessions).
+create or replace function auth.logout(scope text default 'local') returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     claimed uuid := auth.parse_session_id(
@@ -792,11 +1018,27 @@ declare
     from_refresh uuid := (
         select t.session_id from auth.refresh_token t
         where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
+    own auth.session;
 begin
     perform auth.require_commit();
-    update auth.session s set revoked_at = now(), end_reason = 'logout'
-    where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
-    perform set_config('response.headers', auth.logout_cookies(), true);
+    if scope is null or scope not in ('local', 'others', 'global') then
+        raise exception 'logout scope must be local, others or global' using errcode = 'invalid_parameter_value';
+    end if;
+    select s.* into own from auth.session s
+    where s.id in (claimed, from_access, from_refresh) and s.revoked_at is null
+    order by s.id = claimed desc limit 1;
+    if scope in ('others', 'global') and own.id is not null then
+        update auth.session s set revoked_at = now(), end_reason = 'signed_out_elsewhere'
+        where s.username = own.username and s.id <> own.id and s.revoked_at is null;
+    end if;
+    if scope in ('local', 'global') then
+        update auth.session s set revoked_at = now(), end_reason = 'logout'
+        where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
+        perform set_config('response.headers', auth.logout_cookies(), true);
+    end if;
+    if own.id is not null then
+        perform auth.audit('logout', own.username, own.id, json_build_object('scope', scope)::jsonb);
+    end if;
 end
 $$;
 
@@ -818,9 +1060,122 @@ begin
     if not exists (select 1 from auth.session s
                    where s.id = auth.parse_session_id(sid)
                      and s.username = claims ->> 'sub'
-                     and s.revoked_at is null and s.expires_at > now()) then
+                     and s.revoked_at is null and s.expires_at > now()
+                     and (auth.session_idle_timeout() is null
+                          or s.refreshed_at >= now() - auth.session_idle_timeout())) then
         perform auth.fail('session_ended'::text);
     end if;
+end
+$$;
+
+-- Sessions users can see and end, and password changes.
+
+-- The signed-in user's session (from the verified access token), or the
+-- problem `missing`.
+create or replace function auth.current_session() returns auth.session
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    found auth.session;
+begin
+    select s.* into found from auth.session s
+    where s.id = auth.parse_session_id(claims ->> 'sid') and s.username = claims ->> 'sub'
+      and s.revoked_at is null and s.expires_at > now();
+    if found.id is null then
+        perform auth.fail(case when claims ->> 'sid' is null then 'missing' else 'session_ended' end);
+    end if;
+    return found;
+end
+$$;
+
+-- The signed-in user's sessions that can still be refreshed, newest
+-- first: GET /rpc/sessions with Accept-Profile: auth.
+create or replace function auth.sessions()
+returns table (id uuid, created_at timestamptz, refreshed_at timestamptz, expires_at timestamptz,
+               login_address inet, login_user_agent text, refreshed_address inet,
+               refreshed_user_agent text, current boolean)
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+begin
+    return query
+        select s.id, s.created_at, s.refreshed_at, s.expires_at, s.login_address, s.login_user_agent,
+               s.refreshed_address, s.refreshed_user_agent, s.id = own.id
+        from auth.session s
+        where s.username = own.username and s.revoked_at is null and s.expires_at > now()
+          and (auth.session_idle_timeout() is null or s.refreshed_at >= now() - auth.session_idle_timeout())
+        order by s.created_at desc;
+end
+$$;
+
+-- Ends one of the signed-in user's sessions. Another user's session id is
+-- "not found", exactly like an id that does not exist.
+create or replace function auth.end_session(id uuid) returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+    ended uuid;
+begin
+    perform auth.require_commit();
+    update auth.session s set revoked_at = now(), end_reason = 'ended_by_user'
+    where s.id = end_session.id and s.username = own.username and s.revoked_at is null
+    returning s.id into ended;
+    if ended is null then
+        perform auth.fail('session_not_found'::text);
+    end if;
+    perform auth.audit('session_ended', own.username, ended, '{"by": "user"}'::jsonb);
+    if ended = own.id then
+        perform set_config('response.headers', auth.logout_cookies(), true);
+    end if;
+end
+$$;
+
+-- For administrators (not granted to web roles): ends every session of a
+-- user; the number ended.
+create or replace function auth.end_user_sessions(username text) returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    ended integer;
+begin
+    update auth.session s set revoked_at = now(), end_reason = 'ended_by_admin'
+    where s.username = end_user_sessions.username and s.revoked_at is null;
+    get diagnostics ended = row_count;
+    perform auth.audit('session_ended', username, null,
+                       json_build_object('by', 'admin', 'admin', session_user, 'sessions', ended)::jsonb);
+    return ended;
+end
+$$;
+
+-- The signed-in user's new password, given the current one; every other
+-- session of the user ends (a thief's among them), this one stays. Wrong
+-- current passwords count toward the login throttle, so a stolen session
+-- cannot guess the password faster than the login form.
+create or replace function auth.change_password(old_pass text, new_pass text) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+    address inet := auth.client_address();
+    stored text;
+    wait integer;
+begin
+    perform auth.require_commit();
+    wait := auth.login_wait(own.username, address);
+    if wait > 0 then
+        return auth.throttled_answer(wait);
+    end if;
+    select u.password into stored from auth."user" u where u.username = own.username;
+    if not auth.verify_password(old_pass, stored) then
+        perform auth.record_login_failure(own.username, address);
+        perform auth.audit('login_failed', own.username, own.id, '{"during": "change_password"}'::jsonb);
+        return auth.problem_answer('invalid_credentials'::text);
+    end if;
+    -- The account trigger ends every session on a new password; this one
+    -- is then taken back.
+    update auth."user" u set password = new_pass where u.username = own.username;
+    update auth.session s set revoked_at = null, end_reason = null where s.id = own.id;
+    perform auth.audit('password_changed', own.username, own.id);
+    perform set_config('response.status', '204', true);
+    return null;
 end
 $$;
 
@@ -861,19 +1216,29 @@ create event trigger auth_revoke_public_on_new_objects on ddl_command_end
                  'SELECT INTO', 'CREATE VIEW', 'CREATE MATERIALIZED VIEW', 'CREATE SEQUENCE')
     execute function auth.revoke_public_on_new_objects();
 
--- The grants of the old refresh_token() (to anon and the token roles), on
--- the new one.
+-- The grants the deployment gave the RPCs whose signature or result
+-- changed (to anon and the token roles), on the new ones.
 do $$
 declare
+    renamed record;
     grant_ record;
 begin
-    for grant_ in
-        select acl.grantee::regrole::text as grantee from pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) acl
-        where p.oid = 'auth.refresh_token_0_1_0()'::pg_catalog.regprocedure
-          and acl.privilege_type = 'EXECUTE' and acl.grantee not in (0, p.proowner)
+    for renamed in
+        select * from (values ('auth.refresh_token_0_1_0()', 'auth.refresh_token()'),
+                              ('auth.login_0_1_0(text, text)', 'auth.login(text, text)'),
+                              ('auth.logout_0_1_0()', 'auth.logout(text)')) r(old, new)
     loop
-        execute pg_catalog.format('grant execute on function auth.refresh_token() to %s', grant_.grantee);
+        for grant_ in
+            select acl.grantee::regrole::text as grantee
+            from pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) acl
+            where p.oid = renamed.old::pg_catalog.regprocedure
+              and acl.privilege_type = 'EXECUTE' and acl.grantee not in (0, p.proowner)
+        loop
+            execute pg_catalog.format('grant execute on function %s to %s', renamed.new, grant_.grantee);
+        end loop;
     end loop;
 end
 $$;
 drop function auth.refresh_token_0_1_0();
+drop function auth.login_0_1_0(text, text);
+drop function auth.logout_0_1_0();

@@ -4,7 +4,10 @@
 //!
 //! | SQL | where |
 //! |---|---|
-//! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout()` (the PostgREST RPCs) | `install_sql/rpc.sql` |
+//! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout(scope)` (the PostgREST RPCs) | `install_sql/rpc.sql` |
+//! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators) | `install_sql/sessions.sql` |
+//! | the login throttle (`auth.login_wait`, `auth.record_login_failure`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
+//! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
 //! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `install_sql/rpc.sql` |
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
@@ -60,10 +63,25 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!(
+    "install_sql/audit.sql",
+    name = "audit",
+    requires = [
+        "tables",
+        settings::sql::trusted_proxy_hops,
+        settings::sql::audit_enabled
+    ]
+);
+extension_sql_file!(
+    "install_sql/throttle.sql",
+    name = "throttle",
+    requires = ["tables", settings::sql::login_throttle_settings]
+);
+extension_sql_file!(
     "install_sql/signing_keys.sql",
     name = "signing_keys",
     requires = [
         "tables",
+        "audit",
         signing_keys::generate_signing_key,
         settings::sql::signing_mode,
         settings::sql::key_rotation_delay,
@@ -75,6 +93,8 @@ extension_sql_file!(
     name = "rpc",
     requires = [
         "accounts",
+        "audit",
+        "throttle",
         "signing_keys",
         cookies::session_cookies,
         cookies::logout_cookies,
@@ -97,7 +117,14 @@ extension_sql_file!(
         settings::sql::custom_claims_function,
         tokens::session_of,
         tokens::parse_session_id,
+        settings::sql::session_idle_timeout,
+        settings::sql::audit_retention,
     ]
+);
+extension_sql_file!(
+    "install_sql/sessions.sql",
+    name = "sessions",
+    requires = ["rpc"]
 );
 extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);
 

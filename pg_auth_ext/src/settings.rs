@@ -73,6 +73,15 @@ static CUSTOM_CLAIMS_FUNCTION: GucSetting<Option<CString>> =
 static BCRYPT_COST: GucSetting<i32> = GucSetting::<i32>::new(10);
 static AUTHENTICATOR_ROLE: GucSetting<Option<CString>> =
     GucSetting::<Option<CString>>::new(Some(c"authenticator"));
+static SESSION_IDLE_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(0);
+static LOGIN_MAX_FAILURES: GucSetting<i32> = GucSetting::<i32>::new(10);
+static LOGIN_MAX_FAILURES_PER_ADDRESS: GucSetting<i32> = GucSetting::<i32>::new(100);
+static LOGIN_THROTTLE_DELAY: GucSetting<i32> = GucSetting::<i32>::new(1);
+static LOGIN_THROTTLE_MAX_DELAY: GucSetting<i32> = GucSetting::<i32>::new(900);
+static LOGIN_FAILURE_WINDOW: GucSetting<i32> = GucSetting::<i32>::new(3600);
+static TRUSTED_PROXY_HOPS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static AUDIT_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
+static AUDIT: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 /// Called from `_PG_init`.
 pub fn register() {
@@ -229,6 +238,61 @@ pub fn register() {
         &AUTHENTICATOR_ROLE,
         None,
     );
+    seconds_setting(
+        c"pg_auth.session_idle_timeout",
+        c"A session not refreshed for this many seconds ends (0: only its lifetime ends it).",
+        &SESSION_IDLE_TIMEOUT,
+        0,
+    );
+    count_setting(
+        c"pg_auth.login_max_failures",
+        c"Failed logins for one username, within pg_auth.login_failure_window, before its logins are throttled (0: never).",
+        &LOGIN_MAX_FAILURES,
+    );
+    count_setting(
+        c"pg_auth.login_max_failures_per_address",
+        c"Failed logins from one client address, within pg_auth.login_failure_window, before its logins are throttled (0: never).",
+        &LOGIN_MAX_FAILURES_PER_ADDRESS,
+    );
+    seconds_setting(
+        c"pg_auth.login_throttle_delay",
+        c"Seconds a throttled username or address waits after reaching its limit; doubled at each further failure.",
+        &LOGIN_THROTTLE_DELAY,
+        1,
+    );
+    seconds_setting(
+        c"pg_auth.login_throttle_max_delay",
+        c"The longest wait of a throttled username or address: nobody is locked out for good.",
+        &LOGIN_THROTTLE_MAX_DELAY,
+        1,
+    );
+    seconds_setting(
+        c"pg_auth.login_failure_window",
+        c"Failed logins are forgotten this many seconds after the last one.",
+        &LOGIN_FAILURE_WINDOW,
+        1,
+    );
+    GucRegistry::define_int_guc(
+        c"pg_auth.trusted_proxy_hops",
+        c"Proxies in front of PostgREST that append to X-Forwarded-For, beyond the first: the client address is the entry this many places from the right.",
+        c"",
+        &TRUSTED_PROXY_HOPS,
+        0,
+        10,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    bool_setting(
+        c"pg_auth.audit",
+        c"Whether auth.audit_event records logins, refreshes, logouts and the other events.",
+        &AUDIT,
+    );
+    seconds_setting(
+        c"pg_auth.audit_retention",
+        c"Seconds auth.audit_event rows are kept (auth.cleanup_expired_sessions deletes older ones).",
+        &AUDIT_RETENTION,
+        60,
+    );
     // SAFETY: plain call during _PG_init; makes `pg_auth.<typo>` an error,
     // and so also the key setting of earlier versions (`pg_auth.jwt_secret`).
     unsafe { pg_sys::MarkGUCPrefixReserved(c"pg_auth".as_ptr()) };
@@ -267,6 +331,24 @@ fn bool_setting(
         description,
         c"",
         setting,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+}
+
+/// A count from 0 (off) up.
+fn count_setting(
+    name: &'static CStr,
+    description: &'static CStr,
+    setting: &'static GucSetting<i32>,
+) {
+    GucRegistry::define_int_guc(
+        name,
+        description,
+        c"",
+        setting,
+        0,
+        1_000_000,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -534,5 +616,40 @@ mod sql {
     #[pg_extern(stable, parallel_safe)]
     fn key_rotation_delay() -> Interval {
         seconds(i64::from(super::KEY_ROTATION_DELAY.get()))
+    }
+
+    /// `pg_auth.session_idle_timeout` as an interval, NULL when off.
+    #[pg_extern(stable, parallel_safe)]
+    fn session_idle_timeout() -> Option<Interval> {
+        let value = super::SESSION_IDLE_TIMEOUT.get();
+        (value > 0).then(|| seconds(i64::from(value)))
+    }
+
+    /// The login throttle's settings: failures per username and per address
+    /// (0: off), first delay, longest delay, window (seconds).
+    #[pg_extern(stable, parallel_safe)]
+    fn login_throttle_settings() -> Vec<i32> {
+        vec![
+            super::LOGIN_MAX_FAILURES.get(),
+            super::LOGIN_MAX_FAILURES_PER_ADDRESS.get(),
+            super::LOGIN_THROTTLE_DELAY.get(),
+            super::LOGIN_THROTTLE_MAX_DELAY.get(),
+            super::LOGIN_FAILURE_WINDOW.get(),
+        ]
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn trusted_proxy_hops() -> i32 {
+        super::TRUSTED_PROXY_HOPS.get()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn audit_enabled() -> bool {
+        super::AUDIT.get()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn audit_retention() -> Interval {
+        seconds(i64::from(super::AUDIT_RETENTION.get()))
     }
 }

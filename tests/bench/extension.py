@@ -96,8 +96,18 @@ def signing_cost(stack, algorithm: str | None, calls: int = 500) -> float:
     return (timings[0] - timings[1]) / calls * 1e6
 
 
+# The brute-force defence and the audit trail, off and on (the defaults).
+DEFENCE = {
+    "off": "set pg_auth.audit = off; set pg_auth.login_max_failures = 0; "
+           "set pg_auth.login_max_failures_per_address = 0;",
+    "on": "",
+}
+
+
 def failed_logins_seconds(stack, user: str, calls: int) -> float:
+    # Throttling off: every attempt must check a password to compare them.
     out = psql(stack, f"""
+        {DEFENCE["off"]}
         do $$
         declare started timestamptz := clock_timestamp();
         begin
@@ -114,9 +124,28 @@ def failed_logins_seconds(stack, user: str, calls: int) -> float:
     return float(out.strip().splitlines()[-1])
 
 
-def refresh_seconds(stack, calls: int) -> float:
+def logins_seconds(stack, calls: int, settings: str) -> float:
+    """`calls` successful logins in a row, after `settings`."""
+    out = psql(stack, f"""
+        {settings}
+        do $$
+        declare started timestamptz := clock_timestamp();
+        begin
+            perform set_config('request.cookies', '{{}}', false);
+            for i in 1..{calls} loop
+                perform auth.login('demo', 'demo');
+            end loop;
+            perform set_config('bench.seconds', extract(epoch from clock_timestamp() - started)::text, false);
+        end $$;
+        select current_setting('bench.seconds');
+    """, {})
+    return float(out.strip().splitlines()[-1])
+
+
+def refresh_seconds(stack, calls: int, settings: str = "") -> float:
     """`calls` refreshes in a row, each with the token the previous one issued."""
     out = psql(stack, f"""
+        {settings}
         do $$
         declare
             started timestamptz;
@@ -153,6 +182,24 @@ def pgbench(stack, script: str, seconds: int, variables: dict[str, str]) -> floa
     return float(re.search(r"tps = ([0-9.]+)", result.stdout).group(1))
 
 
+def signing_costs(stack, rounds: int) -> dict[str, list[float]]:
+    signing: dict[str, list[float]] = {name: [] for name in SIGNING}
+    for round_index in range(rounds):
+        for name in SIGNING if round_index % 2 == 0 else reversed(SIGNING):
+            signing[name].append(signing_cost(stack, SIGNING[name]))
+    return signing
+
+
+def defence_seconds(stack, rounds: int) -> dict[str, dict[str, list[float]]]:
+    """Seconds per login and per refresh with the defence off and on, in alternating order."""
+    defence: dict[str, dict[str, list[float]]] = {"login": {"off": [], "on": []}, "refresh": {"off": [], "on": []}}
+    for round_index in range(rounds):
+        for state in ("off", "on") if round_index % 2 == 0 else ("on", "off"):
+            defence["login"][state].append(logins_seconds(stack, 10, DEFENCE[state]) / 10)
+            defence["refresh"][state].append(refresh_seconds(stack, 200, DEFENCE[state]) / 200)
+    return defence
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -185,10 +232,7 @@ def main() -> int:
         for name in AMORTISED:
             print(f"  {name:<36} {cost[name]:>10.1f}")
 
-        signing: dict[str, list[float]] = {name: [] for name in SIGNING}
-        for round_index in range(args.rounds):
-            for name in SIGNING if round_index % 2 == 0 else reversed(SIGNING):
-                signing[name].append(signing_cost(stack, SIGNING[name]))
+        signing = signing_costs(stack, args.rounds)
         print("\naccess token signing (auth.issue_access_token), cost per call amortised in one statement (µs)")
         for name, values in signing.items():
             print(f"  {name:<36} {statistics.median(values):>10.1f}")
@@ -197,6 +241,7 @@ def main() -> int:
         for round_index in range(args.rounds):
             for user, case in (("demo", "wrong password"), ("nobody", "unknown user"))[:: 1 if round_index % 2 else -1]:
                 login[case].append(failed_logins_seconds(stack, user, 10) / 10 * 1e3)
+        defence = defence_seconds(stack, args.rounds)
         refresh = {}
         refresh["1"] = statistics.median(refresh_seconds(stack, 200) / 200 * 1e6 for _ in range(args.rounds))
         stack.psql(sql=f"""
@@ -228,6 +273,9 @@ def main() -> int:
             ("login, unknown user / wrong password, time",
              statistics.median(login["unknown user"]) / statistics.median(login["wrong password"]), "1.00 (no oracle)"),
             (f"refresh at {ROWS:,} / at 1 session, time", refresh[f"{ROWS:,}"] / refresh["1"], "<= 1.2"),
+            *((f"{name}s/s with / without audit and throttle",
+               statistics.median(defence[name]["off"]) / statistics.median(defence[name]["on"]), ">= 0.9")
+              for name in ("login", "refresh")),
         ]
         for name, ratio, target in rows:
             print(f"  {name:<46} {ratio:>7.2f}   target {target}")

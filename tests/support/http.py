@@ -48,13 +48,16 @@ class Response:
 
 
 def request(method: str, url: str, headers: dict[str, str] | None = None, body: bytes | str | None = None,
-            timeout: float = 10.0, *, tls: ssl.SSLContext | None = None) -> Response:
-    """`tls`: for https URLs, the context that trusts the server's certificate."""
+            timeout: float = 10.0, *, tls: ssl.SSLContext | None = None, source: str | None = None) -> Response:
+    """`tls`: for https URLs, the context that trusts the server's certificate;
+    `source`: the local address to connect from (another client, e.g. 127.0.0.2)."""
     parts = urlsplit(url)
+    bind = (source, 0) if source else None
     if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=tls)
+        connection = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout, context=tls,
+                                                 source_address=bind)
     else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout, source_address=bind)
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         if isinstance(body, str):

@@ -25,6 +25,26 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
     from (select auth.problem(slug) as p) problem;
 $$;
 
+-- Answers the problem `slug` without raising, for an RPC whose changes
+-- (an ended session, a counted failure, an audit row) must commit.
+create function auth.problem_answer(slug text) returns json
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.status', substr((auth.problem(slug))[1], 3), true);
+    return auth.problem_body(slug);
+end
+$$;
+
+-- The 429 answer of a throttled attempt: committed (the audit row stays),
+-- with Retry-After.
+create function auth.throttled_answer(wait integer) returns json
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.headers', json_build_array(json_build_object('Retry-After', wait::text))::text, true);
+    return auth.problem_answer('throttled'::text);
+end
+$$;
+
 -- A request cookie, or NULL. PostgREST 12 keeps only the last of two cookies
 -- of one name (and does not pass the raw Cookie header on): the proxy
 -- refuses such requests before they get here.
@@ -57,6 +77,7 @@ begin
     with doomed as (
         select s.id from auth.session s
         where s.expires_at < now() or s.revoked_at < now() - auth.access_token_ttl()
+           or s.refreshed_at < now() - auth.session_idle_timeout() - auth.access_token_ttl()
         limit max_rows
         for update skip locked
     ), gone as (
@@ -69,6 +90,10 @@ begin
         where o.successor is not null and o.rotated_at < now() - auth.refresh_reuse_grace()
         limit max_rows
         for update skip locked);
+    perform auth.prune_login_throttle(max_rows);
+    delete from auth.audit_event a
+    where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
+                     limit max_rows);
     return removed;
 end
 $$;
@@ -144,33 +169,50 @@ begin
 end
 $$;
 
-create function auth.login(user_ text, pass text) returns void
+-- Answers 204 with both cookies, or (committed, so that the failure counts
+-- and is audited) 401 invalid_credentials, 403 account_unusable, or 429
+-- throttled with Retry-After, the same for unknown and known usernames.
+create function auth.login(user_ text, pass text) returns json
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     account auth."user";
     new_session auth.session;
     refresh text := auth.new_refresh_token();
+    address inet := auth.client_address();
+    wait integer;
 begin
     perform auth.require_commit();
+    wait := auth.login_wait(user_, address);
+    if wait > 0 then
+        perform auth.audit('login_throttled', left(user_, 512), null, json_build_object('retry_after', wait)::jsonb);
+        return auth.throttled_answer(wait);
+    end if;
     select * into account from auth."user" u where u.username = user_;
     -- The same bcrypt work whether the user exists or not, whatever the
     -- stored hash's cost: no user oracle.
     if not auth.verify_password(pass, account.password) or account.username is null then
-        perform auth.fail('invalid_credentials'::text);
+        perform auth.record_login_failure(user_, address);
+        perform auth.audit('login_failed', left(user_, 512), null);
+        return auth.problem_answer('invalid_credentials'::text);
     end if;
     if not auth.role_is_usable(account.role) then
-        perform auth.fail('account_unusable'::text);
+        perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
+        return auth.problem_answer('account_unusable'::text);
     end if;
+    perform auth.record_login_success(account.username);
     if auth.password_needs_rehash(account.password) then
         perform auth.upgrade_password_hash(account.username, pass);
     end if;
     perform auth.cleanup_expired_sessions(10);
-    insert into auth.session (username, expires_at)
-    values (account.username, now() + auth.session_lifetime())
+    insert into auth.session (username, expires_at, login_address, login_user_agent)
+    values (account.username, now() + auth.session_lifetime(), address, auth.client_user_agent())
     returning * into new_session;
     insert into auth.refresh_token (token_hash, session_id)
     values (auth.hash_token(refresh), new_session.id);
+    perform auth.audit('login', account.username, new_session.id);
     perform auth.issue_session_cookies(new_session, account.role, refresh);
+    perform set_config('response.status', '204', true);
+    return null;
 end
 $$;
 
@@ -206,9 +248,15 @@ begin
         -- This must commit, so answer 401 without raising.
         update auth.session s set revoked_at = now(), end_reason = 'refresh_reused'
         where s.id = current_session.id;
+        perform auth.audit('refresh_reused', current_session.username, current_session.id);
         perform set_config('response.headers', auth.logout_cookies(), true);
-        perform set_config('response.status', '401', true);
-        return auth.problem_body('refresh_reused'::text);
+        return auth.problem_answer('refresh_reused'::text);
+    end if;
+    if current_session.refreshed_at < now() - auth.session_idle_timeout() then
+        update auth.session s set revoked_at = now(), end_reason = 'idle' where s.id = current_session.id;
+        perform auth.audit('session_ended', current_session.username, current_session.id, '{"reason": "idle"}'::jsonb);
+        perform set_config('response.headers', auth.logout_cookies(), true);
+        return auth.problem_answer('invalid_refresh_token'::text);
     end if;
 
     select u.role into role_ from auth."user" u where u.username = current_session.username;
@@ -232,7 +280,10 @@ begin
         where t.token_hash = presented_hash;
         perform auth.prune_refresh_tokens(current_session.id);
     end if;
-    update auth.session s set refreshed_at = now() where s.id = current_session.id;
+    update auth.session s
+    set refreshed_at = now(), refreshed_address = auth.client_address(), refreshed_user_agent = auth.client_user_agent()
+    where s.id = current_session.id;
+    perform auth.audit('refresh', current_session.username, current_session.id);
     perform auth.issue_session_cookies(current_session, role_, answer);
     perform set_config('response.status', '204', true);
     return null;
@@ -262,8 +313,10 @@ $$;
 -- Ends the session server-side and removes both cookies. The session comes
 -- from the verified JWT claims (a valid access cookie forwarded as Bearer),
 -- from the access cookie itself (its signature is checked even if it has
--- expired), or from a refresh cookie.
-create function auth.logout() returns void
+-- expired), or from a refresh cookie. scope: 'local' (this session),
+-- 'others' (the user's other sessions; this one and its cookies stay) or
+-- 'global' (all of the user's sessions).
+create function auth.logout(scope text default 'local') returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     claimed uuid := auth.parse_session_id(
@@ -272,11 +325,27 @@ declare
     from_refresh uuid := (
         select t.session_id from auth.refresh_token t
         where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
+    own auth.session;
 begin
     perform auth.require_commit();
-    update auth.session s set revoked_at = now(), end_reason = 'logout'
-    where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
-    perform set_config('response.headers', auth.logout_cookies(), true);
+    if scope is null or scope not in ('local', 'others', 'global') then
+        raise exception 'logout scope must be local, others or global' using errcode = 'invalid_parameter_value';
+    end if;
+    select s.* into own from auth.session s
+    where s.id in (claimed, from_access, from_refresh) and s.revoked_at is null
+    order by s.id = claimed desc limit 1;
+    if scope in ('others', 'global') and own.id is not null then
+        update auth.session s set revoked_at = now(), end_reason = 'signed_out_elsewhere'
+        where s.username = own.username and s.id <> own.id and s.revoked_at is null;
+    end if;
+    if scope in ('local', 'global') then
+        update auth.session s set revoked_at = now(), end_reason = 'logout'
+        where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
+        perform set_config('response.headers', auth.logout_cookies(), true);
+    end if;
+    if own.id is not null then
+        perform auth.audit('logout', own.username, own.id, json_build_object('scope', scope)::jsonb);
+    end if;
 end
 $$;
 
@@ -298,7 +367,9 @@ begin
     if not exists (select 1 from auth.session s
                    where s.id = auth.parse_session_id(sid)
                      and s.username = claims ->> 'sub'
-                     and s.revoked_at is null and s.expires_at > now()) then
+                     and s.revoked_at is null and s.expires_at > now()
+                     and (auth.session_idle_timeout() is null
+                          or s.refreshed_at >= now() - auth.session_idle_timeout())) then
         perform auth.fail('session_ended'::text);
     end if;
 end

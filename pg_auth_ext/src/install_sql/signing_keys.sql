@@ -79,6 +79,8 @@ begin
             generated.public_jwk, generated.sealed_private_key,
             case when first_key then now() end);
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_created', null, null, json_build_object(
+        'kid', generated.kid, 'algorithm', create_signing_key.algorithm, 'current', first_key, 'by', session_user)::jsonb);
     return generated.kid;
 end
 $$;
@@ -110,6 +112,8 @@ begin
     update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
     update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_rotated', null, null,
+                       json_build_object('kid', next_key.kid, 'forced', force, 'by', session_user)::jsonb);
     return next_key.kid;
 end
 $$;
@@ -135,5 +139,6 @@ begin
     update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
     where k.kid = target.kid and k.state <> 'revoked';
     perform auth.publish_jwks();
+    perform auth.audit('signing_key_revoked', null, null, json_build_object('kid', kid, 'by', session_user)::jsonb);
 end
 $$;

@@ -17,7 +17,13 @@ create table auth.session (
     expires_at timestamptz not null,
     revoked_at timestamptz,
     end_reason text check (end_reason in
-        ('logout', 'refresh_reused', 'password_changed', 'role_changed', 'username_changed'))
+        ('logout', 'refresh_reused', 'password_changed', 'role_changed', 'username_changed',
+         'signed_out_elsewhere', 'ended_by_user', 'ended_by_admin', 'idle')),
+    -- Where the client was at login and at its last refresh (auth.sessions()).
+    login_address inet,
+    login_user_agent text check (length(login_user_agent) <= 512),
+    refreshed_address inet,
+    refreshed_user_agent text check (length(refreshed_user_agent) <= 512)
 );
 create index session_expires_at_idx on auth.session (expires_at);
 create index session_username_idx on auth.session (username);
@@ -37,8 +43,37 @@ create table auth.refresh_token (
 create index refresh_token_session_idx on auth.refresh_token (session_id, rotated_at);
 create index refresh_token_successor_idx on auth.refresh_token (rotated_at) where successor is not null;
 
+-- What happened, for auditors (README "Audit trail"): nobody but the
+-- extension's owner reads it until a role is granted SELECT.
+create table auth.audit_event (
+    at timestamptz not null default now(),
+    event text not null check (event in
+        ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
+         'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
+         'signing_key_revoked')),
+    username text,
+    session_id uuid,
+    address inet,
+    user_agent text check (length(user_agent) <= 512),
+    details jsonb
+);
+create index audit_event_at_idx on auth.audit_event (at);
+create index audit_event_username_idx on auth.audit_event (username, at);
+
+-- Failed logins per username ('user:<name>') and per client address
+-- ('address:<ip>'): past the limits, logins wait (auth.login). Unlogged: a
+-- crash forgets them, and they are not replicated.
+create unlogged table auth.login_throttle (
+    subject text primary key check (length(subject) <= 600),
+    failures integer not null,
+    last_failure_at timestamptz not null,
+    blocked_until timestamptz
+);
+create index login_throttle_last_failure_at_idx on auth.login_throttle (last_failure_at);
+
 -- pg_dump keeps the rows of these tables: a restored backup keeps every
 -- account and session.
 select pg_catalog.pg_extension_config_dump('auth."user"', '');
 select pg_catalog.pg_extension_config_dump('auth.session', '');
 select pg_catalog.pg_extension_config_dump('auth.refresh_token', '');
+select pg_catalog.pg_extension_config_dump('auth.audit_event', '');

@@ -68,7 +68,7 @@ mod tests {
         sql("revoke basic_subscriber from authenticator");
         request("/rpc/login", "");
         assert_eq!(
-            problem_of("select auth.login('demo', 'demo')").as_deref(),
+            answer_of("select auth.login('demo', 'demo')").as_deref(),
             Some("PT403: This account cannot sign in [account_unusable]")
         );
         travel(60);
@@ -79,7 +79,7 @@ mod tests {
         // The wrong password still says only that.
         request("/rpc/login", "");
         assert_eq!(
-            problem_of("select auth.login('demo', 'wrong')").as_deref(),
+            answer_of("select auth.login('demo', 'wrong')").as_deref(),
             Some("PT401: Invalid user or password [invalid_credentials]")
         );
     }

@@ -51,6 +51,21 @@ pub fn problem_of(statement: &str) -> Option<String> {
     ))
 }
 
+/// For the RPCs that answer their problems without raising (what they did
+/// must commit): "code: message [details]" of the body they returned, or of
+/// the error they raised; None when they succeeded.
+pub fn answer_of(statement: &str) -> Option<String> {
+    text(&format!(
+        "do $$ declare d text; r json; begin execute {} into r; \
+         perform set_config('test.error', coalesce((r ->> 'code') || ': ' || (r ->> 'message') \
+         || ' [' || (r ->> 'details') || ']', ''), true); \
+         exception when others then get stacked diagnostics d = pg_exception_detail; \
+         perform set_config('test.error', sqlstate || ': ' || sqlerrm || ' [' || d || ']', true); end $$; \
+         select nullif(current_setting('test.error'), '')",
+        literal(statement)
+    ))
+}
+
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
@@ -189,6 +204,19 @@ pub fn with_claims_of(token: &str) {
     ));
 }
 
+/// Sets the request headers PostgREST would pass (lower-case names), e.g.
+/// the proxy's `x-forwarded-for` and the browser's `user-agent`.
+pub fn request_headers(headers: &[(&str, &str)]) {
+    let object: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+        .collect();
+    sql(&format!(
+        "select set_config('request.headers', {}, true)",
+        literal(&serde_json::Value::Object(object).to_string())
+    ));
+}
+
 /// Logs `user` in and returns (access token, refresh token).
 pub fn login(user: &str, password: &str) -> (String, String) {
     request("/rpc/login", "");
@@ -235,5 +263,9 @@ pub fn travel(seconds: i64) {
     sql(&format!(
         "update auth.session set created_at = created_at - {shift}, refreshed_at = refreshed_at - {shift}, \
          expires_at = expires_at - {shift}, revoked_at = revoked_at - {shift}"
+    ));
+    sql(&format!(
+        "update auth.login_throttle set last_failure_at = last_failure_at - {shift}, \
+         blocked_until = blocked_until - {shift}"
     ));
 }

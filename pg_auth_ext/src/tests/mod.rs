@@ -13,8 +13,10 @@
 mod accounts;
 mod claims;
 mod compat;
+mod defence;
 mod fixtures;
 mod passwords;
 mod privileges;
+mod session_api;
 mod sessions;
 mod signing_keys;

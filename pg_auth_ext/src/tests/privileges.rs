@@ -11,7 +11,7 @@ mod tests {
     fn as_anon(query: &str) -> Option<String> {
         sql("do $$ begin create role anon_test nologin; exception when duplicate_object then null; end $$");
         sql("grant usage on schema auth to anon_test");
-        sql("grant execute on function auth.login(text, text), auth.logout(), auth.refresh_token(), auth.check_session() to anon_test");
+        sql("grant execute on function auth.login(text, text), auth.logout(text), auth.refresh_token(), auth.check_session() to anon_test");
         sql("set local role anon_test");
         let error = error_of(query);
         sql("reset role");

@@ -97,13 +97,13 @@ mod tests {
     fn login_refuses_a_wrong_password_and_an_unknown_user_alike() {
         configure();
         let refused = Some("PT401: Invalid user or password [invalid_credentials]".to_owned());
-        assert_eq!(problem_of("select auth.login('demo', 'wrong')"), refused);
-        assert_eq!(problem_of("select auth.login('nobody', 'demo')"), refused);
+        assert_eq!(answer_of("select auth.login('demo', 'wrong')"), refused);
+        assert_eq!(answer_of("select auth.login('nobody', 'demo')"), refused);
         assert_eq!(
-            problem_of(&format!("select auth.login('demo', '{}')", "x".repeat(100))),
+            answer_of(&format!("select auth.login('demo', '{}')", "x".repeat(100))),
             refused
         );
-        assert_eq!(problem_of("select auth.login('demo', '')"), refused);
+        assert_eq!(answer_of("select auth.login('demo', '')"), refused);
         assert_eq!(count("select count(*) from auth.session"), 0);
     }
 

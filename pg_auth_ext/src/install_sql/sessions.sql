@@ -1,0 +1,110 @@
+-- Sessions users can see and end, and password changes.
+
+-- The signed-in user's session (from the verified access token), or the
+-- problem `missing`.
+create function auth.current_session() returns auth.session
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    found auth.session;
+begin
+    select s.* into found from auth.session s
+    where s.id = auth.parse_session_id(claims ->> 'sid') and s.username = claims ->> 'sub'
+      and s.revoked_at is null and s.expires_at > now();
+    if found.id is null then
+        perform auth.fail(case when claims ->> 'sid' is null then 'missing' else 'session_ended' end);
+    end if;
+    return found;
+end
+$$;
+
+-- The signed-in user's sessions that can still be refreshed, newest
+-- first: GET /rpc/sessions with Accept-Profile: auth.
+create function auth.sessions()
+returns table (id uuid, created_at timestamptz, refreshed_at timestamptz, expires_at timestamptz,
+               login_address inet, login_user_agent text, refreshed_address inet,
+               refreshed_user_agent text, current boolean)
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+begin
+    return query
+        select s.id, s.created_at, s.refreshed_at, s.expires_at, s.login_address, s.login_user_agent,
+               s.refreshed_address, s.refreshed_user_agent, s.id = own.id
+        from auth.session s
+        where s.username = own.username and s.revoked_at is null and s.expires_at > now()
+          and (auth.session_idle_timeout() is null or s.refreshed_at >= now() - auth.session_idle_timeout())
+        order by s.created_at desc;
+end
+$$;
+
+-- Ends one of the signed-in user's sessions. Another user's session id is
+-- "not found", exactly like an id that does not exist.
+create function auth.end_session(id uuid) returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+    ended uuid;
+begin
+    perform auth.require_commit();
+    update auth.session s set revoked_at = now(), end_reason = 'ended_by_user'
+    where s.id = end_session.id and s.username = own.username and s.revoked_at is null
+    returning s.id into ended;
+    if ended is null then
+        perform auth.fail('session_not_found'::text);
+    end if;
+    perform auth.audit('session_ended', own.username, ended, '{"by": "user"}'::jsonb);
+    if ended = own.id then
+        perform set_config('response.headers', auth.logout_cookies(), true);
+    end if;
+end
+$$;
+
+-- For administrators (not granted to web roles): ends every session of a
+-- user; the number ended.
+create function auth.end_user_sessions(username text) returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    ended integer;
+begin
+    update auth.session s set revoked_at = now(), end_reason = 'ended_by_admin'
+    where s.username = end_user_sessions.username and s.revoked_at is null;
+    get diagnostics ended = row_count;
+    perform auth.audit('session_ended', username, null,
+                       json_build_object('by', 'admin', 'admin', session_user, 'sessions', ended)::jsonb);
+    return ended;
+end
+$$;
+
+-- The signed-in user's new password, given the current one; every other
+-- session of the user ends (a thief's among them), this one stays. Wrong
+-- current passwords count toward the login throttle, so a stolen session
+-- cannot guess the password faster than the login form.
+create function auth.change_password(old_pass text, new_pass text) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+    address inet := auth.client_address();
+    stored text;
+    wait integer;
+begin
+    perform auth.require_commit();
+    wait := auth.login_wait(own.username, address);
+    if wait > 0 then
+        return auth.throttled_answer(wait);
+    end if;
+    select u.password into stored from auth."user" u where u.username = own.username;
+    if not auth.verify_password(old_pass, stored) then
+        perform auth.record_login_failure(own.username, address);
+        perform auth.audit('login_failed', own.username, own.id, '{"during": "change_password"}'::jsonb);
+        return auth.problem_answer('invalid_credentials'::text);
+    end if;
+    -- The account trigger ends every session on a new password; this one
+    -- is then taken back.
+    update auth."user" u set password = new_pass where u.username = own.username;
+    update auth.session s set revoked_at = null, end_reason = null where s.id = own.id;
+    perform auth.audit('password_changed', own.username, own.id);
+    perform set_config('response.status', '204', true);
+    return null;
+end
+$$;

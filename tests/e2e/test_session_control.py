@@ -1,0 +1,118 @@
+"""Session control and brute-force defence through the proxy: logout scopes
+end the other clients' sessions at once (their next read and refresh fail),
+users list and end their sessions, and 50 wrong passwords from one address
+are throttled (429 with Retry-After) by the database, for that address and
+for the account from any address, until the wait is over."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from support.flow import AUTH, login, read_tasks, refresh
+from support.http import request
+
+USER = "throttled_user"
+
+
+def sessions_of(api: str, access: str) -> list[dict]:
+    response = request("GET", f"{api}/rpc/sessions", {"Accept-Profile": "auth", "Cookie": f"access_token={access}"})
+    assert response.status == 200, response.body
+    return response.json()
+
+
+def signed_in(api: str) -> tuple[str, str]:
+    response = login(api)
+    assert response.status == 204, response.body
+    return response.cookie_value("access_token"), response.cookie_value("refresh_token")
+
+
+def logout(api: str, access: str, scope: str | None) -> None:
+    body = json.dumps({"scope": scope} if scope else {})
+    response = request("POST", f"{api}/rpc/logout", {**AUTH, "Cookie": f"access_token={access}"}, body)
+    assert response.status == 204, response.body
+
+
+@pytest.mark.parametrize("scope", ["others", "global"])
+def test_logout_scopes_end_the_other_clients_at_once(stack, scope):
+    api = stack.proxy_url
+    me, phone, laptop = (signed_in(api) for _ in range(3))
+    assert {s["current"] for s in sessions_of(api, me[0])} >= {True, False}
+    logout(api, me[0], scope)
+    for access, refresh_token in (phone, laptop):
+        read = read_tasks(api, access)
+        assert read.status == 401 and read.json()["details"] == "session_ended"
+        assert refresh(api, refresh_token).status == 401
+    mine = read_tasks(api, me[0])
+    assert mine.status == (200 if scope == "others" else 401)
+
+
+def test_users_list_and_end_their_sessions(stack):
+    api = stack.proxy_url
+    first, second = signed_in(api), signed_in(api)
+    listed = sessions_of(api, first[0])
+    assert all({"id", "login_address", "login_user_agent", "current"} <= set(s) for s in listed)
+    other = next(s["id"] for s in listed if not s["current"] and s["id"] in
+                 [x["id"] for x in sessions_of(api, second[0]) if x["current"]])
+    ended = request("POST", f"{api}/rpc/end_session", {**AUTH, "Cookie": f"access_token={first[0]}"},
+                    json.dumps({"id": other}))
+    assert ended.status == 204, ended.body
+    assert read_tasks(api, second[0]).status == 401
+    again = request("POST", f"{api}/rpc/end_session", {**AUTH, "Cookie": f"access_token={first[0]}"},
+                    json.dumps({"id": other}))
+    assert again.status == 404 and again.json()["details"] == "session_not_found"
+
+
+def attempt(api: str, password: str, source: str):
+    """A login from `source`; the proxy's own rate limit (429 without the
+    upstream's request id) is waited out, the database's answer returned."""
+    body = json.dumps({"user_": USER, "pass": password})
+    for _ in range(50):
+        response = request("POST", f"{api}/rpc/login", AUTH, body, source=source)
+        if response.reached_upstream:
+            return response
+        assert response.status == 429
+        time.sleep(float(response.header("retry-after") or 1))
+    raise AssertionError("the proxy's rate limit never let a login through")
+
+
+@pytest.fixture
+def throttle(stack):
+    settings = {"login_max_failures": 10, "login_max_failures_per_address": 30,
+                "login_throttle_delay": 1, "login_throttle_max_delay": 3}
+    stack.psql(sql=f"insert into auth.user values ('{USER}', 'right password', 'basic_subscriber') "
+                   "on conflict do nothing")
+    for name, value in settings.items():
+        stack.psql(sql=f"alter system set pg_auth.{name} = {value}")
+    stack.psql(sql="select pg_reload_conf()")
+    time.sleep(0.5)
+    yield
+    # Back to the test stack's settings (conftest.py: the throttle off).
+    for name in ("login_throttle_delay", "login_throttle_max_delay"):
+        stack.psql(sql=f"alter system reset pg_auth.{name}")
+    for name in ("login_max_failures", "login_max_failures_per_address"):
+        stack.psql(sql=f"alter system set pg_auth.{name} = 0")
+    stack.psql(sql="select pg_reload_conf()")
+    stack.psql(sql="delete from auth.login_throttle")
+
+
+def test_fifty_wrong_passwords_are_throttled_by_address_and_account(stack, throttle):
+    api = stack.proxy_url
+    answers = [attempt(api, "wrong", "127.0.0.1") for _ in range(50)]
+    statuses = [a.status for a in answers]
+    assert set(statuses) <= {401, 429}
+    assert statuses[:10] == [401] * 10, "the first ten are checked"
+    throttled = [a for a in answers if a.status == 429]
+    assert len(throttled) >= 30, statuses
+    assert all(a.json()["details"] == "throttled" and int(a.header("retry-after")) >= 1 for a in throttled)
+    # Another address, the right password: the account's counter holds it.
+    other = attempt(api, "right password", "127.0.0.2")
+    assert other.status == 429, other.body
+    time.sleep(int(other.header("retry-after")) + 0.5)
+    allowed = attempt(api, "right password", "127.0.0.2")
+    assert allowed.status == 204, allowed.body
+    events = stack.psql(sql=f"select event, count(*) from auth.audit_event where username = '{USER}' "
+                            "group by event order by event")
+    assert "login_throttled" in events and "login_failed" in events and "login|1" in events
