@@ -17,3 +17,6 @@ grant execute on function
 to basic_subscriber;
 -- The public keys, for the proxies' jwks_uri (and anyone).
 grant execute on function auth.jwks() to anon, basic_subscriber;
+-- The ended sessions, for the proxies' revocation_uri (they fetch without a
+-- token; the filter never passes this path on to PostgREST for clients).
+grant execute on function auth.ended_sessions(double precision) to anon;

@@ -57,13 +57,19 @@ class Server:
         stop(self.pid)
 
 
-def start_gate(workdir: Path, secret: str, config: Path = FILTER_CONFIG, jwks_uri: str | None = None) -> Server:
-    """pg_auth_gate with `config`; `jwks_uri` is its JWKS_URI (stack/filter.json
-    fetches the public keys from there: PostgREST's /rpc/jwks)."""
+def feed_env(postgrest_url: str) -> dict[str, str]:
+    """Where stack/filter.json fetches its feeds: the public keys and the
+    ended sessions, from PostgREST at `postgrest_url`."""
+    return {"JWKS_URI": f"{postgrest_url}/rpc/jwks", "REVOCATION_URI": f"{postgrest_url}/rpc/ended_sessions"}
+
+
+def start_gate(workdir: Path, secret: str, config: Path = FILTER_CONFIG, postgrest_url: str | None = None) -> Server:
+    """pg_auth_gate with `config`, fetching its feeds from PostgREST at
+    `postgrest_url` (see feed_env)."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "gate.log"
-    env = {"JWT_SECRET": secret, **({"JWKS_URI": jwks_uri} if jwks_uri else {})}
+    env = {"JWT_SECRET": secret, **(feed_env(postgrest_url) if postgrest_url else {})}
     pid = spawn([str(GATE), "--config", str(config), "--listen", f"{LOOPBACK}:{port}"], log, env, cwd=workdir)
     server = Server("gate", f"http://{LOOPBACK}:{port}", pid, workdir)
     wait_until(lambda: http_status(f"{server.url}/healthz") == 200, "pg_auth_gate", log, pid=pid)

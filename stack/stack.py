@@ -22,6 +22,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fronts
 from fronts import FILTER_CONFIG
 
 from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive, port_is_free, spawn, stop, wait_until
@@ -29,8 +30,9 @@ from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive,
 # The extension's pg_auth.signing_mode values: key pairs (ES256, the demo's
 # default) or the shared secret of the plpgsql + caddy-jwt setup (HS256).
 SIGNING_MODES = ("keys", "secret")
-# Envoy's filter fetches the JWKS through its cluster "postgrest" (the host).
-ENVOY_JWKS_URI = "http://postgrest/rpc/jwks"
+# Envoy's filter fetches its feeds (the public keys, the ended sessions)
+# through its cluster "postgrest", named by the URLs' host.
+ENVOY_FEEDS = fronts.feed_env("http://postgrest")
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".stack" / "tools"
@@ -153,11 +155,6 @@ class Stack:
     @property
     def postgrest_url(self) -> str:
         return f"http://{LOOPBACK}:{self.ports['postgrest']}"
-
-    @property
-    def jwks_uri(self) -> str:
-        """The public keys, as the gate fetches them (Envoy: ENVOY_JWKS_URI)."""
-        return f"{self.postgrest_url}/rpc/jwks"
 
     @property
     def proxy_url(self) -> str:
@@ -337,7 +334,7 @@ class Stack:
     @property
     def envoy_env(self) -> dict[str, str]:
         """What Envoy's filter reads from its environment (host_env_keys)."""
-        return {"JWT_SECRET": self.secret, "JWKS_URI": ENVOY_JWKS_URI}
+        return {"JWT_SECRET": self.secret, **ENVOY_FEEDS}
 
     def start_envoy(self) -> None:
         if pid_alive(self.pids.get("envoy")):

@@ -42,7 +42,7 @@ def stack():
 def gate(stack):
     """pg_auth_gate with stack/filter.json and the stack's key."""
     workdir = Path(tempfile.mkdtemp(prefix="pg-auth-gate-"))
-    server = fronts.start_gate(workdir, stack.secret, filter_config(workdir), jwks_uri=stack.jwks_uri)
+    server = fronts.start_gate(workdir, stack.secret, filter_config(workdir), postgrest_url=stack.postgrest_url)
     try:
         yield server
     finally:

@@ -32,13 +32,15 @@ pub enum Problem {
     /// `Prefer: tx=rollback` on an auth RPC: its cookies would describe a
     /// session change that never happened.
     RollbackRefused,
+    /// A path the proxy never serves (the proxies' own feeds).
+    NotFound,
     /// No session of the signed-in user has that id (another user's
     /// session is "not found" too, never "forbidden").
     SessionNotFound,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 12] = [
+    pub const ALL: [Problem; 13] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -51,6 +53,7 @@ impl Problem {
         Problem::Throttled,
         Problem::RollbackRefused,
         Problem::SessionNotFound,
+        Problem::NotFound,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Problem {
             Problem::Throttled => "throttled",
             Problem::RollbackRefused => "rollback_refused",
             Problem::SessionNotFound => "session_not_found",
+            Problem::NotFound => "not_found",
         }
     }
 
@@ -80,7 +84,7 @@ impl Problem {
             Problem::AmbiguousCookie | Problem::RollbackRefused => 400,
             Problem::CrossSite | Problem::AccountUnusable => 403,
             Problem::Throttled => 429,
-            Problem::SessionNotFound => 404,
+            Problem::SessionNotFound | Problem::NotFound => 404,
             Problem::FilterFailure => 500,
             Problem::Missing
             | Problem::InvalidCredentials
@@ -106,6 +110,7 @@ impl Problem {
             Problem::Throttled => "Too many attempts",
             Problem::RollbackRefused => "The auth RPCs always commit",
             Problem::SessionNotFound => "No such session",
+            Problem::NotFound => "Not found",
         }
     }
 
@@ -124,7 +129,8 @@ impl Problem {
             Problem::FilterFailure
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
-            | Problem::SessionNotFound => None,
+            | Problem::SessionNotFound
+            | Problem::NotFound => None,
         }
     }
 

@@ -1179,6 +1179,25 @@ begin
 end
 $$;
 
+-- For the proxies (revocation_uri in their configuration): the sessions
+-- ended since `since` (Unix seconds; NULL: all whose tokens may still be
+-- valid), each with the time its last access token expires, and the
+-- database's now for the next call. The proxies then refuse those tokens
+-- without PostgREST's per-request auth.check_session. Nothing secret (ids
+-- of sessions that can no longer do anything), but the shipped proxies
+-- never serve it to clients.
+create or replace function auth.ended_sessions(since double precision default null) returns json
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select json_build_object(
+        'now', extract(epoch from now()),
+        'sessions', coalesce(json_agg(json_build_object(
+            'sid', s.id,
+            'until', extract(epoch from s.revoked_at + auth.access_token_ttl()))), '[]'::json))
+    from auth.session s
+    where s.revoked_at > now() - auth.access_token_ttl()
+      and (since is null or s.revoked_at >= to_timestamp(since));
+$$;
+
 -- Nothing in schema auth is usable by PUBLIC: the deployment grants the RPCs
 -- (login, logout, refresh_token and check_session) to its own roles.
 revoke all on all functions in schema auth from public;

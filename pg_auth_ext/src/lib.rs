@@ -5,7 +5,7 @@
 //! | SQL | where |
 //! |---|---|
 //! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout(scope)` (the PostgREST RPCs) | `install_sql/rpc.sql` |
-//! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators) | `install_sql/sessions.sql` |
+//! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators), `auth.ended_sessions(since)` (for the proxies) | `install_sql/sessions.sql` |
 //! | the login throttle (`auth.login_wait`, `auth.record_login_failure`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
 //! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |

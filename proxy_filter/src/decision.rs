@@ -14,8 +14,8 @@ pub enum Outcome {
     /// Private route without a valid token (401); the reason slug
     /// (`missing`, `expired`, ...).
     Denied(&'static str),
-    /// Refused whatever the route: a cross-site unsafe request (403) or
-    /// ambiguous cookies (400).
+    /// Refused whatever the route: a cross-site unsafe request (403),
+    /// ambiguous cookies (400), or a path never served (404).
     Refused(Problem),
     /// The filter could not decide (no clock, a host call failed): refused (500).
     Failure,
@@ -31,9 +31,11 @@ impl Outcome {
             Outcome::Preflight,
         ];
         all.push(Outcome::Denied(Problem::Missing.slug()));
+        all.push(Outcome::Denied(Problem::SessionEnded.slug()));
         all.extend(VerifyError::ALL.iter().map(|e| Outcome::Denied(e.reason())));
         all.push(Outcome::Refused(Problem::CrossSite));
         all.push(Outcome::Refused(Problem::AmbiguousCookie));
+        all.push(Outcome::Refused(Problem::NotFound));
         all.push(Outcome::Failure);
         all
     }

@@ -9,17 +9,20 @@ mod config;
 mod cors;
 mod csrf;
 mod decision;
+mod feeds;
 mod keys;
 mod policy;
 mod request;
 mod response;
+mod revocations;
 mod routes;
 
 pub mod host;
 
 pub use config::{ConfigError, Env};
 pub use decision::{Decision, Denial, Forward, Outcome};
-pub use keys::{HttpSource, JwksSource, KeyMetric, RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
+pub use feeds::Feed;
+pub use keys::{FeedSource, HttpSource, KeyMetric, RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;
 pub use response::filter_failure;

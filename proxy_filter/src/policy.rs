@@ -5,6 +5,7 @@ use jwt_core::{cookie_values, Claims, CookieNames, Problem};
 use crate::decision::{Decision, Forward, Outcome};
 use crate::keys::Keys;
 use crate::request::RequestHead;
+use crate::revocations::Revocations;
 use crate::routes::RouteMatcher;
 use crate::{cors, csrf, response};
 
@@ -13,6 +14,7 @@ use crate::{cors, csrf, response};
 #[derive(Debug)]
 pub struct Policy {
     pub(crate) keys: Keys,
+    pub(crate) revocations: Revocations,
     pub(crate) cookies: CookieNames,
     pub(crate) allow_authorization_header: bool,
     pub(crate) public_routes: Vec<RouteMatcher>,
@@ -108,13 +110,19 @@ impl Policy {
             }
         }
         let path = request.path_only();
+        if self.is_feed_path(path) {
+            return Decision::Deny(response::refused(
+                Problem::NotFound,
+                Problem::NotFound.message(),
+            ));
+        }
         let public = self
             .public_routes
             .iter()
             .any(|route| route.matches(&request.method, path));
         let verified = self
             .token(request)
-            .map(|token| (token, self.keys.verify(token, now)));
+            .map(|token| (token, self.verify(token, now)));
 
         match (public, verified) {
             (_, Some((token, Ok(claims)))) => {
@@ -129,10 +137,31 @@ impl Policy {
             // expired access cookie must still reach PostgREST.
             (true, _) => Decision::Forward(self.forward(Outcome::Public, request, None)),
             (false, None) => Decision::Deny(response::missing_token(&self.cookies.access)),
-            (false, Some((_, Err(error)))) => {
+            (false, Some((_, Err(Rejected::Invalid(error))))) => {
                 Decision::Deny(response::invalid_token(error.reason(), &error.to_string()))
             }
+            (false, Some((_, Err(Rejected::SessionEnded)))) => {
+                Decision::Deny(response::session_ended())
+            }
         }
+    }
+
+    /// Verification, then the ended sessions.
+    fn verify(&self, token: &str, now: i64) -> Result<std::sync::Arc<Claims>, Rejected> {
+        let claims = self.keys.verify(token, now).map_err(Rejected::Invalid)?;
+        match claims.get_str("sid") {
+            Some(sid) if self.revocations.is_ended(sid) => Err(Rejected::SessionEnded),
+            _ => Ok(claims),
+        }
+    }
+
+    /// The ended-sessions endpoint is for the proxies only: never passed on,
+    /// at its own path nor under the `/rest/` prefix the proxies strip.
+    fn is_feed_path(&self, path: &str) -> bool {
+        self.revocations.source().is_some_and(|source| {
+            let feed = source.path.split('?').next().unwrap_or_default();
+            path == feed || path.strip_prefix("/rest").is_some_and(|rest| rest == feed)
+        })
     }
 
     /// The verified claims of the access cookie in a `Cookie` header value,
@@ -148,10 +177,9 @@ impl Policy {
         match (values.next(), values.next()) {
             (Some(_), Some(_)) => Err(Problem::AmbiguousCookie.slug()),
             (Some(token), None) if !token.is_empty() => self
-                .keys
                 .verify(token, now)
                 .map(|claims| claims.as_ref().clone())
-                .map_err(|e| e.reason()),
+                .map_err(|rejected| rejected.reason()),
             _ => Err(Problem::Missing.slug()),
         }
     }
@@ -205,6 +233,21 @@ impl Policy {
             outcome,
             remove_headers,
             set_headers,
+        }
+    }
+}
+
+/// Why a token is not accepted.
+enum Rejected {
+    Invalid(jwt_core::VerifyError),
+    SessionEnded,
+}
+
+impl Rejected {
+    fn reason(&self) -> &'static str {
+        match self {
+            Rejected::Invalid(error) => error.reason(),
+            Rejected::SessionEnded => Problem::SessionEnded.slug(),
         }
     }
 }

@@ -56,7 +56,24 @@ pub(crate) fn invalid_token(reason: &'static str, message: &str) -> Denial {
     )
 }
 
-/// 400 or 403: refused whatever the route.
+/// 401 for a valid token of a session that has ended (logout...).
+pub(crate) fn session_ended() -> Denial {
+    let problem = Problem::SessionEnded;
+    denial(
+        Outcome::Denied(problem.slug()),
+        problem.status(),
+        Some((
+            "www-authenticate",
+            format!(
+                "Bearer error=\"invalid_token\", error_description=\"{}\"",
+                problem.message()
+            ),
+        )),
+        json_body("PT401", problem.message(), problem.slug(), problem.hint()),
+    )
+}
+
+/// 400, 403 or 404: refused whatever the route.
 pub(crate) fn refused(problem: Problem, message: &str) -> Denial {
     denial(
         Outcome::Refused(problem),

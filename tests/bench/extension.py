@@ -273,7 +273,7 @@ def main() -> int:
             ("login, unknown user / wrong password, time",
              statistics.median(login["unknown user"]) / statistics.median(login["wrong password"]), "1.00 (no oracle)"),
             (f"refresh at {ROWS:,} / at 1 session, time", refresh[f"{ROWS:,}"] / refresh["1"], "<= 1.2"),
-            *((f"{name}s/s with / without audit and throttle",
+            *((f"{name} calls/s with / without audit and throttle",
                statistics.median(defence[name]["off"]) / statistics.median(defence[name]["on"]), ">= 0.9")
               for name in ("login", "refresh")),
         ]

@@ -92,6 +92,7 @@ def test_shared_configuration_is_mounted(services):
     # through its cluster named by the URL's host.
     for name in ("envoy", "gate"):
         assert services[name]["environment"]["JWKS_URI"] == "http://postgrest:3000/rpc/jwks", name
+        assert services[name]["environment"]["REVOCATION_URI"] == "http://postgrest:3000/rpc/ended_sessions", name
     assert "- name: postgrest\n" in stack_controller.ENVOY_TEMPLATE.read_text()
 
 

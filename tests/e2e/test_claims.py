@@ -68,7 +68,7 @@ def test_prefixed_cookie_names_end_to_end(stack, gate):
     proxy's configuration: __Host-access_token and __Secure-refresh_token."""
     workdir = Path(tempfile.mkdtemp(prefix="pg-auth-prefixes-"))
     config = filter_config(workdir, cookie_prefixes=True)
-    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, config, jwks_uri=stack.jwks_uri)
+    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, config, postgrest_url=stack.postgrest_url)
     front = fronts.start_front("nginx", workdir / "nginx", prefixed_gate, stack.ports["postgrest"])
     stack.psql(sql="alter system set pg_auth.cookie_prefixes = on")
     stack.psql(sql="select pg_reload_conf()")

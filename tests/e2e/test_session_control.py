@@ -81,7 +81,7 @@ def attempt(api: str, password: str, source: str):
 @pytest.fixture
 def throttle(stack):
     settings = {"login_max_failures": 10, "login_max_failures_per_address": 30,
-                "login_throttle_delay": 1, "login_throttle_max_delay": 3}
+                "login_throttle_delay": 1, "login_throttle_max_delay": 6}
     stack.psql(sql=f"insert into auth.user values ('{USER}', 'right password', 'basic_subscriber') "
                    "on conflict do nothing")
     for name, value in settings.items():
@@ -109,10 +109,39 @@ def test_fifty_wrong_passwords_are_throttled_by_address_and_account(stack, throt
     assert all(a.json()["details"] == "throttled" and int(a.header("retry-after")) >= 1 for a in throttled)
     # Another address, the right password: the account's counter holds it.
     other = attempt(api, "right password", "127.0.0.2")
-    assert other.status == 429, other.body
+    assert other.status == 429, (other.status, other.body, statuses)
     time.sleep(int(other.header("retry-after")) + 0.5)
     allowed = attempt(api, "right password", "127.0.0.2")
     assert allowed.status == 204, allowed.body
     events = stack.psql(sql=f"select event, count(*) from auth.audit_event where username = '{USER}' "
                             "group by event order by event")
     assert "login_throttled" in events and "login_failed" in events and "login|1" in events
+
+
+# The proxies fetch the ended sessions every second (revocation_refresh_seconds)
+# on a one-second tick: a logout reaches them within about 2 s plus a fetch.
+REVOCATION_BOUND_SECONDS = 3.0
+
+
+def test_every_proxy_refuses_ended_sessions_itself(stack, front):
+    """PostgREST's check_session refuses an ended session's token at once;
+    the proxy itself (without asking PostgREST) within the bound."""
+    access, _ = signed_in(front.url)
+    logout(front.url, access, None)
+    started = time.monotonic()
+    while True:
+        response = read_tasks(front.url, access)
+        assert response.status == 401
+        if not response.reached_upstream:
+            break
+        assert time.monotonic() - started < REVOCATION_BOUND_SECONDS, "the proxy still asks PostgREST"
+        time.sleep(0.05)
+    assert response.json()["details"] == "session_ended"
+    print(f"{front.name}: logout refused by the proxy after {time.monotonic() - started:.2f} s")
+
+
+@pytest.mark.parametrize("path", ["/rpc/ended_sessions", "/rest/rpc/ended_sessions"])
+def test_the_ended_sessions_feed_is_not_served_to_clients(stack, front, path):
+    response = request("GET", f"{front.url}{path}", {"Accept-Profile": "auth"})
+    assert response.status == 404 and not response.reached_upstream
+    assert response.json()["details"] == "not_found"

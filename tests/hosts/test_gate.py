@@ -19,7 +19,7 @@ from support.tokens import TEST_SECRET, mint, now
 @pytest.fixture
 def gate(tmp_path):
     # Nothing serves the JWKS here: the gate keeps deciding with its secret.
-    server = fronts.start_gate(tmp_path, TEST_SECRET, jwks_uri=f"http://{LOOPBACK}:{free_port()}/rpc/jwks")
+    server = fronts.start_gate(tmp_path, TEST_SECRET, postgrest_url=f"http://{LOOPBACK}:{free_port()}")
     yield server
     server.stop()
 

@@ -108,3 +108,22 @@ begin
     return null;
 end
 $$;
+
+-- For the proxies (revocation_uri in their configuration): the sessions
+-- ended since `since` (Unix seconds; NULL: all whose tokens may still be
+-- valid), each with the time its last access token expires, and the
+-- database's now for the next call. The proxies then refuse those tokens
+-- without PostgREST's per-request auth.check_session. Nothing secret (ids
+-- of sessions that can no longer do anything), but the shipped proxies
+-- never serve it to clients.
+create function auth.ended_sessions(since double precision default null) returns json
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select json_build_object(
+        'now', extract(epoch from now()),
+        'sessions', coalesce(json_agg(json_build_object(
+            'sid', s.id,
+            'until', extract(epoch from s.revoked_at + auth.access_token_ttl()))), '[]'::json))
+    from auth.session s
+    where s.revoked_at > now() - auth.access_token_ttl()
+      and (since is null or s.revoked_at >= to_timestamp(since));
+$$;

@@ -251,4 +251,28 @@ mod tests {
         assert_eq!(ended_because(&idle_access).as_deref(), Some("idle"));
         let _ = access;
     }
+
+    #[pg_test]
+    fn the_proxies_learn_which_sessions_ended() {
+        let [first, second, _] = three_sessions();
+        let ended = |since: &str| {
+            let answer = text(&format!("select auth.ended_sessions({since})::text")).unwrap();
+            let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+            answer["sessions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["sid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert!(ended("null").is_empty());
+        logout_with(&first, None);
+        assert_eq!(ended("null"), vec![sid(&first)]);
+        let later = count("select ceil(extract(epoch from now()))::bigint + 1");
+        assert!(ended(&later.to_string()).is_empty(), "nothing since");
+        // Once its tokens have expired, an ended session is no longer listed.
+        travel(601);
+        assert!(ended("null").is_empty());
+        let _ = second;
+    }
 }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use jwt_core::Jwks;
 use serde_json::Value;
 
+use super::endpoint::http_source;
 use super::{invalid, ConfigError, Env};
-use crate::keys::{HttpSource, JwksSource};
+use crate::keys::FeedSource;
 
 pub(crate) const DEFAULT_REFRESH_SECONDS: u32 = 60;
 const MAX_REFRESH_SECONDS: u32 = 86_400;
@@ -41,7 +42,7 @@ pub(crate) fn default_token_cache_size() -> usize {
 pub(crate) struct JwksSettings {
     /// The keys to start with (empty until the first fetch of a `jwks_uri`).
     pub initial: Jwks,
-    pub source: Option<JwksSource>,
+    pub source: Option<FeedSource>,
     pub refresh_seconds: u32,
     pub token_cache_size: usize,
 }
@@ -91,7 +92,7 @@ impl JwksConfig {
             ));
         }
         let needs_fetching = uri.is_some() || self.jwks_file.is_some();
-        if needs_fetching && !env.can_refresh_jwks() {
+        if needs_fetching && !env.can_fetch() {
             return Err(invalid(
                 "this host cannot fetch a JWKS: give the keys inline in \"jwks\" (with Traefik, or use the gate through ForwardAuth to follow rotations)",
             ));
@@ -109,9 +110,10 @@ impl JwksConfig {
                 .read_file(&path)
                 .map_err(|e| invalid(format!("jwks_file {path:?}: {e}")))?;
             initial = parse(&text, &format!("jwks_file {path:?}"))?;
-            Some(JwksSource::File(path))
+            Some(FeedSource::File(path))
         } else if let Some(uri) = uri {
-            Some(JwksSource::Http(http_source(
+            Some(FeedSource::Http(http_source(
+                "jwks_uri",
                 &uri,
                 self.jwks_cluster,
                 self.jwks_headers,
@@ -130,67 +132,4 @@ impl JwksConfig {
 
 fn parse(text: &str, what: &str) -> Result<Jwks, ConfigError> {
     Jwks::parse(text).map_err(|e| invalid(format!("{what}: {e}")))
-}
-
-/// `http[s]://host[:port]/path`: no user info, no fragment.
-fn http_source(
-    uri: &str,
-    cluster: Option<String>,
-    headers: BTreeMap<String, String>,
-) -> Result<HttpSource, ConfigError> {
-    let bad = |why: &str| invalid(format!("\"jwks_uri\" {uri:?}: {why}"));
-    let (tls, rest) = if let Some(rest) = uri.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = uri.strip_prefix("http://") {
-        (false, rest)
-    } else {
-        return Err(bad("must start with http:// or https://"));
-    };
-    let (authority, path) = match rest.find('/') {
-        Some(slash) => rest.split_at(slash),
-        None => (rest, "/"),
-    };
-    let host = authority
-        .rsplit_once(':')
-        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
-        .map_or(authority, |(host, _)| host);
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._[]:".contains(&b));
-    if !host_ok || authority.contains('@') {
-        return Err(bad("needs a host name or address, and no user name"));
-    }
-    if path.contains('#') || path.bytes().any(|b| b <= b' ' || b == 0x7f) {
-        return Err(bad(
-            "the path may not hold spaces, control characters or a fragment",
-        ));
-    }
-    let mut checked = Vec::new();
-    for (name, value) in headers {
-        let name = name.to_ascii_lowercase();
-        let name_ok = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            && !name.starts_with(':');
-        if !name_ok
-            || !value
-                .bytes()
-                .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
-        {
-            return Err(invalid(format!(
-                "\"jwks_headers\": {name:?} is not a header we can send"
-            )));
-        }
-        checked.push((name, value));
-    }
-    Ok(HttpSource {
-        uri: uri.to_owned(),
-        tls,
-        authority: authority.to_owned(),
-        path: path.to_owned(),
-        cluster: cluster.unwrap_or_else(|| host.to_owned()),
-        headers: checked,
-    })
 }

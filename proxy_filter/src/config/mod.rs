@@ -11,6 +11,7 @@ use jwt_core::{
 };
 use serde::Deserialize;
 
+mod endpoint;
 mod jwks;
 mod scalars;
 
@@ -19,6 +20,7 @@ pub(crate) use scalars::boolean;
 use crate::csrf::CsrfConfig;
 use crate::keys::Keys;
 use crate::policy::Policy;
+use crate::revocations::Revocations;
 use crate::routes::{default_public_routes, RouteMatcher};
 
 /// PostgREST allows 30 s of clock skew; a proxy that allowed more would pass
@@ -78,6 +80,19 @@ struct FilterConfig {
         deserialize_with = "scalars::number"
     )]
     jwks_refresh_seconds: u32,
+    /// The ended sessions (PostgREST's `/rpc/ended_sessions`), so that the
+    /// proxy refuses their tokens (see `revocations.rs`)...
+    #[serde(default)]
+    revocation_uri: Option<String>,
+    /// ...or the environment variable holding that URI.
+    #[serde(default)]
+    revocation_uri_env: Option<String>,
+    #[serde(default)]
+    revocation_cluster: Option<String>,
+    #[serde(default)]
+    revocation_headers: BTreeMap<String, String>,
+    #[serde(default = "one", deserialize_with = "scalars::number")]
+    revocation_refresh_seconds: u32,
     /// Verified tokens remembered (0: none).
     #[serde(
         default = "jwks::default_token_cache_size",
@@ -158,6 +173,10 @@ fn yes() -> bool {
     true
 }
 
+fn one() -> u32 {
+    1
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError(String);
 
@@ -185,7 +204,7 @@ pub trait Env {
 
     /// Whether the host fetches the JWKS again and again (`jwks_uri`,
     /// `jwks_file`): it has a timer, and HTTP calls or files.
-    fn can_refresh_jwks(&self) -> bool {
+    fn can_fetch(&self) -> bool {
         false
     }
 }
@@ -219,6 +238,7 @@ impl Policy {
 
 impl FilterConfig {
     fn into_policy(self, env: &dyn Env) -> Result<Policy, ConfigError> {
+        let revocations = self.revocations(env)?;
         let jwks = jwks::JwksConfig {
             jwks: self.jwks,
             jwks_file: self.jwks_file,
@@ -336,6 +356,7 @@ impl FilterConfig {
                 jwks.refresh_seconds,
                 jwks.token_cache_size,
             ),
+            revocations,
             cookies: CookieNames::new(
                 &self.cookie_name,
                 &self.refresh_cookie_name,
@@ -348,6 +369,49 @@ impl FilterConfig {
             allowed_origins,
             stat_prefix: self.stat_prefix,
         })
+    }
+}
+
+impl FilterConfig {
+    /// The ended-sessions feed, if configured.
+    fn revocations(&self, env: &dyn Env) -> Result<Revocations, ConfigError> {
+        let uri = match (&self.revocation_uri, &self.revocation_uri_env) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "set at most one of \"revocation_uri\" or \"revocation_uri_env\"",
+                ))
+            }
+            (Some(uri), None) => Some(uri.clone()),
+            (None, Some(name)) => Some(env.var(name).ok_or_else(|| {
+                invalid(format!(
+                    "environment variable {name} (revocation_uri_env) is not set"
+                ))
+            })?),
+            (None, None) => None,
+        };
+        if !(1..=3600).contains(&self.revocation_refresh_seconds) {
+            return Err(invalid("\"revocation_refresh_seconds\" must be 1 to 3600"));
+        }
+        let source = match uri {
+            Some(uri) if !env.can_fetch() => {
+                return Err(invalid(format!(
+                    "this host cannot fetch the ended sessions ({uri:?}): use the gate, or Envoy's filter"
+                )))
+            }
+            Some(uri) => Some(endpoint::http_source(
+                "revocation_uri",
+                &uri,
+                self.revocation_cluster.clone(),
+                self.revocation_headers.clone(),
+            )?),
+            None if self.revocation_cluster.is_some() || !self.revocation_headers.is_empty() => {
+                return Err(invalid(
+                    "\"revocation_cluster\" and \"revocation_headers\" go with \"revocation_uri\"",
+                ))
+            }
+            None => None,
+        };
+        Ok(Revocations::new(source, self.revocation_refresh_seconds))
     }
 }
 

@@ -5,7 +5,7 @@
 //! `failure_policy: FAIL_RELOAD` (stack/envoy/envoy.yaml) starts a new one
 //! while refusing requests, never passing them.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -14,15 +14,18 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
 
-use crate::{filter_failure, unix_seconds, Decision, Denial, Env, JwksSource, Outcome, Policy};
+use crate::{
+    filter_failure, unix_seconds, Decision, Denial, Env, Feed, FeedSource, Outcome, Policy,
+};
 
-/// How often the root asks the policy whether a JWKS fetch is due.
+/// How often the root asks the policy which fetches are due.
 const TICK: Duration = Duration::from_secs(1);
-const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// A JWKS larger than this is refused (ours is a few hundred bytes a key).
-const MAX_JWKS_BYTES: usize = 1 << 20;
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// A larger answer is refused (a JWKS is a few hundred bytes a key; the
+/// ended sessions of one interval are few).
+const MAX_FEED_BYTES: usize = 8 << 20;
 
-/// Environment variables, and JWKS fetches through an Envoy cluster.
+/// Environment variables, and fetches through an Envoy cluster.
 struct ProxyWasmEnv;
 
 impl Env for ProxyWasmEnv {
@@ -30,7 +33,7 @@ impl Env for ProxyWasmEnv {
         std::env::var(name).ok()
     }
 
-    fn can_refresh_jwks(&self) -> bool {
+    fn can_fetch(&self) -> bool {
         true
     }
 }
@@ -38,7 +41,12 @@ impl Env for ProxyWasmEnv {
 proxy_wasm::main! {{
     proxy_wasm::set_log_level(LogLevel::Info);
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
-        Box::new(FilterRoot { policy: None, metrics: Rc::default(), key_counts: Cell::default() })
+        Box::new(FilterRoot {
+            policy: None,
+            metrics: Rc::default(),
+            key_counts: RefCell::default(),
+            pending: RefCell::default(),
+        })
     });
 }}
 
@@ -77,23 +85,20 @@ impl Metrics {
 
     /// The key metrics: counters grow by what this VM added since the last
     /// call (every worker's VM adds its own), gauges are set.
-    fn record_keys(&self, policy: &Policy, last: &Cell<[u64; 5]>) {
-        let mut seen = last.get();
+    fn record_keys(&self, policy: &Policy, last: &RefCell<Vec<u64>>) {
+        let mut seen = last.borrow_mut();
+        let metrics = policy.key_metrics();
+        seen.resize(metrics.len(), 0);
         let ids = self.keys.borrow();
-        for ((metric, id), seen) in policy
-            .key_metrics()
-            .iter()
-            .zip(ids.iter())
-            .zip(seen.iter_mut())
-        {
+        for ((metric, id), seen) in metrics.iter().zip(ids.iter()).zip(seen.iter_mut()) {
             let _ = if metric.gauge {
                 hostcalls::record_metric(*id, metric.value)
             } else {
-                hostcalls::increment_metric(*id, metric.value.saturating_sub(*seen) as i64)
+                let added = i64::try_from(metric.value.saturating_sub(*seen)).unwrap_or(i64::MAX);
+                hostcalls::increment_metric(*id, added)
             };
             *seen = metric.value;
         }
-        last.set(seen);
     }
 
     fn count(&self, outcome: Outcome) {
@@ -106,40 +111,43 @@ impl Metrics {
 struct FilterRoot {
     policy: Option<Rc<Policy>>,
     metrics: Rc<Metrics>,
-    key_counts: Cell<[u64; 5]>,
+    key_counts: RefCell<Vec<u64>>,
+    /// Fetches under way: the call's token -> its feed.
+    pending: RefCell<HashMap<u32, Feed>>,
 }
 
 impl Context for FilterRoot {
-    /// The answer to a JWKS fetch.
+    /// The answer to a fetch.
     fn on_http_call_response(
         &mut self,
-        _token: u32,
+        token: u32,
         _headers: usize,
         body_size: usize,
         _trailers: usize,
     ) {
-        let Some(policy) = &self.policy else {
+        let (Some(policy), Some(feed)) = (&self.policy, self.pending.borrow_mut().remove(&token))
+        else {
             return;
         };
         let status = hostcalls::get_map_value(MapType::HttpCallResponseHeaders, ":status")
             .ok()
             .flatten();
         let fetched = match status.as_deref() {
-            Some("200") if body_size <= MAX_JWKS_BYTES => {
+            Some("200") if body_size <= MAX_FEED_BYTES => {
                 hostcalls::get_buffer(BufferType::HttpCallResponseBody, 0, body_size)
                     .ok()
                     .flatten()
                     .ok_or_else(|| "no body".to_owned())
             }
-            Some("200") => Err(format!("{body_size} bytes is too large for a JWKS")),
+            Some("200") => Err(format!("{body_size} bytes is too large")),
             Some(status) => Err(format!("answered {status}")),
             None => Err("no answer (cluster unreachable or timed out)".to_owned()),
         };
         let now = unix_seconds(hostcalls::get_current_time().ok()).unwrap_or(0);
-        if let Err(problem) = policy.jwks_fetched(now, fetched.as_deref().map_err(Clone::clone)) {
+        if let Err(problem) = policy.fetched(feed, now, fetched.as_deref().map_err(Clone::clone)) {
             let _ = hostcalls::log(
                 LogLevel::Warn,
-                &format!("proxy_filter: JWKS refresh failed, keeping the last keys: {problem}"),
+                &format!("proxy_filter: {feed:?} fetch failed, keeping what is known: {problem}"),
             );
         }
         self.metrics.record_keys(policy, &self.key_counts);
@@ -155,7 +163,7 @@ impl RootContext for FilterRoot {
             .unwrap_or_default();
         match Policy::from_json_in(&config, &ProxyWasmEnv) {
             Ok(policy) if self.metrics.define(&policy) => {
-                if policy.jwks_source().is_some() {
+                if policy.has_feeds() {
                     let _ = hostcalls::set_tick_period(TICK);
                 }
                 self.policy = Some(Rc::new(policy));
@@ -173,38 +181,44 @@ impl RootContext for FilterRoot {
         }
     }
 
-    /// Starts a JWKS fetch when the policy says one is due.
+    /// Starts the fetches the policy says are due.
     fn on_tick(&mut self) {
         let Some(policy) = &self.policy else {
             return;
         };
         self.metrics.record_keys(policy, &self.key_counts);
-        let (Some(JwksSource::Http(source)), Some(now)) = (
-            policy.jwks_source(),
-            unix_seconds(hostcalls::get_current_time().ok()),
-        ) else {
+        let Some(now) = unix_seconds(hostcalls::get_current_time().ok()) else {
             return;
         };
-        if !policy.jwks_due(now) {
-            return;
-        }
-        let mut headers = vec![
-            (":method", "GET"),
-            (":path", source.path.as_str()),
-            (":authority", source.authority.as_str()),
-            ("accept", "application/json"),
-        ];
-        headers.extend(source.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-        if let Err(status) = hostcalls::dispatch_http_call(
-            &source.cluster,
-            headers,
-            None,
-            vec![],
-            JWKS_FETCH_TIMEOUT,
-        ) {
-            let problem = format!("cannot call cluster {:?}: {status:?}", source.cluster);
-            let _ = policy.jwks_fetched(now, Err(problem.clone()));
-            let _ = hostcalls::log(LogLevel::Warn, &format!("proxy_filter: {problem}"));
+        for (feed, source) in policy.due_fetches(now) {
+            let FeedSource::Http(source) = source else {
+                // Files are refused at configuration (no file access here).
+                let _ = policy.fetched(feed, now, Err("no file access in proxy-wasm".into()));
+                continue;
+            };
+            let mut headers = vec![
+                (":method", "GET"),
+                (":path", source.path.as_str()),
+                (":authority", source.authority.as_str()),
+                ("accept", "application/json"),
+            ];
+            headers.extend(source.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            match hostcalls::dispatch_http_call(
+                &source.cluster,
+                headers,
+                None,
+                vec![],
+                FETCH_TIMEOUT,
+            ) {
+                Ok(token) => {
+                    self.pending.borrow_mut().insert(token, feed);
+                }
+                Err(status) => {
+                    let problem = format!("cannot call cluster {:?}: {status:?}", source.cluster);
+                    let _ = policy.fetched(feed, now, Err(problem.clone()));
+                    let _ = hostcalls::log(LogLevel::Warn, &format!("proxy_filter: {problem}"));
+                }
+            }
         }
     }
 

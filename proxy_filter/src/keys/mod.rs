@@ -1,8 +1,7 @@
 //! The keys tokens are checked with, and how they stay current: the
 //! verifier (shared secret and/or JWKS), a JWKS source the host refreshes
-//! (a file or an HTTP endpoint), and the cache of verified tokens. Hosts
-//! drive refreshes from their own timer: [`Policy::jwks_due`], fetch,
-//! [`Policy::jwks_fetched`]; everything else happens here.
+//! (a file or an HTTP endpoint, see `feeds.rs`), and the cache of verified
+//! tokens.
 
 mod cache;
 mod refresh;
@@ -14,20 +13,19 @@ use jwt_core::{Claims, Jwks, Verifier, VerifyError};
 
 use crate::Policy;
 use cache::TokenCache;
-use refresh::Refresh;
-
+pub(crate) use refresh::Refresh;
 pub use refresh::{RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
 
-/// Where a host fetches the JWKS from, again and again.
+/// Where a host fetches a feed from, again and again.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum JwksSource {
-    /// A file (the gate), read again at every refresh.
+pub enum FeedSource {
+    /// A file (the gate's `jwks_file`), read again at every fetch.
     File(String),
-    /// An HTTP endpoint (`jwks_uri`).
+    /// An HTTP endpoint (`jwks_uri`, `revocation_uri`).
     Http(HttpSource),
 }
 
-/// `jwks_uri`, taken apart for hosts that send the request themselves.
+/// An endpoint, taken apart for hosts that send the request themselves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpSource {
     pub uri: String,
@@ -56,7 +54,7 @@ pub struct KeyMetric {
 pub(crate) struct Keys {
     verifier: RwLock<Arc<Verifier>>,
     cache: TokenCache,
-    source: Option<JwksSource>,
+    source: Option<FeedSource>,
     refresh: Mutex<Refresh>,
     fetch_ok: AtomicU64,
     fetch_failed: AtomicU64,
@@ -65,7 +63,7 @@ pub(crate) struct Keys {
 impl Keys {
     pub(crate) fn new(
         verifier: Verifier,
-        source: Option<JwksSource>,
+        source: Option<FeedSource>,
         refresh_seconds: u32,
         cache_size: usize,
     ) -> Keys {
@@ -114,21 +112,23 @@ impl Keys {
 
 impl Policy {
     /// Where the host must fetch the JWKS from, if anywhere.
-    pub fn jwks_source(&self) -> Option<&JwksSource> {
+    pub(crate) fn jwks_source(&self) -> Option<&FeedSource> {
         self.keys.source.as_ref()
     }
 
-    /// Whether the host should fetch the JWKS now (call it every second or
-    /// so); a `true` counts as a fetch started, to be reported with
-    /// [`Policy::jwks_fetched`].
-    pub fn jwks_due(&self, now: i64) -> bool {
+    /// Whether to fetch the JWKS now; a `true` counts as a fetch started.
+    pub(crate) fn jwks_due(&self, now: i64) -> bool {
         self.keys.source.is_some() && self.keys.lock_refresh().due(now)
     }
 
-    /// The end of a fetch: the body, or what went wrong. A good set replaces
-    /// the keys (and forgets cached tokens when it differs); a bad one keeps
-    /// the last good set. Ok: the number of keys now in use.
-    pub fn jwks_fetched(&self, now: i64, fetched: Result<&[u8], String>) -> Result<usize, String> {
+    /// The end of a JWKS fetch: a good set replaces the keys (and forgets
+    /// cached tokens when it differs); a bad one keeps the last good set.
+    /// Ok: the number of keys now in use.
+    pub(crate) fn jwks_fetched(
+        &self,
+        now: i64,
+        fetched: Result<&[u8], String>,
+    ) -> Result<usize, String> {
         let parsed = fetched.and_then(|body| {
             let text = std::str::from_utf8(body).map_err(|_| "the JWKS is not UTF-8".to_owned())?;
             Jwks::parse(text).map_err(|e| format!("bad JWKS: {e}"))
@@ -156,9 +156,11 @@ impl Policy {
         }
     }
 
-    /// Token cache and JWKS metrics: `token_cache.hit`, `token_cache.miss`,
-    /// `jwks.fetch_ok`, `jwks.fetch_failed` (counters) and `jwks.keys`.
-    pub fn key_metrics(&self) -> [KeyMetric; 5] {
+    /// Token cache, JWKS and ended-session metrics: `token_cache.hit`,
+    /// `token_cache.miss`, `jwks.fetch_ok`, `jwks.fetch_failed`,
+    /// `revocation.fetch_ok`, `revocation.fetch_failed` (counters),
+    /// `jwks.keys` and `revocation.sessions` (gauges).
+    pub fn key_metrics(&self) -> [KeyMetric; 8] {
         let counter = |name, value: &AtomicU64| KeyMetric {
             name,
             value: value.load(Ordering::Relaxed),
@@ -169,9 +171,16 @@ impl Policy {
             counter("token_cache.miss", &self.keys.cache.misses),
             counter("jwks.fetch_ok", &self.keys.fetch_ok),
             counter("jwks.fetch_failed", &self.keys.fetch_failed),
+            counter("revocation.fetch_ok", &self.revocations.fetch_ok),
+            counter("revocation.fetch_failed", &self.revocations.fetch_failed),
             KeyMetric {
                 name: "jwks.keys",
                 value: self.keys.verifier().jwks().len() as u64,
+                gauge: true,
+            },
+            KeyMetric {
+                name: "revocation.sessions",
+                value: self.revocations.len() as u64,
                 gauge: true,
             },
         ]

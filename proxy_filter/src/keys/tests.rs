@@ -5,7 +5,7 @@
 
 use jwt_core::{sign_with_key, KeyAlgorithm, PrivateKey};
 
-use crate::{Decision, JwksSource, Policy, RequestHead};
+use crate::{Decision, FeedSource, Policy, RequestHead};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -52,7 +52,7 @@ impl crate::Env for Fetching {
         (name == "JWKS_URI").then(|| "http://127.0.0.1:3000/rpc/jwks".to_owned())
     }
 
-    fn can_refresh_jwks(&self) -> bool {
+    fn can_fetch(&self) -> bool {
         true
     }
 }
@@ -93,7 +93,7 @@ fn inline_keys_of_both_algorithms_verify_without_any_secret() {
 #[test]
 fn the_uri_is_taken_apart_for_the_hosts() {
     let policy = fetching_policy("");
-    let Some(JwksSource::Http(source)) = policy.jwks_source() else {
+    let Some(FeedSource::Http(source)) = policy.jwks_source() else {
         panic!("no HTTP source");
     };
     assert_eq!(source.authority, "127.0.0.1:3000");
@@ -199,7 +199,8 @@ fn jwks_settings_are_checked() {
     assert!(error(r#"{"jwks_uri":"http://x/","jwks_file":"/k"}"#).contains("at most one"));
     assert!(error(r#"{"jwks_uri":"http://x/","jwks_refresh_seconds":0}"#).contains("1 to"));
     assert!(
-        error(r#"{"jwks_uri":"http://x/","jwks_headers":{"a b":"c"}}"#).contains("jwks_headers")
+        error(r#"{"jwks_uri":"http://x/","jwks_headers":{"a b":"c"}}"#)
+            .contains("not a header we can send")
     );
     assert!(error(r#"{"jwks_uri_env":"NOPE"}"#).contains("NOPE (jwks_uri_env) is not set"));
     assert!(error(r#"{"jwks":{"keys":[{"kty":"oct","k":"AAAA"}]}}"#).contains("\"jwks\""));

@@ -545,7 +545,7 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 1 + jwt_core::VerifyError::ALL.len() + 2 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 3 + 1);
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
     assert_eq!(names.len(), all.len(), "distinct names");

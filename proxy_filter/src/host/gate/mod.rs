@@ -5,8 +5,8 @@
 //! (401/403/400 with the JSON body and `WWW-Authenticate`) for the proxy to
 //! return. Same JSON configuration as the filter, plus where to listen.
 
+mod feeds;
 mod forwarded;
-mod jwks;
 mod metrics;
 mod server;
 
@@ -67,7 +67,7 @@ impl Env for ProcessEnv {
         std::fs::read_to_string(path).map_err(|e| e.to_string())
     }
 
-    fn can_refresh_jwks(&self) -> bool {
+    fn can_fetch(&self) -> bool {
         true
     }
 }
@@ -88,7 +88,7 @@ pub fn main() -> ExitCode {
     let policy = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config))
         .and_then(|json| Policy::from_json_in(&json, &ProcessEnv).map_err(|e| e.to_string()))
-        .and_then(|policy| jwks::check(&policy).map(|()| policy));
+        .and_then(|policy| feeds::check(&policy).map(|()| policy));
     let policy = match policy {
         Ok(policy) => policy,
         Err(problem) => {
@@ -110,7 +110,7 @@ pub fn main() -> ExitCode {
     let policy = Arc::new(policy);
     let gate = Arc::new(server::Gate::new(Arc::clone(&policy)));
     let result = runtime.block_on(async {
-        tokio::spawn(jwks::refresh(policy));
+        tokio::spawn(feeds::refresh(policy));
         let listener = tokio::net::TcpListener::bind(&args.listen).await?;
         eprintln!("pg_auth_gate: listening on {}", listener.local_addr()?);
         server::serve(gate, listener).await

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""What revocation costs an authenticated read: the real stack (PostgreSQL,
+PostgREST reading a table, Envoy with the wasm filter), three ways, side by
+side in one run and in alternating order over ROUNDS rounds:
+
+- no revocation check at all (the floor);
+- PostgREST's db-pre-request auth.check_session (a query per request);
+- the proxy's ended-sessions feed (revocation_uri), PostgREST without
+  db-pre-request: the path that costs nothing per request.
+
+The same wrk load through each: GET /rest/task with a valid access cookie.
+
+    python3 tests/bench/revocation.py [--seconds 10] [--rounds 2]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+
+import fronts
+from harness import alternate, median, wrk
+
+import stack as stack_controller
+from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
+from support.flow import login
+
+VARIANTS = ["no revocation check", "check_session (db-pre-request)", "proxy feed (revocation_uri)"]
+FEED_KEYS = ("revocation_uri_env", "revocation_headers")
+
+
+def start_postgrest(stack, workdir: Path, name: str, pre_request: bool) -> tuple[int, int]:
+    """A PostgREST on the stack's database, with or without db-pre-request: (PID, port)."""
+    conf = workdir / f"{name}.conf"
+    lines = stack_controller.POSTGREST_CONF.read_text().splitlines()
+    conf.write_text("\n".join(line for line in lines if pre_request or not line.startswith("db-pre-request")))
+    port, admin = free_port(), free_port()
+    log = workdir / f"{name}.log"
+    pid = spawn([str(stack_controller.POSTGREST), str(conf)], log, stack.postgrest_env(port, admin))
+    wait_until(lambda: http_status(f"http://{LOOPBACK}:{admin}/ready") == 200, name, log, pid=pid)
+    return pid, port
+
+
+def start_envoy(stack, workdir: Path, name: str, postgrest_port: int, feed: bool) -> tuple[int, str]:
+    config = json.loads(fronts.FILTER_CONFIG.read_text())
+    if not feed:
+        config = {key: value for key, value in config.items() if key not in FEED_KEYS}
+    port, admin = free_port(), free_port()
+    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(port), "ADMIN_ADDRESS": LOOPBACK,
+           "ADMIN_PORT": str(admin), "POSTGREST_HOST": LOOPBACK, "POSTGREST_PORT": str(postgrest_port),
+           "FILTER_WASM": str(stack_controller.FILTER_WASM), "FILTER_CONFIG": json.dumps(config)}
+    rendered = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
+                              env=env, check=True, capture_output=True, text=True).stdout
+    path = workdir / f"{name}.yaml"
+    path.write_text(rendered)
+    log = workdir / f"{name}.log"
+    pid = spawn([str(stack_controller.ENVOY), "-c", str(path), "--base-id", str(admin), "--concurrency", "1",
+                 "--log-level", "error"], log, stack.envoy_env)
+    wait_until(lambda: http_status(f"http://{LOOPBACK}:{admin}/ready") == 200, name, log, pid=pid)
+    return pid, f"http://{LOOPBACK}:{port}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="revocation-bench-"))
+    workdir.chmod(0o755)  # the postgres user reaches its data folder inside
+    stack = stack_controller.Stack.create(workdir / "stack", stack_controller.new_secret())
+    stack.start_postgres()
+    stack.migrate()
+    pids: list[int] = []
+    try:
+        strict_pid, strict_port = start_postgrest(stack, workdir, "postgrest-strict", pre_request=True)
+        plain_pid, plain_port = start_postgrest(stack, workdir, "postgrest-plain", pre_request=False)
+        pids += [strict_pid, plain_pid]
+        fronts_by_variant = {}
+        for name, port, feed in (("no revocation check", plain_port, False),
+                                 ("check_session (db-pre-request)", strict_port, False),
+                                 ("proxy feed (revocation_uri)", plain_port, True)):
+            pid, url = start_envoy(stack, workdir, f"envoy-{len(pids)}", port, feed)
+            pids.append(pid)
+            fronts_by_variant[name] = url
+        response = login(fronts_by_variant["no revocation check"])
+        cookie = {"Cookie": f"access_token={response.cookie_value('access_token')}"}
+        throughput = {v: [] for v in VARIANTS}
+        for round_index, variant in alternate(VARIANTS, args.rounds):
+            url = f"{fronts_by_variant[variant]}/rest/task"
+            wrk(url, cookie, 2, args.connections)  # warm up
+            throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
+            print(f"  round {round_index + 1}: {variant:<34} {throughput[variant][-1]['rps']:>8.0f} req/s", flush=True)
+    finally:
+        for pid in pids:
+            stop(pid)
+        stack.stop_postgres()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"\nwrk -t1 -c{args.connections}, {args.seconds} s per run, medians of {args.rounds} rounds: "
+          "GET /rest/task through Envoy to PostgREST")
+    for variant in VARIANTS:
+        print(f"  {variant:<34} {median(throughput[variant], 'rps'):>8.0f} req/s "
+              f"p50 {median(throughput[variant], 'p50'):>6.0f} µs")
+    floor = median(throughput[VARIANTS[0]], "rps")
+    print("\nratios (from this run)")
+    print(f"  check_session / no check      {median(throughput[VARIANTS[1]], 'rps') / floor:>6.2f}")
+    print(f"  proxy feed / no check         {median(throughput[VARIANTS[2]], 'rps') / floor:>6.2f}   target >= 0.95")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
