@@ -1,7 +1,7 @@
 """The curl flow of the plpgsql + caddy-jwt setup, through the real chain:
 cookie -> Envoy + proxy_filter -> PostgREST -> pg_auth_ext."""
 
-from support.flow import login, logout, read_tasks, refresh
+from support.flow import login, logout, read_refused, read_tasks, refresh
 from support.http import request
 from support.tokens import claims_of, mint, now
 
@@ -49,8 +49,9 @@ def test_curl_flow(stack, front):
     assert refused.json()["message"] == "Invalid or expired refresh token"
     assert refused.json()["details"] == "invalid_refresh_token"
 
-    # The access token dies with the session (db-pre-request), not at its exp.
-    after = read_tasks(front.url, new_access)
+    # The access token dies with the session (the proxy's ended-sessions
+    # feed), not at its exp.
+    after = read_refused(front.url, new_access)
     assert after.status == 401
     assert after.json()["details"] == "session_ended"
 
@@ -81,6 +82,6 @@ def test_a_password_change_signs_the_user_out_everywhere(stack, front):
     access = logged_in.cookie_value("access_token")
     assert read_tasks(front.url, access).status == 200
     stack.psql(sql=f"update auth.user set password = 'new password' where username = '{user}'")
-    assert read_tasks(front.url, access).json()["details"] == "session_ended"
+    assert read_refused(front.url, access).json()["details"] == "session_ended"
     assert refresh(front.url, logged_in.cookie_value("refresh_token")).status == 401
     assert login(front.url, user, "new password").status == 204

@@ -4,7 +4,7 @@ session's cookies, concurrency and restarts."""
 import threading
 import time
 
-from support.flow import login, logout, read_tasks, refresh
+from support.flow import login, logout, read_refused, read_tasks, refresh
 from support.http import request
 from support.tokens import claims_of
 
@@ -77,7 +77,7 @@ def test_an_ended_sessions_cookie_does_not_lock_the_user_out(stack):
     access = logged_in.cookie_value("access_token")
     sid = claims_of(access)["sid"]
     stack.psql(sql=f"update auth.session set revoked_at = now() where id = '{sid}'")
-    assert read_tasks(stack.proxy_url, access).status == 401
+    assert read_refused(stack.proxy_url, access).status == 401
     again = login(stack.proxy_url, headers={"Cookie": f"access_token={access}"})
     assert again.status == 204
     assert set(again.cookies()) == {"access_token", "refresh_token"}

@@ -35,3 +35,19 @@ def logout(api: str, cookie: str) -> Response:
 
 def read_tasks(api: str, access: str) -> Response:
     return request("GET", f"{api}/rest/task", {"Cookie": f"access_token={access}"})
+
+
+# The proxies fetch the ended sessions every second on a one-second tick: an
+# ended session's tokens are refused within about 2 s plus a fetch.
+REVOCATION_BOUND_SECONDS = 3.0
+
+
+def read_refused(api: str, access: str) -> Response:
+    """Reads with `access` until refused (an ended session), at most
+    REVOCATION_BOUND_SECONDS; the refusal."""
+    deadline = time.monotonic() + REVOCATION_BOUND_SECONDS
+    while True:
+        response = read_tasks(api, access)
+        if response.status != 200 or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
