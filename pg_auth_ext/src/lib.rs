@@ -8,6 +8,7 @@
 //! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators), `auth.ended_sessions(since)` (for the proxies) | `install_sql/sessions.sql` |
 //! | the login throttle (`auth.login_wait`, `auth.record_login_failure`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
 //! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
+//! | `auth.forwarded_address` (the client address in `X-Forwarded-For`) | `request.rs` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
 //! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `install_sql/rpc.sql` |
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
@@ -35,6 +36,7 @@ mod key_file;
 mod passwords;
 mod problems;
 mod refresh;
+mod request;
 mod settings;
 mod signing_keys;
 mod tokens;
@@ -68,7 +70,8 @@ extension_sql_file!(
     requires = [
         "tables",
         settings::sql::trusted_proxy_hops,
-        settings::sql::audit_enabled
+        settings::sql::audit_enabled,
+        request::forwarded_address
     ]
 );
 extension_sql_file!(
