@@ -69,3 +69,15 @@ def alternate(variants: list[str], rounds: int):
 
 def median(samples: list[dict[str, float]], key: str) -> float:
     return statistics.median(sample[key] for sample in samples)
+
+
+def print_results(variants: list[str], throughput: dict, latency: dict, *, seconds: int, rounds: int,
+                  connections: int) -> None:
+    """The medians table of a wrk comparison: req/s, p50 and p99 per variant."""
+    width = max(len(v) for v in variants)
+    print(f"\nwrk -t1, {seconds} s per run, medians of {rounds} rounds; "
+          f"throughput at {connections} connections, latency at 1 connection")
+    print(f"  {'variant':<{width}} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}")
+    for variant in variants:
+        print(f"  {variant:<{width}} {median(throughput[variant], 'rps'):>9.0f} "
+              f"{median(latency[variant], 'p50'):>8.0f} {median(latency[variant], 'p99'):>8.0f}")

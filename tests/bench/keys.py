@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, wrk
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, print_results, wrk
 from proxy import JWT_AUTHN, WASM, start_envoy
 
 from processes import LOOPBACK, free_port, stop
@@ -121,12 +121,8 @@ def main() -> int:
         stop(upstream)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"\nwrk -t1, {args.seconds} s per run, medians of {args.rounds} rounds; "
-          f"throughput at {args.connections} connections, latency at 1 connection")
-    print(f"  {'variant':<38} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}")
-    for variant in VARIANTS:
-        print(f"  {variant:<38} {median(throughput[variant], 'rps'):>9.0f} "
-              f"{median(latency[variant], 'p50'):>8.0f} {median(latency[variant], 'p99'):>8.0f}")
+    print_results(VARIANTS, throughput, latency, seconds=args.seconds, rounds=args.rounds,
+                  connections=args.connections)
     rps = {v: median(throughput[v], "rps") for v in VARIANTS}
     p50 = {v: median(latency[v], "p50") for v in VARIANTS}
     print("\nratios (from this run)")

@@ -28,7 +28,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, wrk
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, print_results, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
@@ -106,12 +106,8 @@ def main() -> int:
         stop(upstream)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"\nwrk -t1, {args.seconds} s per run, medians of {args.rounds} rounds; "
-          f"throughput at {args.connections} connections, latency at 1 connection")
-    print(f"  {'variant':<22} {'req/s':>9} {'p50 µs':>8} {'p99 µs':>8}")
-    for variant in VARIANTS:
-        print(f"  {variant:<22} {median(throughput[variant], 'rps'):>9.0f} "
-              f"{median(latency[variant], 'p50'):>8.0f} {median(latency[variant], 'p99'):>8.0f}")
+    print_results(VARIANTS, throughput, latency, seconds=args.seconds, rounds=args.rounds,
+                  connections=args.connections)
     bare, noop, ours, native = (median(throughput[v], "rps") for v in VARIANTS)
     print("\nratios (from this run)")
     print(f"  proxy_filter / jwt_authn throughput     {ours / native:>6.2f}   target >= 0.95")

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import http.server
 import json
-import tempfile
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import fronts
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as shown
 from selenium.webdriver.support.ui import WebDriverWait
 
 from processes import LOOPBACK, free_port
-from support.filter import filter_config
+from support.filter import prefixed_front
 
 
 def wait(driver, condition, seconds: float = 15):
@@ -101,13 +98,18 @@ def test_the_page_survives_access_token_expiry_by_a_silent_refresh(stack, browse
     assert any(path == "/rpc/refresh_token" for path, _ in requests_with_cookies(browser))
 
 
+def two_tabs(driver, api: str) -> tuple[str, str]:
+    """Signed in, then a second tab on the page: both window handles."""
+    log_in(driver, api)
+    first = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(f"{api}/")
+    signed_in(driver)
+    return first, driver.current_window_handle
+
+
 def test_two_tabs_expiring_together_both_stay_signed_in(stack, browser, short_tokens):
-    log_in(browser, stack.proxy_url)
-    first = browser.current_window_handle
-    browser.switch_to.new_window("tab")
-    browser.get(f"{stack.proxy_url}/")
-    signed_in(browser)
-    second = browser.current_window_handle
+    first, second = two_tabs(browser, stack.proxy_url)
     time.sleep(4)
     for handle in (first, second):
         browser.switch_to.window(handle)
@@ -120,12 +122,7 @@ def test_two_tabs_expiring_together_both_stay_signed_in(stack, browser, short_to
 
 
 def test_logout_in_one_tab_signs_the_other_out_at_its_next_action(stack, browser):
-    log_in(browser, stack.proxy_url)
-    first = browser.current_window_handle
-    browser.switch_to.new_window("tab")
-    browser.get(f"{stack.proxy_url}/")
-    signed_in(browser)
-    second = browser.current_window_handle
+    first, second = two_tabs(browser, stack.proxy_url)
     browser.switch_to.window(first)
     browser.find_element(By.ID, "logout").click()
     on_login_form(browser)
@@ -189,18 +186,11 @@ def test_the_page_recovers_after_a_postgres_restart(stack, browser):
     signed_in(browser)
 
 
-def test_prefixed_cookie_names_work_in_the_browser(stack, gate, browser):
+def test_prefixed_cookie_names_work_in_the_browser(stack, browser):
     """pg_auth.cookie_prefixes with the proxy's cookie_prefixes: Chromium
     accepts __Host-access_token (Path=/, Secure, no Domain) and
     __Secure-refresh_token, and the page works with them (nginx and the gate)."""
-    workdir = Path(tempfile.mkdtemp(prefix="pg-auth-browser-prefixes-"))
-    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, filter_config(workdir, cookie_prefixes=True),
-                                      postgrest_url=stack.postgrest_url)
-    front = fronts.start_front("nginx", workdir / "nginx", prefixed_gate, stack.ports["postgrest"])
-    stack.psql(sql="alter system set pg_auth.cookie_prefixes = on")
-    stack.psql(sql="select pg_reload_conf()")
-    time.sleep(0.5)
-    try:
+    with prefixed_front(stack) as front:
         log_in(browser, front.url)
         names = {c["name"] for c in browser.execute_cdp_cmd("Network.getAllCookies", {})["cookies"]}
         assert names == {"__Host-access_token", "__Secure-refresh_token"}
@@ -208,9 +198,3 @@ def test_prefixed_cookie_names_work_in_the_browser(stack, gate, browser):
             "await fetch('/rpc/refresh_token', {method: 'POST', headers: {'Content-Profile': 'auth'}});")
         browser.find_element(By.ID, "reload").click()
         signed_in(browser)
-    finally:
-        stack.psql(sql="alter system reset pg_auth.cookie_prefixes")
-        stack.psql(sql="select pg_reload_conf()")
-        front.stop()
-        prefixed_gate.stop()
-        fronts.remove(workdir)

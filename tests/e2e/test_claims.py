@@ -1,13 +1,10 @@
 """Custom claims in access tokens and a row-level security policy keyed on
 them, `auth.me()`, and prefixed cookie names, through the real chain."""
 
-import tempfile
-from pathlib import Path
 
-import fronts
 import pytest
 
-from support.filter import filter_config
+from support.filter import prefixed_front
 from support.flow import login
 from support.http import request
 from support.tokens import claims_of
@@ -63,16 +60,10 @@ def test_me_through_the_proxy(stack, app):
     assert request("GET", f"{stack.proxy_url}/rpc/me", {"Accept-Profile": "auth"}).status == 401
 
 
-def test_prefixed_cookie_names_end_to_end(stack, gate):
+def test_prefixed_cookie_names_end_to_end(stack):
     """pg_auth.cookie_prefixes in the database and cookie_prefixes in the
     proxy's configuration: __Host-access_token and __Secure-refresh_token."""
-    workdir = Path(tempfile.mkdtemp(prefix="pg-auth-prefixes-"))
-    config = filter_config(workdir, cookie_prefixes=True)
-    prefixed_gate = fronts.start_gate(workdir / "gate", stack.secret, config, postgrest_url=stack.postgrest_url)
-    front = fronts.start_front("nginx", workdir / "nginx", prefixed_gate, stack.ports["postgrest"])
-    stack.psql(sql="alter system set pg_auth.cookie_prefixes = on")
-    stack.psql(sql="select pg_reload_conf()")
-    try:
+    with prefixed_front(stack) as front:
         logged_in = login(front.url)
         assert set(logged_in.cookies()) == {"__Host-access_token", "__Secure-refresh_token"}
         access = logged_in.cookie_value("__Host-access_token")
@@ -84,9 +75,3 @@ def test_prefixed_cookie_names_end_to_end(stack, gate):
             "Cookie": f"__Secure-refresh_token={logged_in.cookie_value('__Secure-refresh_token')}"})
         assert refreshed.status == 204
         assert "__Secure-refresh_token" in refreshed.cookies()
-    finally:
-        stack.psql(sql="alter system reset pg_auth.cookie_prefixes")
-        stack.psql(sql="select pg_reload_conf()")
-        front.stop()
-        prefixed_gate.stop()
-        fronts.remove(workdir)
