@@ -34,13 +34,15 @@ pub enum Problem {
     RollbackRefused,
     /// A path the proxy never serves (the proxies' own feeds).
     NotFound,
+    /// A `Cookie` header that is not UTF-8.
+    MalformedCookie,
     /// No session of the signed-in user has that id (another user's
     /// session is "not found" too, never "forbidden").
     SessionNotFound,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 13] = [
+    pub const ALL: [Problem; 14] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -54,6 +56,7 @@ impl Problem {
         Problem::RollbackRefused,
         Problem::SessionNotFound,
         Problem::NotFound,
+        Problem::MalformedCookie,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -71,6 +74,7 @@ impl Problem {
             Problem::RollbackRefused => "rollback_refused",
             Problem::SessionNotFound => "session_not_found",
             Problem::NotFound => "not_found",
+            Problem::MalformedCookie => "malformed_cookie",
         }
     }
 
@@ -81,7 +85,7 @@ impl Problem {
     /// The HTTP status it is answered with.
     pub fn status(self) -> u16 {
         match self {
-            Problem::AmbiguousCookie | Problem::RollbackRefused => 400,
+            Problem::AmbiguousCookie | Problem::RollbackRefused | Problem::MalformedCookie => 400,
             Problem::CrossSite | Problem::AccountUnusable => 403,
             Problem::Throttled => 429,
             Problem::SessionNotFound | Problem::NotFound => 404,
@@ -111,6 +115,7 @@ impl Problem {
             Problem::RollbackRefused => "The auth RPCs always commit",
             Problem::SessionNotFound => "No such session",
             Problem::NotFound => "Not found",
+            Problem::MalformedCookie => "The Cookie header is not valid UTF-8",
         }
     }
 
@@ -119,7 +124,9 @@ impl Problem {
             Problem::Missing | Problem::SessionEnded | Problem::RefreshReused => {
                 Some("Log in with POST /rpc/login")
             }
-            Problem::AmbiguousCookie => Some("Clear this site's cookies, then log in again"),
+            Problem::AmbiguousCookie | Problem::MalformedCookie => {
+                Some("Clear this site's cookies, then log in again")
+            }
             Problem::CrossSite => {
                 Some("Unsafe methods must come from the same origin (Sec-Fetch-Site or Origin)")
             }

@@ -36,6 +36,7 @@ impl Outcome {
         all.push(Outcome::Refused(Problem::CrossSite));
         all.push(Outcome::Refused(Problem::AmbiguousCookie));
         all.push(Outcome::Refused(Problem::NotFound));
+        all.push(Outcome::Refused(Problem::MalformedCookie));
         all.push(Outcome::Failure);
         all
     }

@@ -101,6 +101,12 @@ impl Policy {
         if csrf::blocks(self.csrf_enabled, &self.allowed_origins, request) {
             return cross_site();
         }
+        if request.cookie_not_utf8 {
+            return Decision::Deny(response::refused(
+                Problem::MalformedCookie,
+                Problem::MalformedCookie.message(),
+            ));
+        }
         for name in [&self.cookies.access, &self.cookies.refresh] {
             if self.cookie_count(request, name) > 1 {
                 return Decision::Deny(response::refused(

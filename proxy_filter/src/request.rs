@@ -8,6 +8,9 @@ pub struct RequestHead {
     pub host: Option<String>,
     /// Every `Cookie` header value (HTTP/2 may send several).
     pub cookies: Vec<String>,
+    /// A `Cookie` header was not UTF-8 (PostgREST answers such a request
+    /// 500 "Something went wrong": it is refused before).
+    pub cookie_not_utf8: bool,
     pub authorization: Option<String>,
     pub origin: Option<String>,
     pub sec_fetch_site: Option<String>,
@@ -37,7 +40,10 @@ impl RequestHead {
                 ":method" => head.method = text(value),
                 ":path" => head.path = text(value),
                 ":authority" => head.host = Some(text(value)),
-                _ if name.eq_ignore_ascii_case("cookie") => head.cookies.push(text(value)),
+                _ if name.eq_ignore_ascii_case("cookie") => {
+                    head.cookie_not_utf8 |= std::str::from_utf8(value).is_err();
+                    head.cookies.push(text(value));
+                }
                 _ if name.eq_ignore_ascii_case("host") => head.host = Some(text(value)),
                 _ if name.eq_ignore_ascii_case("authorization") => {
                     head.authorization = Some(text(value));
@@ -114,5 +120,8 @@ mod tests {
     fn non_utf8_values_are_read_lossily() {
         let head = RequestHead::from_headers([("cookie", &b"access_token=\xff"[..])], |_| false);
         assert_eq!(head.cookies, vec!["access_token=\u{fffd}"]);
+        assert!(head.cookie_not_utf8);
+        let utf8 = RequestHead::from_headers([("cookie", "name=caf\u{e9}")], |_| false);
+        assert!(!utf8.cookie_not_utf8);
     }
 }

@@ -545,8 +545,26 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 3 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 4 + 1);
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
     assert_eq!(names.len(), all.len(), "distinct names");
+}
+
+#[test]
+fn a_cookie_header_that_is_not_utf8_is_refused_on_every_route() {
+    // PostgREST answers such a request 500: it never gets there.
+    let policy = policy("");
+    for path in ["/rest/task", "/rpc/login", "/"] {
+        let request = policy.read_request([
+            (":method", &b"GET"[..]),
+            (":path", path.as_bytes()),
+            ("cookie", &b"access_token=\xc3\xa9\xff"[..]),
+        ]);
+        let denial = denied(policy.decide(&request, Some(NOW)));
+        assert_eq!(
+            (denial.status, denial.outcome.metric()),
+            (400, "decision.refused.malformed_cookie".to_owned())
+        );
+    }
 }
