@@ -16,14 +16,16 @@ mod request;
 mod response;
 mod revocations;
 mod routes;
+mod schedule;
 
 pub mod host;
 
 pub use config::{ConfigError, Env};
 pub use decision::{Decision, Denial, Forward, Outcome};
 pub use feeds::Feed;
-pub use keys::{FeedSource, HttpSource, KeyMetric, RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
+pub use keys::{FeedSource, HttpSource, KeyMetric};
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;
 pub use response::filter_failure;
 pub use routes::{RouteMatcher, JWKS_PATH};
+pub use schedule::{RETRY_SECONDS, UNKNOWN_KID_INTERVAL};

@@ -8,12 +8,12 @@
 //! refresh interval plus the host's one-second tick plus one fetch.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use serde::Deserialize;
 
-use crate::keys::{HttpSource, Refresh};
+use crate::keys::HttpSource;
+use crate::schedule::Schedule;
 
 /// Sessions ended within this long before the previous answer are asked
 /// for again: `revoked_at` is the ending transaction's start, which may
@@ -25,10 +25,8 @@ const MAX_ENDED: usize = 1_000_000;
 #[derive(Debug)]
 pub(crate) struct Revocations {
     source: Option<HttpSource>,
-    refresh: Mutex<Refresh>,
+    pub(crate) schedule: Schedule,
     state: Mutex<State>,
-    pub(crate) fetch_ok: AtomicU64,
-    pub(crate) fetch_failed: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -55,10 +53,8 @@ impl Revocations {
     pub(crate) fn new(source: Option<HttpSource>, refresh_seconds: u32) -> Revocations {
         Revocations {
             source,
-            refresh: Mutex::new(Refresh::new(refresh_seconds)),
+            schedule: Schedule::new(refresh_seconds),
             state: Mutex::default(),
-            fetch_ok: AtomicU64::new(0),
-            fetch_failed: AtomicU64::new(0),
         }
     }
 
@@ -80,12 +76,7 @@ impl Revocations {
     }
 
     pub(crate) fn due(&self, now: i64) -> bool {
-        self.source.is_some()
-            && self
-                .refresh
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .due(now)
+        self.source.is_some() && self.schedule.due(now)
     }
 
     /// The path of the next fetch: the source's, with `since`.
@@ -112,18 +103,7 @@ impl Revocations {
             serde_json::from_slice::<Answer>(body)
                 .map_err(|e| format!("bad ended-sessions answer: {e}"))
         });
-        self.refresh
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .finished(now, answer.is_ok());
-        let answer = match answer {
-            Ok(answer) => answer,
-            Err(problem) => {
-                self.fetch_failed.fetch_add(1, Ordering::Relaxed);
-                return Err(problem);
-            }
-        };
-        self.fetch_ok.fetch_add(1, Ordering::Relaxed);
+        let answer = self.schedule.finished(now, answer)?;
         let mut state = self.state();
         // A token verifies until its exp plus the configured leeway.
         let slack = i64::from(crate::config::MAX_LEEWAY_SECONDS);

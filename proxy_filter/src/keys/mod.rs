@@ -4,17 +4,15 @@
 //! tokens.
 
 mod cache;
-mod refresh;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use jwt_core::{Claims, Jwks, Verifier, VerifyError};
 
+use crate::schedule::Schedule;
 use crate::Policy;
 use cache::TokenCache;
-pub(crate) use refresh::Refresh;
-pub use refresh::{RETRY_SECONDS, UNKNOWN_KID_INTERVAL};
 
 /// Where a host fetches a feed from, again and again.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,9 +53,7 @@ pub(crate) struct Keys {
     verifier: RwLock<Arc<Verifier>>,
     cache: TokenCache,
     source: Option<FeedSource>,
-    refresh: Mutex<Refresh>,
-    fetch_ok: AtomicU64,
-    fetch_failed: AtomicU64,
+    pub(crate) schedule: Schedule,
 }
 
 impl Keys {
@@ -71,9 +67,7 @@ impl Keys {
             verifier: RwLock::new(Arc::new(verifier)),
             cache: TokenCache::new(cache_size),
             source,
-            refresh: Mutex::new(Refresh::new(refresh_seconds)),
-            fetch_ok: AtomicU64::new(0),
-            fetch_failed: AtomicU64::new(0),
+            schedule: Schedule::new(refresh_seconds),
         }
     }
 
@@ -97,16 +91,12 @@ impl Keys {
             }
             Err(VerifyError::UnknownKey) => {
                 if self.source.is_some() {
-                    self.lock_refresh().unknown_kid();
+                    self.schedule.unknown_kid();
                 }
                 Err(VerifyError::UnknownKey)
             }
             Err(error) => Err(error),
         }
-    }
-
-    fn lock_refresh(&self) -> std::sync::MutexGuard<'_, Refresh> {
-        self.refresh.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -118,7 +108,7 @@ impl Policy {
 
     /// Whether to fetch the JWKS now; a `true` counts as a fetch started.
     pub(crate) fn jwks_due(&self, now: i64) -> bool {
-        self.keys.source.is_some() && self.keys.lock_refresh().due(now)
+        self.keys.source.is_some() && self.keys.schedule.due(now)
     }
 
     /// The end of a JWKS fetch: a good set replaces the keys (and forgets
@@ -133,27 +123,18 @@ impl Policy {
             let text = std::str::from_utf8(body).map_err(|_| "the JWKS is not UTF-8".to_owned())?;
             Jwks::parse(text).map_err(|e| format!("bad JWKS: {e}"))
         });
-        self.keys.lock_refresh().finished(now, parsed.is_ok());
-        match parsed {
-            Ok(jwks) => {
-                self.keys.fetch_ok.fetch_add(1, Ordering::Relaxed);
-                let count = jwks.len();
-                let mut verifier = self
-                    .keys
-                    .verifier
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner);
-                if verifier.jwks() != &jwks {
-                    *verifier = Arc::new(verifier.as_ref().clone().with_jwks(jwks));
-                    self.keys.cache.clear();
-                }
-                Ok(count)
-            }
-            Err(problem) => {
-                self.keys.fetch_failed.fetch_add(1, Ordering::Relaxed);
-                Err(problem)
-            }
+        let jwks = self.keys.schedule.finished(now, parsed)?;
+        let count = jwks.len();
+        let mut verifier = self
+            .keys
+            .verifier
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if verifier.jwks() != &jwks {
+            *verifier = Arc::new(verifier.as_ref().clone().with_jwks(jwks));
+            self.keys.cache.clear();
         }
+        Ok(count)
     }
 
     /// Token cache, JWKS and ended-session metrics: `token_cache.hit`,
@@ -169,10 +150,13 @@ impl Policy {
         [
             counter("token_cache.hit", &self.keys.cache.hits),
             counter("token_cache.miss", &self.keys.cache.misses),
-            counter("jwks.fetch_ok", &self.keys.fetch_ok),
-            counter("jwks.fetch_failed", &self.keys.fetch_failed),
-            counter("revocation.fetch_ok", &self.revocations.fetch_ok),
-            counter("revocation.fetch_failed", &self.revocations.fetch_failed),
+            counter("jwks.fetch_ok", &self.keys.schedule.fetch_ok),
+            counter("jwks.fetch_failed", &self.keys.schedule.fetch_failed),
+            counter("revocation.fetch_ok", &self.revocations.schedule.fetch_ok),
+            counter(
+                "revocation.fetch_failed",
+                &self.revocations.schedule.fetch_failed,
+            ),
             KeyMetric {
                 name: "jwks.keys",
                 value: self.keys.verifier().jwks().len() as u64,

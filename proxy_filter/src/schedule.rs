@@ -1,8 +1,12 @@
-//! When to fetch the JWKS again: every `jwks_refresh_seconds`, sooner after
-//! a failed fetch, and at once (at most every `UNKNOWN_KID_INTERVAL`) when a
-//! token names a key not in the set, which is how a new key normally
-//! arrives early. Pure: hosts ask [`Refresh::due`] on their timer, fetch,
-//! and report with [`Refresh::finished`].
+//! When to fetch a feed (the JWKS, the ended sessions) again: every refresh
+//! interval, sooner after a failed fetch, and for the JWKS at once (at most
+//! every `UNKNOWN_KID_INTERVAL`) when a token names a key not in the set,
+//! which is how a new key normally arrives early. [`Refresh`] is the pure
+//! rule; [`Schedule`] is what each feed holds: the rule behind a lock, and
+//! its fetch counters.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The least time between two fetches caused by unknown kids: tokens with
 /// made-up kids cannot make the proxy hammer the JWKS endpoint.
@@ -70,6 +74,50 @@ impl Refresh {
             } else {
                 RETRY_SECONDS.min(self.interval)
             };
+    }
+}
+
+/// A feed's schedule, shared by the requests and the host's timer.
+#[derive(Debug)]
+pub(crate) struct Schedule {
+    refresh: Mutex<Refresh>,
+    pub(crate) fetch_ok: AtomicU64,
+    pub(crate) fetch_failed: AtomicU64,
+}
+
+impl Schedule {
+    pub(crate) fn new(interval_seconds: u32) -> Schedule {
+        Schedule {
+            refresh: Mutex::new(Refresh::new(interval_seconds)),
+            fetch_ok: AtomicU64::new(0),
+            fetch_failed: AtomicU64::new(0),
+        }
+    }
+
+    fn refresh(&self) -> MutexGuard<'_, Refresh> {
+        self.refresh.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// See [`Refresh::due`].
+    pub(crate) fn due(&self, now: i64) -> bool {
+        self.refresh().due(now)
+    }
+
+    pub(crate) fn unknown_kid(&self) {
+        self.refresh().unknown_kid();
+    }
+
+    /// The end of the fetch [`Schedule::due`] started, counted: its
+    /// outcome, passed through.
+    pub(crate) fn finished<T>(&self, now: i64, outcome: Result<T, String>) -> Result<T, String> {
+        self.refresh().finished(now, outcome.is_ok());
+        let counter = if outcome.is_ok() {
+            &self.fetch_ok
+        } else {
+            &self.fetch_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
     }
 }
 
