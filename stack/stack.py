@@ -64,6 +64,20 @@ def postgrest_setting(name: str) -> str | None:
     return None
 
 
+def render_envoy(*, proxy_port: int, admin_port: int, postgrest_port: int, filter_config: dict | None = None,
+                 wasm: Path = FILTER_WASM, **extra: str) -> subprocess.CompletedProcess:
+    """stack/envoy/envoy.yaml rendered by its own render.sh for an Envoy on
+    127.0.0.1 in front of PostgREST (or what stands in for it) on
+    `postgrest_port`; `filter_config` replaces stack/filter.json, `extra` adds
+    settings (TLS_CERT_FILE...). Unchecked: callers also test refusals."""
+    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(proxy_port), "ADMIN_ADDRESS": LOOPBACK,
+           "ADMIN_PORT": str(admin_port), "POSTGREST_HOST": LOOPBACK, "POSTGREST_PORT": str(postgrest_port),
+           "FILTER_WASM": str(wasm), **extra}
+    if filter_config is not None:
+        env["FILTER_CONFIG"] = json.dumps(filter_config)
+    return subprocess.run(["sh", str(ENVOY_RENDER), str(ENVOY_TEMPLATE)], env=env, capture_output=True, text=True)
+
+
 def new_secret() -> str:
     """32 random bytes, base64: what `openssl rand -base64 32` prints."""
     return base64.b64encode(secrets.token_bytes(32)).decode()
@@ -314,21 +328,13 @@ class Stack:
         wait_until(lambda: http_status(ready) == 200, name, self.log(name), pid=self.pids[name])
 
     def render_envoy_config(self) -> Path:
-        env = {
-            **os.environ,
-            "LISTEN_ADDRESS": LOOPBACK,
-            "PROXY_PORT": str(self.ports["proxy"]),
-            "ADMIN_ADDRESS": LOOPBACK,
-            "ADMIN_PORT": str(self.ports["envoy_admin"]),
-            "POSTGREST_HOST": LOOPBACK,
-            "POSTGREST_PORT": str(self.ports["postgrest"]),
-            "FILTER_WASM": str(FILTER_WASM),
-            "FILTER_CONFIG": json.dumps({**json.loads(FILTER_CONFIG.read_text()), **self.filter_overrides}),
-        }
-        rendered = subprocess.run(["sh", str(ENVOY_RENDER), str(ENVOY_TEMPLATE)], env=env,
-                                  check=True, capture_output=True, text=True).stdout
+        rendered = render_envoy(proxy_port=self.ports["proxy"], admin_port=self.ports["envoy_admin"],
+                                postgrest_port=self.ports["postgrest"],
+                                filter_config={**json.loads(FILTER_CONFIG.read_text()), **self.filter_overrides})
+        if rendered.returncode != 0:
+            raise StackError(f"stack/envoy/render.sh failed: {rendered.stderr.strip()}")
         config = self.dir / "envoy.yaml"
-        config.write_text(rendered)
+        config.write_text(rendered.stdout)
         return config
 
     @property

@@ -22,9 +22,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__f
 
 import argparse
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 
 import fronts
@@ -41,8 +39,9 @@ FEED_KEYS = ("revocation_uri_env", "revocation_headers")
 def start_postgrest(stack, workdir: Path, name: str, pre_request: bool) -> tuple[int, int]:
     """A PostgREST on the stack's database, with or without db-pre-request: (PID, port)."""
     conf = workdir / f"{name}.conf"
-    lines = stack_controller.POSTGREST_CONF.read_text().splitlines()
-    conf.write_text("\n".join(line for line in lines if pre_request or not line.startswith("db-pre-request")))
+    # stack/postgrest.conf sets no db-pre-request (the proxies revoke): add it.
+    text = stack_controller.POSTGREST_CONF.read_text()
+    conf.write_text(text + ('db-pre-request = "auth.check_session"\n' if pre_request else ""))
     port, admin = free_port(), free_port()
     log = workdir / f"{name}.log"
     pid = spawn([str(stack_controller.POSTGREST), str(conf)], log, stack.postgrest_env(port, admin))
@@ -55,13 +54,12 @@ def start_envoy(stack, workdir: Path, name: str, postgrest_port: int, feed: bool
     if not feed:
         config = {key: value for key, value in config.items() if key not in FEED_KEYS}
     port, admin = free_port(), free_port()
-    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(port), "ADMIN_ADDRESS": LOOPBACK,
-           "ADMIN_PORT": str(admin), "POSTGREST_HOST": LOOPBACK, "POSTGREST_PORT": str(postgrest_port),
-           "FILTER_WASM": str(stack_controller.FILTER_WASM), "FILTER_CONFIG": json.dumps(config)}
-    rendered = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
-                              env=env, check=True, capture_output=True, text=True).stdout
+    rendered = stack_controller.render_envoy(proxy_port=port, admin_port=admin, postgrest_port=postgrest_port,
+                                             filter_config=config)
+    if rendered.returncode != 0:
+        raise RuntimeError(rendered.stderr)
     path = workdir / f"{name}.yaml"
-    path.write_text(rendered)
+    path.write_text(rendered.stdout)
     log = workdir / f"{name}.log"
     pid = spawn([str(stack_controller.ENVOY), "-c", str(path), "--base-id", str(admin), "--concurrency", "1",
                  "--log-level", "error"], log, stack.envoy_env)

@@ -3,7 +3,6 @@ TLS_KEY_FILE for stack/envoy/render.sh) serves the flow over HTTPS, with
 Secure cookies, and refuses a half-given configuration."""
 
 import http.client
-import os
 import shutil
 import ssl
 import subprocess
@@ -19,11 +18,8 @@ from support.http import request
 
 
 def render(stack, workdir, **tls):
-    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(stack.tls_port), "ADMIN_ADDRESS": LOOPBACK,
-           "ADMIN_PORT": str(stack.tls_admin_port), "POSTGREST_HOST": LOOPBACK,
-           "POSTGREST_PORT": str(stack.ports["postgrest"]), "FILTER_WASM": str(stack_controller.FILTER_WASM), **tls}
-    return subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
-                          env=env, capture_output=True, text=True)
+    return stack_controller.render_envoy(proxy_port=stack.tls_port, admin_port=stack.tls_admin_port,
+                                         postgrest_port=stack.ports["postgrest"], **tls)
 
 
 @pytest.fixture(scope="module")

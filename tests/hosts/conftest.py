@@ -6,9 +6,7 @@ stack/envoy/envoy.yaml, and Traefik 3.7 (http-wasm). Every server listens on
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -85,11 +83,10 @@ class Host:
 def render_envoy(echo: int, config: dict, wasm: Path, port: int, admin: int) -> str:
     """The shipped stack/envoy/envoy.yaml, rendered by its own render.sh, with
     the echo server as PostgREST."""
-    env = {**os.environ, "LISTEN_ADDRESS": LOOPBACK, "PROXY_PORT": str(port), "ADMIN_ADDRESS": LOOPBACK,
-           "ADMIN_PORT": str(admin), "POSTGREST_HOST": LOOPBACK, "POSTGREST_PORT": str(echo),
-           "FILTER_WASM": str(wasm), "FILTER_CONFIG": json.dumps(config)}
-    return subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
-                          env=env, check=True, capture_output=True, text=True).stdout
+    rendered = stack_controller.render_envoy(proxy_port=port, admin_port=admin, postgrest_port=echo,
+                                             filter_config=config, wasm=wasm)
+    assert rendered.returncode == 0, rendered.stderr
+    return rendered.stdout
 
 
 def start_envoy(echo: int, config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0) -> Host:
