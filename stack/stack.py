@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 import fronts
-from fronts import FILTER_CONFIG
 
 from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive, port_is_free, spawn, stop, wait_until
 
@@ -330,7 +329,7 @@ class Stack:
     def render_envoy_config(self) -> Path:
         rendered = render_envoy(proxy_port=self.ports["proxy"], admin_port=self.ports["envoy_admin"],
                                 postgrest_port=self.ports["postgrest"],
-                                filter_config={**json.loads(FILTER_CONFIG.read_text()), **self.filter_overrides})
+                                filter_config={**json.loads(fronts.FILTER_CONFIG.read_text()), **self.filter_overrides})
         if rendered.returncode != 0:
             raise StackError(f"stack/envoy/render.sh failed: {rendered.stderr.strip()}")
         config = self.dir / "envoy.yaml"

@@ -3,8 +3,40 @@
 
 use std::collections::BTreeMap;
 
-use super::{invalid, ConfigError};
+use super::{invalid, ConfigError, Env};
 use crate::keys::HttpSource;
+
+/// The URI of feed `feed` (`jwks`, `revocation`): `<feed>_uri`, or the value
+/// of the environment variable `<feed>_uri_env` names; `<feed>_cluster` and
+/// `<feed>_headers` (`with_extras`) only beside one. None when neither is set.
+pub(crate) fn feed_uri(
+    feed: &str,
+    uri: Option<String>,
+    uri_env: Option<&str>,
+    with_extras: bool,
+    env: &dyn Env,
+) -> Result<Option<String>, ConfigError> {
+    let uri = match (uri, uri_env) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(format!(
+                "set at most one of \"{feed}_uri\" or \"{feed}_uri_env\""
+            )))
+        }
+        (Some(uri), None) => Some(uri),
+        (None, Some(name)) => Some(env.var(name).ok_or_else(|| {
+            invalid(format!(
+                "environment variable {name} ({feed}_uri_env) is not set"
+            ))
+        })?),
+        (None, None) => None,
+    };
+    if uri.is_none() && with_extras {
+        return Err(invalid(format!(
+            "\"{feed}_cluster\" and \"{feed}_headers\" go with \"{feed}_uri\""
+        )));
+    }
+    Ok(uri)
+}
 
 /// `http[s]://host[:port]/path`: no user info, no fragment.
 pub(crate) fn http_source(

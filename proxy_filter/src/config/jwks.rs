@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jwt_core::Jwks;
 use serde_json::Value;
 
-use super::endpoint::http_source;
+use super::endpoint::{feed_uri, http_source};
 use super::{invalid, ConfigError, Env};
 use crate::keys::FeedSource;
 
@@ -77,20 +77,13 @@ impl JwksConfig {
                 "\"token_cache_size\" is at most {MAX_TOKEN_CACHE_SIZE}"
             )));
         }
-        let uri = match (self.jwks_uri, &self.jwks_uri_env) {
-            (Some(uri), _) => Some(uri),
-            (None, Some(name)) => Some(env.var(name).ok_or_else(|| {
-                invalid(format!(
-                    "environment variable {name} (jwks_uri_env) is not set"
-                ))
-            })?),
-            (None, None) => None,
-        };
-        if uri.is_none() && (self.jwks_cluster.is_some() || !self.jwks_headers.is_empty()) {
-            return Err(invalid(
-                "\"jwks_cluster\" and \"jwks_headers\" go with \"jwks_uri\"",
-            ));
-        }
+        let uri = feed_uri(
+            "jwks",
+            self.jwks_uri,
+            self.jwks_uri_env.as_deref(),
+            self.jwks_cluster.is_some() || !self.jwks_headers.is_empty(),
+            env,
+        )?;
         let needs_fetching = uri.is_some() || self.jwks_file.is_some();
         if needs_fetching && !env.can_fetch() {
             return Err(invalid(

@@ -375,20 +375,13 @@ impl FilterConfig {
 impl FilterConfig {
     /// The ended-sessions feed, if configured.
     fn revocations(&self, env: &dyn Env) -> Result<Revocations, ConfigError> {
-        let uri = match (&self.revocation_uri, &self.revocation_uri_env) {
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "set at most one of \"revocation_uri\" or \"revocation_uri_env\"",
-                ))
-            }
-            (Some(uri), None) => Some(uri.clone()),
-            (None, Some(name)) => Some(env.var(name).ok_or_else(|| {
-                invalid(format!(
-                    "environment variable {name} (revocation_uri_env) is not set"
-                ))
-            })?),
-            (None, None) => None,
-        };
+        let uri = endpoint::feed_uri(
+            "revocation",
+            self.revocation_uri.clone(),
+            self.revocation_uri_env.as_deref(),
+            self.revocation_cluster.is_some() || !self.revocation_headers.is_empty(),
+            env,
+        )?;
         if !(1..=3600).contains(&self.revocation_refresh_seconds) {
             return Err(invalid("\"revocation_refresh_seconds\" must be 1 to 3600"));
         }
@@ -404,11 +397,6 @@ impl FilterConfig {
                 self.revocation_cluster.clone(),
                 self.revocation_headers.clone(),
             )?),
-            None if self.revocation_cluster.is_some() || !self.revocation_headers.is_empty() => {
-                return Err(invalid(
-                    "\"revocation_cluster\" and \"revocation_headers\" go with \"revocation_uri\"",
-                ))
-            }
             None => None,
         };
         Ok(Revocations::new(source, self.revocation_refresh_seconds))
