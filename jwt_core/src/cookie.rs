@@ -9,6 +9,9 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 /// Where the refresh RPC is served as browsers see it, and so the refresh
 /// cookie's `Path`.
 pub const DEFAULT_REFRESH_PATH: &str = "/rpc/refresh_token";
+/// The auth RPCs as browsers call them: public routes at the proxies, which
+/// serve them nowhere else (not under `/rest/`, not percent-encoded).
+pub const AUTH_RPC_PATHS: [&str; 3] = ["/rpc/login", "/rpc/logout", DEFAULT_REFRESH_PATH];
 
 /// Cookie name prefixes browsers enforce (RFC 6265bis section 4.1.3):
 /// `__Host-` cookies are `Secure`, `Path=/` and host-only, so no sibling

@@ -29,7 +29,8 @@ pub use asymmetric::{KeyAlgorithm, PrivateKey, PublicKey, PRIVATE_KEY_BYTES};
 pub use claims::Claims;
 pub use cookie::{
     cookie_values, is_cookie_domain, is_cookie_name, is_cookie_path, CookieNames, Cookies,
-    ACCESS_COOKIE, DEFAULT_REFRESH_PATH, HOST_PREFIX, REFRESH_COOKIE, SECURE_PREFIX,
+    ACCESS_COOKIE, AUTH_RPC_PATHS, DEFAULT_REFRESH_PATH, HOST_PREFIX, REFRESH_COOKIE,
+    SECURE_PREFIX,
 };
 pub use error::{JwkError, KeyError, UnknownAlgorithm, VerifyError};
 pub use jwk::{is_kid, Jwk, Jwks, MAX_JWKS_KEYS};

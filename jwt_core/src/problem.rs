@@ -36,13 +36,16 @@ pub enum Problem {
     NotFound,
     /// A `Cookie` header that is not UTF-8.
     MalformedCookie,
+    /// A header the proxy sets (a forwarded claim) came from the client, and
+    /// this host cannot remove it (the forward-auth gate): refused.
+    ForgedHeader,
     /// No session of the signed-in user has that id (another user's
     /// session is "not found" too, never "forbidden").
     SessionNotFound,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 14] = [
+    pub const ALL: [Problem; 15] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -57,6 +60,7 @@ impl Problem {
         Problem::SessionNotFound,
         Problem::NotFound,
         Problem::MalformedCookie,
+        Problem::ForgedHeader,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -75,6 +79,7 @@ impl Problem {
             Problem::SessionNotFound => "session_not_found",
             Problem::NotFound => "not_found",
             Problem::MalformedCookie => "malformed_cookie",
+            Problem::ForgedHeader => "forged_header",
         }
     }
 
@@ -85,7 +90,10 @@ impl Problem {
     /// The HTTP status it is answered with.
     pub fn status(self) -> u16 {
         match self {
-            Problem::AmbiguousCookie | Problem::RollbackRefused | Problem::MalformedCookie => 400,
+            Problem::AmbiguousCookie
+            | Problem::RollbackRefused
+            | Problem::MalformedCookie
+            | Problem::ForgedHeader => 400,
             Problem::CrossSite | Problem::AccountUnusable => 403,
             Problem::Throttled => 429,
             Problem::SessionNotFound | Problem::NotFound => 404,
@@ -116,6 +124,7 @@ impl Problem {
             Problem::SessionNotFound => "No such session",
             Problem::NotFound => "Not found",
             Problem::MalformedCookie => "The Cookie header is not valid UTF-8",
+            Problem::ForgedHeader => "A header the proxy sets came from the client",
         }
     }
 
@@ -133,6 +142,7 @@ impl Problem {
             Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),
             Problem::Throttled => Some("Retry after the time in Retry-After"),
             Problem::RollbackRefused => Some("Send the request without Prefer: tx=rollback"),
+            Problem::ForgedHeader => Some("Send the request without the proxy's claim headers"),
             Problem::FilterFailure
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken

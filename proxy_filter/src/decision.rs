@@ -37,6 +37,7 @@ impl Outcome {
         all.push(Outcome::Refused(Problem::AmbiguousCookie));
         all.push(Outcome::Refused(Problem::NotFound));
         all.push(Outcome::Refused(Problem::MalformedCookie));
+        all.push(Outcome::Refused(Problem::ForgedHeader));
         all.push(Outcome::Failure);
         all
     }

@@ -1,12 +1,12 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, CookieNames, Problem};
+use jwt_core::{cookie_values, Claims, CookieNames, Problem, AUTH_RPC_PATHS};
 
 use crate::decision::{Decision, Forward, Outcome};
 use crate::keys::Keys;
 use crate::request::RequestHead;
 use crate::revocations::Revocations;
-use crate::routes::RouteMatcher;
+use crate::routes::{self, RouteMatcher};
 use crate::{cors, csrf, response};
 
 /// A checked configuration, ready to decide requests. Built once by
@@ -63,7 +63,30 @@ impl Policy {
     /// has no usable clock, which refuses the request). Denials carry the
     /// CORS headers an allowed origin needs to read them.
     pub fn decide(&self, request: &RequestHead, now: Option<i64>) -> Decision {
-        match self.decide_inner(request, now) {
+        self.with_cors(request, self.decide_inner(request, now))
+    }
+
+    /// [`Policy::decide`] for a host that cannot remove request headers (the
+    /// forward-auth gate): a client's copy of a claim header the policy
+    /// sets would reach the upstream, so such a request is refused.
+    pub fn decide_without_removal(&self, request: &RequestHead, now: Option<i64>) -> Decision {
+        if request.owned_headers.is_empty() {
+            return self.decide(request, now);
+        }
+        let problem = Problem::ForgedHeader;
+        let message = format!(
+            "{}: {}",
+            problem.message(),
+            request.owned_headers.join(", ")
+        );
+        self.with_cors(
+            request,
+            Decision::Deny(response::refused(problem, &message)),
+        )
+    }
+
+    fn with_cors(&self, request: &RequestHead, decision: Decision) -> Decision {
+        match decision {
             Decision::Deny(mut denial) => {
                 denial
                     .headers
@@ -84,23 +107,9 @@ impl Policy {
                 Problem::CrossSite.message(),
             ))
         };
-        if cors::is_preflight(request) {
-            // Preflights carry no credential: PostgREST answers those of the
-            // allowed origins (server-cors-allowed-origins); no other origin
-            // gets a CORS answer.
-            return if cors::origin_allowed(request, &self.allowed_origins) {
-                Decision::Forward(Forward {
-                    outcome: Outcome::Preflight,
-                    remove_headers: Vec::new(),
-                    set_headers: Vec::new(),
-                })
-            } else {
-                cross_site()
-            };
-        }
-        if csrf::blocks(self.csrf_enabled, &self.allowed_origins, request) {
-            return cross_site();
-        }
+        // First the checks that hold for every request, preflights included:
+        // nothing is passed on with ambiguous credentials or to a path never
+        // served.
         if request.cookie_not_utf8 {
             return Decision::Deny(response::refused(
                 Problem::MalformedCookie,
@@ -116,16 +125,36 @@ impl Policy {
             }
         }
         let path = request.path_only();
-        if self.is_feed_path(path) {
+        if self.is_feed_path(path) || routes::is_auth_rpc_elsewhere(path) {
             return Decision::Deny(response::refused(
                 Problem::NotFound,
                 Problem::NotFound.message(),
             ));
         }
+        if cors::is_preflight(request) {
+            // Preflights carry no credential: PostgREST answers those of the
+            // allowed origins (server-cors-allowed-origins); no other origin
+            // gets a CORS answer. Client copies of the headers the filter
+            // owns are removed as on any request.
+            return if cors::origin_allowed(request, &self.allowed_origins) {
+                Decision::Forward(self.forward(Outcome::Preflight, request, None))
+            } else {
+                cross_site()
+            };
+        }
+        if csrf::blocks(self.csrf_enabled, &self.allowed_origins, request) {
+            return cross_site();
+        }
         let public = self
             .public_routes
             .iter()
             .any(|route| route.matches(&request.method, path));
+        if public && AUTH_RPC_PATHS.contains(&path) {
+            // The auth RPCs read the cookies themselves: no Bearer, which
+            // PostgREST would check first and, during a switch of signing
+            // keys, refuse even on a refresh or a login.
+            return Decision::Forward(self.forward(Outcome::Public, request, None));
+        }
         let verified = self
             .token(request)
             .map(|token| (token, self.verify(token, now)));

@@ -1,3 +1,5 @@
+use jwt_core::AUTH_RPC_PATHS;
+
 use serde::Deserialize;
 
 /// A public route: an exact path or a path prefix, optionally for some
@@ -73,21 +75,76 @@ fn is_plain_path(path: &str) -> bool {
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 pub(crate) fn default_public_routes() -> Vec<RouteMatcher> {
-    [
-        "/rpc/login",
-        "/rpc/logout",
-        "/rpc/refresh_token",
-        "/rest/",
-        JWKS_PATH,
-    ]
-    .into_iter()
-    .map(RouteMatcher::exact)
-    .collect()
+    AUTH_RPC_PATHS
+        .into_iter()
+        .chain(["/rest/", JWKS_PATH])
+        .map(RouteMatcher::exact)
+        .collect()
+}
+
+/// An auth RPC named any other way than its own path: under the `/rest/`
+/// prefix the proxies strip, or percent-encoded (PostgREST decodes
+/// `/rpc/%6Cogin`). Those would miss the routes where the proxies cap and
+/// rate-limit the auth RPCs, so they are not served.
+pub(crate) fn is_auth_rpc_elsewhere(path: &str) -> bool {
+    let decoded = percent_decoded(path);
+    let named = decoded.strip_prefix("/rest").unwrap_or(&decoded);
+    AUTH_RPC_PATHS.contains(&named) && named != path
+}
+
+/// `%XX` escapes decoded byte by byte; anything else kept as it is.
+fn percent_decoded(path: &str) -> String {
+    let mut out = Vec::with_capacity(path.len());
+    let mut rest = path.as_bytes();
+    while let Some((&byte, after)) = rest.split_first() {
+        let escaped = (byte == b'%')
+            .then(|| after.get(..2))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(decoded) => {
+                out.push(decoded);
+                rest = after.get(2..).unwrap_or_default();
+            }
+            None => {
+                out.push(byte);
+                rest = after;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_rpcs_are_served_at_their_own_paths_only() {
+        for path in AUTH_RPC_PATHS {
+            assert!(!is_auth_rpc_elsewhere(path), "{path}");
+            assert!(is_auth_rpc_elsewhere(&format!("/rest{path}")), "{path}");
+        }
+        for path in [
+            "/rpc/%6Cogin",
+            "/rpc/%6cogin",
+            "/rest/rpc/%6Cogout",
+            "/%72pc/refresh_token",
+        ] {
+            assert!(is_auth_rpc_elsewhere(path), "{path}");
+        }
+        for path in [
+            "/rpc/me",
+            "/rest/task",
+            "/rest/rpc/me",
+            "/rpc/login/",
+            "/rpc/%zz",
+            "/rpc/%",
+        ] {
+            assert!(!is_auth_rpc_elsewhere(path), "{path}");
+        }
+    }
 
     #[test]
     fn exact_paths_match_only_themselves() {

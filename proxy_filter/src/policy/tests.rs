@@ -260,12 +260,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
 
     let token = valid();
     let with_token = forwarded(policy.decide(
-        &request(
-            "POST",
-            "/rpc/logout",
-            &[&format!("access_token={token}")],
-            None,
-        ),
+        &request("GET", "/rest/", &[&format!("access_token={token}")], None),
         Some(NOW),
     ));
     assert_eq!(with_token.outcome, Outcome::PublicWithToken);
@@ -545,7 +540,8 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 4 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 5 + 1);
+    assert!(all.contains(&Outcome::Refused(Problem::ForgedHeader)));
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
     assert_eq!(names.len(), all.len(), "distinct names");
@@ -566,5 +562,105 @@ fn a_cookie_header_that_is_not_utf8_is_refused_on_every_route() {
             (denial.status, denial.outcome.metric()),
             (400, "decision.refused.malformed_cookie".to_owned())
         );
+    }
+}
+
+/// A preflight-shaped request (any client can send one) is cleaned like
+/// every other: a client's Authorization and claim headers never pass, and
+/// ambiguous cookies and the feed path are refused first (redteam R3-08).
+#[test]
+fn preflights_get_the_same_header_hygiene() {
+    let policy =
+        policy(r#","allowed_origins":["http://localhost:5173"],"forward_claims":{"sub":"x-user"}"#);
+    let preflight = |cookies: &[&str]| {
+        let mut head = policy.read_request([
+            (":method", "OPTIONS"),
+            (":path", "/rest/task"),
+            ("origin", "http://localhost:5173"),
+            ("access-control-request-method", "GET"),
+            ("authorization", "Bearer forged.token.value"),
+            ("x-user", "admin"),
+        ]);
+        head.cookies = cookies.iter().map(|c| (*c).to_owned()).collect();
+        head
+    };
+    let passed = forwarded(policy.decide(&preflight(&[]), Some(NOW)));
+    assert_eq!(passed.outcome, Outcome::Preflight);
+    assert!(passed.set_headers.is_empty());
+    let mut removed = passed.remove_headers.clone();
+    removed.sort();
+    assert_eq!(removed, vec!["authorization", "x-user"]);
+    let ambiguous =
+        denied(policy.decide(&preflight(&["access_token=a; access_token=b"]), Some(NOW)));
+    assert_eq!(
+        ambiguous.outcome,
+        Outcome::Refused(Problem::AmbiguousCookie)
+    );
+}
+
+/// The auth RPCs answer only at their own paths, where every front caps
+/// and rate-limits them (redteam R3-12).
+#[test]
+fn auth_rpcs_elsewhere_are_not_found() {
+    let policy = policy("");
+    let cookie = format!("access_token={}", valid());
+    for path in [
+        "/rest/rpc/login",
+        "/rest/rpc/refresh_token",
+        "/rest/rpc/logout",
+        "/rpc/%6Cogin",
+    ] {
+        let refused = denied(policy.decide(&request("POST", path, &[&cookie], None), Some(NOW)));
+        assert_eq!(
+            refused.outcome,
+            Outcome::Refused(Problem::NotFound),
+            "{path}"
+        );
+        assert_eq!(refused.status, 404);
+    }
+    let login = forwarded(policy.decide(&request("POST", "/rpc/login", &[], None), Some(NOW)));
+    assert_eq!(login.outcome, Outcome::Public);
+}
+
+/// The gate cannot remove a client's claim header: it refuses the request
+/// rather than let the header reach the upstream (redteam R3-02).
+#[test]
+fn a_host_that_cannot_remove_headers_refuses_forged_claims() {
+    let policy = policy(r#","forward_claims":{"sub":"x-user"}"#);
+    let cookie = format!("access_token={}", valid());
+    let head = |extra: Option<(&'static str, &'static str)>| {
+        policy.read_request(
+            [
+                (":method", "GET"),
+                (":path", "/rest/task"),
+                ("cookie", cookie.as_str()),
+            ]
+            .into_iter()
+            .chain(extra),
+        )
+    };
+    let clean = forwarded(policy.decide_without_removal(&head(None), Some(NOW)));
+    assert_eq!(header(&clean.set_headers, "x-user"), Some("demo"));
+    let forged = denied(policy.decide_without_removal(&head(Some(("X-User", "admin"))), Some(NOW)));
+    assert_eq!(forged.outcome, Outcome::Refused(Problem::ForgedHeader));
+    assert_eq!(forged.status, 400);
+    assert!(forged.body.contains("x-user"));
+}
+
+/// The auth RPCs read the cookies themselves: a valid access cookie is not
+/// passed to them as a Bearer, which PostgREST would check first (and refuse
+/// during a switch of signing keys, even on a refresh).
+#[test]
+fn auth_rpcs_get_no_bearer() {
+    let policy = policy("");
+    let cookie = format!("access_token={}", valid());
+    for path in jwt_core::AUTH_RPC_PATHS {
+        let forward = forwarded(policy.decide(
+            &request("POST", path, &[&cookie], Some("Bearer forged")),
+            Some(NOW),
+        ));
+        assert_eq!(forward.outcome, Outcome::Public, "{path}");
+        assert!(forward.set_headers.is_empty(), "{path}");
+        assert_eq!(forward.remove_headers, vec!["authorization"], "{path}");
     }
 }

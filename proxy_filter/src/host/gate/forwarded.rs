@@ -17,10 +17,17 @@ pub(crate) enum Style {
     Original,
 }
 
-/// The subrequest carries no description of the original request: the
-/// proxy is not configured for the gate, and guessing could pass a request.
+/// Why the subrequest does not describe one original request.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct NotForwarded;
+pub(crate) enum NotForwarded {
+    /// No description: the proxy is not configured for the gate, and
+    /// guessing could pass a request.
+    Missing,
+    /// Both styles: a proxy sets one and passes the client's other headers
+    /// on, so one of them was written by the client, who would choose what
+    /// the gate decides on.
+    Both,
+}
 
 /// Reads the original request from the subrequest's headers.
 pub(crate) fn read(
@@ -33,12 +40,17 @@ pub(crate) fn read(
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, value)| *value)
     };
-    let (style, method, uri, host) = match (find("x-forwarded-method"), find("x-forwarded-uri")) {
-        (Some(method), Some(uri)) => (Style::Forwarded, method, uri, find("x-forwarded-host")),
-        _ => match (find("x-original-method"), find("x-original-uri")) {
-            (Some(method), Some(uri)) => (Style::Original, method, uri, find("x-original-host")),
-            _ => return Err(NotForwarded),
-        },
+    let forwarded = ["x-forwarded-method", "x-forwarded-uri", "x-forwarded-host"].map(find);
+    let original = ["x-original-method", "x-original-uri", "x-original-host"].map(find);
+    let any = |set: &[Option<&[u8]>; 3]| set.iter().any(Option::is_some);
+    let (style, [method, uri, host]) = match (any(&forwarded), any(&original)) {
+        (true, true) => return Err(NotForwarded::Both),
+        (true, false) => (Style::Forwarded, forwarded),
+        (false, true) => (Style::Original, original),
+        (false, false) => return Err(NotForwarded::Missing),
+    };
+    let (Some(method), Some(uri)) = (method, uri) else {
+        return Err(NotForwarded::Missing);
     };
     // The subrequest's own Host names the gate: only the original one counts.
     let own = headers.iter().copied().filter(|(name, _)| {
@@ -109,7 +121,32 @@ mod tests {
             headers(&[("x-forwarded-uri", "/rest/task")]),
             headers(&[("x-original-method", "GET")]),
         ] {
-            assert_eq!(read(&policy(), &sent).err(), Some(NotForwarded));
+            assert_eq!(read(&policy(), &sent).err(), Some(NotForwarded::Missing));
         }
+    }
+
+    #[test]
+    fn a_client_cannot_add_the_other_style() {
+        // nginx sets X-Original-*, and passes a client's X-Forwarded-* on;
+        // Caddy and Traefik the other way round.
+        for client in [
+            ("x-forwarded-method", "GET"),
+            ("x-forwarded-uri", "/"),
+            ("x-forwarded-host", "elsewhere"),
+        ] {
+            let sent = headers(&[
+                ("x-original-method", "GET"),
+                ("x-original-uri", "/rpc/ended_sessions"),
+                ("x-original-host", "api.example"),
+                client,
+            ]);
+            assert_eq!(read(&policy(), &sent).err(), Some(NotForwarded::Both));
+        }
+        let sent = headers(&[
+            ("x-forwarded-method", "GET"),
+            ("x-forwarded-uri", "/rest/task"),
+            ("x-original-uri", "/"),
+        ]);
+        assert_eq!(read(&policy(), &sent).err(), Some(NotForwarded::Both));
     }
 }

@@ -54,11 +54,15 @@ impl Gate {
             .collect();
         let (head, style) = match forwarded::read(&self.policy, &headers) {
             Ok(read) => read,
-            Err(NotForwarded) => {
+            Err(why) => {
+                let message = match why {
+                    NotForwarded::Missing => "The proxy sent no X-Forwarded-Method and X-Forwarded-Uri (nor X-Original-Method and X-Original-URI): configure it as the README shows",
+                    NotForwarded::Both => "The subrequest carries both X-Forwarded-* and X-Original-* headers: the proxy must set one style and clear the other",
+                };
                 let mut failure = filter_failure();
                 failure.body = serde_json::json!({
                     "code": "PF500",
-                    "message": "The proxy sent no X-Forwarded-Method and X-Forwarded-Uri (nor X-Original-Method and X-Original-URI): configure it as the README shows",
+                    "message": message,
                     "details": "filter_failure",
                     "hint": null,
                 })
@@ -67,7 +71,7 @@ impl Gate {
             }
         };
         let now = unix_seconds(Some(SystemTime::now()));
-        match self.policy.decide(&head, now) {
+        match self.policy.decide_without_removal(&head, now) {
             Decision::Forward(forward) => {
                 let mut response = Response::new(Full::new(Bytes::new()));
                 for (name, value) in &forward.set_headers {
