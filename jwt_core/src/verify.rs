@@ -34,6 +34,10 @@ pub struct Verifier {
     audience: Option<String>,
     max_token_bytes: usize,
     require_exp: bool,
+    /// Tokens without `kid` only while the key set is empty.
+    secret_only_without_keys: bool,
+    /// The longest `exp - iat` accepted (0: any).
+    max_lifetime_seconds: u32,
 }
 
 impl Verifier {
@@ -60,6 +64,8 @@ impl Verifier {
             audience: None,
             max_token_bytes: DEFAULT_MAX_TOKEN_BYTES,
             require_exp: true,
+            secret_only_without_keys: false,
+            max_lifetime_seconds: 0,
         }
     }
 
@@ -96,6 +102,30 @@ impl Verifier {
     /// Whether a token without `exp` is refused (default: yes).
     pub fn with_required_exp(mut self, required: bool) -> Verifier {
         self.require_exp = required;
+        self
+    }
+
+    /// Whether a token without `kid` (one the shared secret signed) is
+    /// refused as `unknown_key` once the key set has a key: a verifier in
+    /// front of PostgREST, which accepts one or the other (its `jwt-secret`,
+    /// or the JWKS the database publishes in `keys` mode), then never passes
+    /// on a token PostgREST would refuse, and a switch of signing mode needs
+    /// no change to its configuration.
+    pub fn with_secret_only_without_keys(mut self, only: bool) -> Verifier {
+        self.secret_only_without_keys = only;
+        self
+    }
+
+    pub fn secret_only_without_keys(&self) -> bool {
+        self.secret_only_without_keys
+    }
+
+    /// Refuses (`invalid_claims`) a token whose `exp` is more than `seconds`
+    /// after its `iat` (without `iat`: after now), or that has no `exp` (0: no
+    /// limit). Bounds how long a token can be worth stealing, and how long a
+    /// verified one may be remembered.
+    pub fn with_max_lifetime(mut self, seconds: u32) -> Verifier {
+        self.max_lifetime_seconds = seconds;
         self
     }
 
@@ -165,6 +195,9 @@ impl Verifier {
         }
         let name = header.get_str("alg").ok_or(VerifyError::Malformed)?;
         match header.get("kid") {
+            None if self.secret_only_without_keys && !self.jwks.is_empty() => {
+                Err(VerifyError::UnknownKey)
+            }
             None => self
                 .macs
                 .iter()
@@ -205,6 +238,13 @@ impl Verifier {
         }
         if matches!(iat, Some(iat) if iat > now + future) {
             return Err(VerifyError::IssuedInFuture);
+        }
+        if self.max_lifetime_seconds > 0 {
+            // From iat, or for a token without one, from now.
+            let lifetime = exp.map(|exp| exp - iat.unwrap_or(now));
+            if lifetime.is_none_or(|lifetime| lifetime > f64::from(self.max_lifetime_seconds)) {
+                return Err(VerifyError::InvalidClaims);
+            }
         }
         Ok(())
     }

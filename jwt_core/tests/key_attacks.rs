@@ -312,3 +312,30 @@ fn a_verifier_without_a_secret_refuses_hmac_tokens() {
         .verify(&sign_with_key(&keys.ec, &kid(&keys.ec), &payload()), NOW)
         .is_ok());
 }
+
+/// In front of PostgREST, which accepts the secret or the published key
+/// pairs, never both: once the key set has a key, a token without kid is
+/// refused, though the secret signed it (issue 21: a switch to key pairs
+/// locked signed-in users out where the proxy still passed such tokens).
+#[test]
+fn the_secret_serves_only_while_no_key_pair_is_published() {
+    let keys = keys();
+    let secret_token = mint_hs256(SECRET, &header("HS256", None));
+    let proxy = |set: Jwks| {
+        Verifier::new(
+            &Key::from_bytes(SECRET.to_vec()).unwrap(),
+            &[Algorithm::HS256],
+        )
+        .with_jwks(set)
+        .with_secret_only_without_keys(true)
+    };
+    assert!(proxy(Jwks::default()).verify(&secret_token, NOW).is_ok());
+    assert_eq!(
+        proxy(jwks(&[&keys.ec])).verify(&secret_token, NOW),
+        Err(VerifyError::UnknownKey)
+    );
+    let pair_token = sign_with_key(&keys.ec, &kid(&keys.ec), &payload());
+    assert!(proxy(jwks(&[&keys.ec])).verify(&pair_token, NOW).is_ok());
+    // Without the option (the extension's own check of its tokens) both pass.
+    assert!(verifier(&keys).verify(&secret_token, NOW).is_ok());
+}

@@ -121,3 +121,33 @@ fn verify_signature_ignores_time_but_not_the_key() {
         Err(VerifyError::BadSignature)
     );
 }
+
+#[test]
+fn a_maximum_lifetime_refuses_longer_lived_tokens() {
+    let key = Key::from_secret("independent-implementation-key-0123456789", false).unwrap();
+    let verifier = Verifier::new(&key, &[Algorithm::HS256]).with_max_lifetime(600);
+    let now = 1_800_000_000;
+    let token = |claims: String| sign(Algorithm::HS256, &key, &claims);
+    let fine = token(format!(r#"{{"iat":{now},"exp":{}}}"#, now + 600));
+    assert!(verifier.verify(&fine, now).is_ok());
+    let no_iat = token(format!(r#"{{"exp":{}}}"#, now + 600));
+    assert!(
+        verifier.verify(&no_iat, now).is_ok(),
+        "without iat: from now"
+    );
+    for claims in [
+        format!(r#"{{"iat":{now},"exp":{}}}"#, now + 601),
+        format!(r#"{{"exp":{}}}"#, now + 601),
+        format!(r#"{{"iat":{},"exp":{}}}"#, now - 86_400, now + 60),
+    ] {
+        assert_eq!(
+            verifier.verify(&token(claims.clone()), now),
+            Err(VerifyError::InvalidClaims),
+            "{claims}"
+        );
+    }
+    let unlimited = Verifier::new(&key, &[Algorithm::HS256]);
+    assert!(unlimited
+        .verify(&token(format!(r#"{{"exp":{}}}"#, now + 86_400 * 365)), now)
+        .is_ok());
+}

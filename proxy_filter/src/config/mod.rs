@@ -115,6 +115,14 @@ struct FilterConfig {
         deserialize_with = "scalars::number"
     )]
     max_token_bytes: usize,
+    /// The longest life (`exp - iat`) a token may claim; longer ones, and
+    /// tokens without `iat`, are refused (0: any). A day by default: the
+    /// extension's tokens live `pg_auth.access_token_ttl` (10 minutes).
+    #[serde(
+        default = "default_max_token_lifetime",
+        deserialize_with = "scalars::number"
+    )]
+    max_token_lifetime_seconds: u32,
     #[serde(default = "default_access_cookie")]
     cookie_name: String,
     /// Refused when sent twice, like the access cookie (cookie tossing).
@@ -155,6 +163,10 @@ fn default_algorithms() -> Vec<String> {
 
 fn default_max_token_bytes() -> usize {
     DEFAULT_MAX_TOKEN_BYTES
+}
+
+fn default_max_token_lifetime() -> u32 {
+    24 * 3600
 }
 
 fn default_access_cookie() -> String {
@@ -345,10 +357,12 @@ impl FilterConfig {
             None => Verifier::from_jwks(Jwks::default()),
         }
         .with_jwks(jwks.initial)
+        .with_secret_only_without_keys(true)
         .with_leeway(self.leeway_seconds)
         .with_issuer(self.issuer)
         .with_audience(self.audience)
-        .with_max_token_bytes(self.max_token_bytes);
+        .with_max_token_bytes(self.max_token_bytes)
+        .with_max_lifetime(self.max_token_lifetime_seconds);
         Ok(Policy {
             keys: Keys::new(
                 verifier,

@@ -16,9 +16,17 @@ const EXPIRY_SLACK_SECONDS: i64 = crate::config::MAX_LEEWAY_SECONDS as i64;
 
 pub(crate) struct TokenCache {
     capacity: usize,
-    entries: Mutex<HashMap<Box<str>, Entry>>,
+    entries: Mutex<Entries>,
     pub(crate) hits: AtomicU64,
     pub(crate) misses: AtomicU64,
+}
+
+/// The tokens, and how many times they were all forgotten: a verification
+/// that began before a key change must not remember its token after it.
+#[derive(Default)]
+struct Entries {
+    map: HashMap<Box<str>, Entry>,
+    generation: u64,
 }
 
 struct Entry {
@@ -42,7 +50,7 @@ impl TokenCache {
     pub(crate) fn new(capacity: usize) -> TokenCache {
         TokenCache {
             capacity,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -54,6 +62,7 @@ impl TokenCache {
         }
         let found = self
             .lock()
+            .map
             .get(token)
             .map(|entry| Arc::clone(&entry.claims));
         let counter = if found.is_some() {
@@ -65,9 +74,16 @@ impl TokenCache {
         found
     }
 
-    /// Remembers a verified token. When full, expired entries go first, then
+    /// Which key set the cache holds tokens of: read it before taking the
+    /// verifier a token is checked with, and hand it to [`TokenCache::insert`].
+    pub(crate) fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Remembers a token verified with the keys of `generation`; nothing if
+    /// the keys have changed since. When full, expired entries go first, then
     /// an arbitrary quarter of the rest (HashMap order): bounded work, bounded size.
-    pub(crate) fn insert(&self, token: &str, claims: Arc<Claims>, now: i64) {
+    pub(crate) fn insert(&self, token: &str, claims: Arc<Claims>, now: i64, generation: u64) {
         if self.capacity == 0 {
             return;
         }
@@ -76,7 +92,11 @@ impl TokenCache {
             // Tokens without exp (allowed only by configuration): a minute.
             _ => now.saturating_add(60),
         };
-        let mut entries = self.lock();
+        let mut guard = self.lock();
+        if guard.generation != generation {
+            return;
+        }
+        let entries = &mut guard.map;
         if entries.len() >= self.capacity {
             entries.retain(|_, entry| entry.useless_after > now);
         }
@@ -99,16 +119,18 @@ impl TokenCache {
     /// Forgets every token (the key set changed: a revoked key's tokens must
     /// not outlive it here).
     pub(crate) fn clear(&self) {
-        self.lock().clear();
+        let mut entries = self.lock();
+        entries.map.clear();
+        entries.generation = entries.generation.wrapping_add(1);
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().map.len()
     }
 
     /// A poisoned lock only means another request panicked while holding it
     /// (none does); the map itself is always consistent.
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -125,7 +147,7 @@ mod tests {
     fn remembers_and_counts() {
         let cache = TokenCache::new(8);
         assert!(cache.get("a").is_none());
-        cache.insert("a", claims(2000), 1000);
+        cache.insert("a", claims(2000), 1000, 0);
         assert!(cache.get("a").is_some());
         assert_eq!(cache.hits.load(Ordering::Relaxed), 1);
         assert_eq!(cache.misses.load(Ordering::Relaxed), 1);
@@ -133,18 +155,36 @@ mod tests {
         assert!(cache.get("a").is_none());
     }
 
+    /// A verification that began before a key change (the gate's threads
+    /// race the JWKS refresh) cannot leave its token behind the clear.
+    #[test]
+    fn a_token_verified_before_a_key_change_is_not_remembered() {
+        let cache = TokenCache::new(8);
+        let generation = cache.generation();
+        cache.clear();
+        cache.insert("verified with the old keys", claims(2000), 1000, generation);
+        assert!(cache.get("verified with the old keys").is_none());
+        cache.insert(
+            "verified with the new keys",
+            claims(2000),
+            1000,
+            cache.generation(),
+        );
+        assert!(cache.get("verified with the new keys").is_some());
+    }
+
     #[test]
     fn stays_within_its_capacity_and_drops_expired_entries_first() {
         let cache = TokenCache::new(4);
-        cache.insert("old", claims(1000), 900);
+        cache.insert("old", claims(1000), 900, 0);
         for token in ["a", "b", "c"] {
-            cache.insert(token, claims(5000), 900);
+            cache.insert(token, claims(5000), 900, 0);
         }
-        cache.insert("d", claims(5000), 2000);
+        cache.insert("d", claims(5000), 2000, 0);
         assert!(cache.get("old").is_none(), "expired entry evicted first");
         assert_eq!(cache.len(), 4);
         for n in 0..100 {
-            cache.insert(&format!("t{n}"), claims(5000), 2000);
+            cache.insert(&format!("t{n}"), claims(5000), 2000, 0);
             assert!(cache.len() <= 4);
         }
     }
@@ -152,7 +192,7 @@ mod tests {
     #[test]
     fn zero_capacity_remembers_nothing() {
         let cache = TokenCache::new(0);
-        cache.insert("a", claims(5000), 1000);
+        cache.insert("a", claims(5000), 1000, 0);
         assert!(cache.get("a").is_none());
         assert_eq!(cache.misses.load(Ordering::Relaxed), 0);
     }

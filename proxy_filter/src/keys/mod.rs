@@ -48,6 +48,14 @@ pub struct KeyMetric {
     pub gauge: bool,
 }
 
+/// The member of a fetched JWKS that says the database still signs with the
+/// shared secret.
+#[derive(serde::Deserialize)]
+struct SharedSecretMarker {
+    #[serde(default)]
+    shared_secret: bool,
+}
+
 #[derive(Debug)]
 pub(crate) struct Keys {
     verifier: RwLock<Arc<Verifier>>,
@@ -77,6 +85,9 @@ impl Keys {
 
     /// Full verification, through the cache.
     pub(crate) fn verify(&self, token: &str, now: i64) -> Result<Arc<Claims>, VerifyError> {
+        // Before the verifier: a key change between the two empties the
+        // cache and makes this token's insert a no-op.
+        let generation = self.cache.generation();
         let verifier = self.verifier();
         if let Some(claims) = self.cache.get(token) {
             verifier.check_claims(&claims, now)?;
@@ -86,7 +97,8 @@ impl Keys {
             Ok(claims) => {
                 verifier.check_claims(&claims, now)?;
                 let claims = Arc::new(claims);
-                self.cache.insert(token, Arc::clone(&claims), now);
+                self.cache
+                    .insert(token, Arc::clone(&claims), now, generation);
                 Ok(claims)
             }
             Err(VerifyError::UnknownKey) => {
@@ -113,6 +125,10 @@ impl Policy {
 
     /// The end of a JWKS fetch: a good set replaces the keys (and forgets
     /// cached tokens when it differs); a bad one keeps the last good set.
+    /// Tokens without `kid` (the shared secret's) are accepted while the
+    /// set has no key, or while it says `"shared_secret": true` (the
+    /// database still signs with the secret: `auth.jwks()` in `secret`
+    /// mode), the same rule as PostgREST's, which then has no JWKS.
     /// Ok: the number of keys now in use.
     pub(crate) fn jwks_fetched(
         &self,
@@ -121,17 +137,26 @@ impl Policy {
     ) -> Result<usize, String> {
         let parsed = fetched.and_then(|body| {
             let text = std::str::from_utf8(body).map_err(|_| "the JWKS is not UTF-8".to_owned())?;
-            Jwks::parse(text).map_err(|e| format!("bad JWKS: {e}"))
+            let jwks = Jwks::parse(text).map_err(|e| format!("bad JWKS: {e}"))?;
+            let marker: SharedSecretMarker =
+                serde_json::from_str(text).map_err(|e| format!("bad JWKS: {e}"))?;
+            Ok((jwks, marker.shared_secret))
         });
-        let jwks = self.keys.schedule.finished(now, parsed)?;
+        let (jwks, shared_secret) = self.keys.schedule.finished(now, parsed)?;
         let count = jwks.len();
         let mut verifier = self
             .keys
             .verifier
             .write()
             .unwrap_or_else(PoisonError::into_inner);
-        if verifier.jwks() != &jwks {
-            *verifier = Arc::new(verifier.as_ref().clone().with_jwks(jwks));
+        if verifier.jwks() != &jwks || verifier.secret_only_without_keys() == shared_secret {
+            *verifier = Arc::new(
+                verifier
+                    .as_ref()
+                    .clone()
+                    .with_jwks(jwks)
+                    .with_secret_only_without_keys(!shared_secret),
+            );
             self.keys.cache.clear();
         }
         Ok(count)

@@ -221,3 +221,60 @@ fn jwks_settings_are_checked() {
         .to_string()
         .contains("or none, with a JWKS"));
 }
+
+/// A switch of pg_auth.signing_mode: while the database signs with the shared
+/// secret its JWKS says so (`"shared_secret": true`), and tokens without a kid
+/// pass beside the key pairs' (the proxies learn a key before it signs); once
+/// it signs with key pairs they are refused at the proxy, as PostgREST, which
+/// then has only the JWKS, refuses them (issue 21: signed-in users were
+/// locked out where the proxy passed such tokens on).
+#[test]
+fn the_shared_secret_serves_while_the_database_signs_with_it() {
+    let pair = key(KeyAlgorithm::ES256, 3);
+    let policy = fetching_policy(
+        r#","secret":"q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=","secret_is_base64":true"#,
+    );
+    let secret_token = jwt_core::sign(
+        jwt_core::Algorithm::HS256,
+        &jwt_core::Key::from_secret("q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=", true).unwrap(),
+        &format!(
+            r#"{{"role":"basic_subscriber","sub":"demo","exp":{}}}"#,
+            NOW + 60
+        ),
+    );
+    assert_eq!(decide(&policy, &secret_token), Ok(()), "no key yet");
+    let with_marker = |keys: &[&PrivateKey]| {
+        let mut set: serde_json::Value = serde_json::from_str(&jwks(keys)).unwrap();
+        set["shared_secret"] = true.into();
+        set.to_string()
+    };
+    assert_eq!(
+        policy.jwks_fetched(NOW, Ok(with_marker(&[&pair]).as_bytes())),
+        Ok(1)
+    );
+    assert_eq!(
+        decide(&policy, &secret_token),
+        Ok(()),
+        "still signing with the secret"
+    );
+    assert_eq!(
+        decide(&policy, &mint(&pair)),
+        Ok(()),
+        "and the key is known already"
+    );
+    assert_eq!(
+        policy.jwks_fetched(NOW + 60, Ok(jwks(&[&pair]).as_bytes())),
+        Ok(1)
+    );
+    assert_eq!(
+        decide(&policy, &secret_token),
+        Err("decision.denied.unknown_key".into()),
+        "key pairs sign now: the cached token goes too"
+    );
+    assert_eq!(decide(&policy, &mint(&pair)), Ok(()));
+    assert_eq!(
+        policy.jwks_fetched(NOW + 120, Ok(with_marker(&[&pair]).as_bytes())),
+        Ok(1)
+    );
+    assert_eq!(decide(&policy, &secret_token), Ok(()), "and back");
+}
