@@ -1,7 +1,8 @@
 """The proxies that can front PostgREST with pg_auth_gate instead of Envoy
 with the wasm filter: stock Caddy (Debian's 2.6 and the newest release from
 PyPI), nginx (auth_request) and Traefik (ForwardAuth), each run with the
-configuration shipped in stack/ and the gate with stack/filter.json. Used by
+configuration shipped in stack/ and the gate with stack/filter.json (or
+filter-secret.json). Used by
 the demo (`stack.py up --front NAME`) and the tests. Standard library only."""
 
 from __future__ import annotations
@@ -17,7 +18,13 @@ from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".stack" / "tools" / "venv" / "bin"
 GATE = ROOT / "target" / "release" / "pg_auth_gate"
-FILTER_CONFIG = ROOT / "stack" / "filter.json"
+# The filter configuration per pg_auth.signing_mode. With key pairs the
+# proxies hold public keys only (the JWKS the database publishes); with the
+# shared secret they also take the secret, and stop accepting tokens it
+# signed as soon as the database publishes a key pair (README "Switching to
+# key pairs"), so the switch needs no change to them at that moment.
+FILTER_CONFIGS = {"keys": ROOT / "stack" / "filter.json", "secret": ROOT / "stack" / "filter-secret.json"}
+FILTER_CONFIG = FILTER_CONFIGS["keys"]
 CADDYFILE = ROOT / "stack" / "caddy" / "Caddyfile"
 NGINX_TEMPLATE = ROOT / "stack" / "nginx" / "nginx.conf.template"
 TRAEFIK_TEMPLATE = ROOT / "stack" / "traefik" / "dynamic.yml.template"
@@ -29,6 +36,9 @@ BINARIES = {
     "traefik": VENV_BIN / "traefik",
 }
 FRONTS = tuple(BINARIES)
+# What differs between the Caddy releases for stack/caddy/Caddyfile: 2.6
+# names request body buffering buffer_requests (2.7 and later: request_buffers).
+CADDY_ENV = {"caddy": {"CADDY_REQUEST_BUFFERS": "buffer_requests"}, "caddy-latest": {}}
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -64,13 +74,14 @@ def feed_env(postgrest_url: str) -> dict[str, str]:
     return {"JWKS_URI": f"{postgrest_url}/rpc/jwks", "REVOCATION_URI": f"{postgrest_url}/rpc/ended_sessions"}
 
 
-def start_gate(workdir: Path, secret: str, config: Path = FILTER_CONFIG, postgrest_url: str | None = None) -> Server:
+def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS["secret"],
+               postgrest_url: str | None = None) -> Server:
     """pg_auth_gate with `config`, fetching its feeds from PostgREST at
-    `postgrest_url` (see feed_env)."""
+    `postgrest_url` (see feed_env); `secret` in JWT_SECRET, when given."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "gate.log"
-    env = {"JWT_SECRET": secret, **(feed_env(postgrest_url) if postgrest_url else {})}
+    env = {**({"JWT_SECRET": secret} if secret else {}), **(feed_env(postgrest_url) if postgrest_url else {})}
     pid = spawn([str(GATE), "--config", str(config), "--listen", f"{LOOPBACK}:{port}"], log, env, cwd=workdir)
     server = Server("gate", f"http://{LOOPBACK}:{port}", pid, workdir)
     wait_until(lambda: http_status(f"{server.url}/healthz") == 200, "pg_auth_gate", log, pid=pid)
@@ -88,7 +99,7 @@ def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int) -> 
     if kind.startswith("caddy"):
         env = {"CADDY_ADDRESS": f"http://{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address, "WEB_ROOT": str(WEB_ROOT),
                "POSTGREST_UPSTREAM": postgrest, "HOME": str(workdir), "XDG_DATA_HOME": str(workdir),
-               "XDG_CONFIG_HOME": str(workdir)}
+               "XDG_CONFIG_HOME": str(workdir), "CADDY_BIND": LOOPBACK, **CADDY_ENV[kind]}
         command = [binary, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
         pid = spawn(command, log, env, cwd=workdir)
     elif kind == "nginx":
@@ -107,7 +118,11 @@ def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int) -> 
         ping = free_port()
         (workdir / "traefik.yml").write_text(json.dumps({
             "global": {"checkNewVersion": False, "sendAnonymousUsage": False},
-            "entryPoints": {"web": {"address": f"{LOOPBACK}:{port}"}, "ping": {"address": f"{LOOPBACK}:{ping}"}},
+            # A request, body included, must arrive within 10 s: a slow upload
+            # cannot hold a connection for long.
+            "entryPoints": {"web": {"address": f"{LOOPBACK}:{port}",
+                                    "transport": {"respondingTimeouts": {"readTimeout": "10s"}}},
+                            "ping": {"address": f"{LOOPBACK}:{ping}"}},
             "ping": {"entryPoint": "ping"},
             "providers": {"file": {"filename": str(dynamic)}},
         }))

@@ -75,8 +75,8 @@ def test_the_stock_proxies_run_the_tested_files(services):
     mounts = {mount for service in services.values() for mount in bind_mounts(service)}
     assert (str(fronts.CADDYFILE), "/etc/caddy/Caddyfile") in mounts
     assert (str(fronts.NGINX_TEMPLATE), "/etc/nginx/templates/nginx.conf.template") in mounts
-    assert (str(fronts.FILTER_CONFIG), "/etc/pg_auth/filter.json") in mounts
-    assert services["gate"]["command"][:2] == ["--config", "/etc/pg_auth/filter.json"]
+    assert (str(fronts.FILTER_CONFIGS["secret"]), "/etc/pg_auth/filter-secret.json") in mounts
+    assert services["gate"]["command"][:2] == ["--config", "/etc/pg_auth/filter-secret.json"]
 
 
 def test_shared_configuration_is_mounted(services):
@@ -100,10 +100,13 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
     env = dict(services["envoy"]["environment"])
     # The wasm file lives in the image; validate against the one built here.
     env["FILTER_WASM"] = str(stack_controller.FILTER_WASM)
+    # So does the configuration, under stack/ mounted at /etc/pg_auth/stack.
+    assert env["FILTER_CONFIG_FILE"] == "/etc/pg_auth/stack/filter-secret.json"
+    env["FILTER_CONFIG_FILE"] = str(fronts.FILTER_CONFIGS["secret"])
     rendered = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
                               env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     assert not re.search(r"^[^#]*\{\{[A-Z_]+\}\}", rendered, re.MULTILINE)
-    assert '"secret_env": "JWT_SECRET"' in rendered, "stack/filter.json is the filter's configuration"
+    assert '"secret_env": "JWT_SECRET"' in rendered, "stack/filter-secret.json is the filter's configuration"
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as config:
         config.write(rendered)
         config.flush()
@@ -116,7 +119,7 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
 
 @pytest.mark.parametrize("caddy", ["caddy", "caddy-latest"])
 def test_caddy_accepts_the_caddyfile_with_compose_settings(services, caddy):
-    env = {**os.environ, **services["caddy"]["environment"], "HOME": tempfile.gettempdir()}
+    env = {**os.environ, **services["caddy"]["environment"], **fronts.CADDY_ENV[caddy], "HOME": tempfile.gettempdir()}
     result = subprocess.run([str(fronts.BINARIES[caddy]), "validate", "--config", str(fronts.CADDYFILE),
                              "--adapter", "caddyfile"], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -142,7 +145,7 @@ def test_the_postgres_image_copies_what_cargo_pgrx_packages():
     copied = re.findall(r"^COPY --from=build (\S+) ", dockerfile, re.MULTILINE)
     assert package_command and copied
     with tempfile.TemporaryDirectory() as out:
-        subprocess.run(["cargo", "pgrx", "package", "--pg-config", str(stack_controller.PG_BIN / "pg_config"),
+        subprocess.run(["cargo", "pgrx", "package", "--pg-config", str(stack_controller.SYSTEM_PG_BIN / "pg_config"),
                         "--out-dir", out], cwd=ROOT / "pg_auth_ext", check=True, capture_output=True)
         for source in copied:
             packaged = Path(out) / source.removeprefix(package_command.group(1)).lstrip("/")
@@ -194,6 +197,6 @@ def test_the_keys_encoding_is_postgrests_everywhere(services):
     assert postgrest in ("true", "false")
     command = services["postgres"]["command"]
     extension = next(c.split("=", 1)[1] for c in command if c.startswith("pg_auth.jwt_secret_is_base64="))
-    filter_config = json.loads((ROOT / "stack" / "filter.json").read_text())
+    filter_config = json.loads(fronts.FILTER_CONFIGS["secret"].read_text())
     assert {"on": "true", "off": "false"}[extension] == postgrest
     assert str(filter_config.get("secret_is_base64", False)).lower() == postgrest

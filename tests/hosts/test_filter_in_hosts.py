@@ -32,8 +32,17 @@ def test_public_route_passes_untouched(host):
 
 def test_public_route_forwards_a_valid_cookie(host):
     valid = token()
-    seen = upstream_headers(request("POST", f"{host.url}/rpc/logout", {"Cookie": f"access_token={valid}"}))
+    seen = upstream_headers(request("GET", f"{host.url}/rest/", {"Cookie": f"access_token={valid}"}))
     assert seen["authorization"] == [f"Bearer {valid}"]
+
+
+def test_the_auth_rpcs_get_no_bearer(host):
+    """They read the cookies themselves; PostgREST would check a Bearer first
+    (and refuse it during a switch of signing keys, even on a refresh)."""
+    valid = token()
+    seen = upstream_headers(request("POST", f"{host.url}/rpc/logout", {"Cookie": f"access_token={valid}",
+                                                                        "Authorization": "Bearer forged"}))
+    assert "authorization" not in seen
 
 
 def test_public_route_drops_an_invalid_cookie_and_a_client_authorization(host):

@@ -12,12 +12,13 @@ AUTH = {"Content-Profile": "auth", "Content-Type": "application/json"}
 
 
 def login(api: str, user: str = "demo", password: str = "demo", headers: dict | None = None,
-          patient: bool = True) -> Response:
+          patient: bool = True, *, source: str | None = None) -> Response:
     """Logs in; `patient` waits out the proxies' login rate limit (429 with
-    Retry-After), a few times at most, as a well-behaved client does."""
+    Retry-After), a few times at most, as a well-behaved client does;
+    `source`: the client's address (127.0.0.2...: another client)."""
     body = json.dumps({"user_": user, "pass": password})
     for _ in range(5):
-        response = request("POST", f"{api}/rpc/login", {**AUTH, **(headers or {})}, body)
+        response = request("POST", f"{api}/rpc/login", {**AUTH, **(headers or {})}, body, source=source)
         if response.status != 429 or not patient:
             return response
         time.sleep(float(response.header("retry-after") or 1))
