@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout(scope)` (the PostgREST RPCs) | `install_sql/rpc.sql` |
 //! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators), `auth.ended_sessions(since)` (for the proxies) | `install_sql/sessions.sql` |
-//! | the login throttle (`auth.login_wait`, `auth.record_login_failure`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
+//! | the login throttle (`auth.login_wait`, `auth.record_login_failure`, `auth.address_key`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
 //! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
 //! | `auth.forwarded_address` (the client address in `X-Forwarded-For`) | `request.rs` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
@@ -15,7 +15,7 @@
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the old setup's) | `tokens.rs` |
-//! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.parse_session_id` | `tokens.rs` |
+//! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
@@ -77,7 +77,11 @@ extension_sql_file!(
 extension_sql_file!(
     "install_sql/throttle.sql",
     name = "throttle",
-    requires = ["tables", settings::sql::login_throttle_settings]
+    requires = [
+        "tables",
+        settings::sql::login_throttle_settings,
+        settings::sql::address_prefix_v6
+    ]
 );
 extension_sql_file!(
     "install_sql/signing_keys.sql",
@@ -119,6 +123,7 @@ extension_sql_file!(
         tokens::access_token,
         settings::sql::custom_claims_function,
         tokens::session_of,
+        tokens::live_session_of,
         tokens::parse_session_id,
         settings::sql::session_idle_timeout,
         settings::sql::audit_retention,

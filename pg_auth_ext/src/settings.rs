@@ -43,7 +43,7 @@ pub enum CookieSameSite {
 }
 
 static JWT_SECRET_FILE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
-static JWT_SECRET_IS_BASE64: GucSetting<bool> = GucSetting::<bool>::new(false);
+static JWT_SECRET_IS_BASE64: GucSetting<bool> = GucSetting::<bool>::new(true);
 static JWT_ALGORITHM: GucSetting<JwtAlgorithm> =
     GucSetting::<JwtAlgorithm>::new(JwtAlgorithm::HS256);
 static SIGNING_MODE: GucSetting<SigningMode> = GucSetting::<SigningMode>::new(SigningMode::Secret);
@@ -80,6 +80,7 @@ static LOGIN_THROTTLE_DELAY: GucSetting<i32> = GucSetting::<i32>::new(1);
 static LOGIN_THROTTLE_MAX_DELAY: GucSetting<i32> = GucSetting::<i32>::new(900);
 static LOGIN_FAILURE_WINDOW: GucSetting<i32> = GucSetting::<i32>::new(3600);
 static TRUSTED_PROXY_HOPS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static ADDRESS_PREFIX_V6: GucSetting<i32> = GucSetting::<i32>::new(64);
 static AUDIT_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(90 * 24 * 3600);
 static AUDIT: GucSetting<bool> = GucSetting::<bool>::new(true);
 
@@ -279,6 +280,16 @@ pub fn register() {
         &TRUSTED_PROXY_HOPS,
         0,
         10,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"pg_auth.address_prefix_v6",
+        c"IPv6 clients are counted by the login throttle per network of this many bits (a client usually holds a whole /64).",
+        c"",
+        &ADDRESS_PREFIX_V6,
+        16,
+        128,
         GucContext::Suset,
         GucFlags::default(),
     );
@@ -641,6 +652,11 @@ mod sql {
     #[pg_extern(stable, parallel_safe)]
     fn trusted_proxy_hops() -> i32 {
         super::TRUSTED_PROXY_HOPS.get()
+    }
+
+    #[pg_extern(stable, parallel_safe)]
+    fn address_prefix_v6() -> i32 {
+        super::ADDRESS_PREFIX_V6.get()
     }
 
     #[pg_extern(stable, parallel_safe)]

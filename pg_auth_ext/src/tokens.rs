@@ -115,6 +115,28 @@ fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
     parse_session_id(claims.get_str("sid")?)
 }
 
+/// How long after its `exp` an access token still names its session for
+/// ending the user's other sessions: PostgREST's own clock-skew allowance.
+const LIVE_TOKEN_LEEWAY_SECONDS: f64 = 30.0;
+
+/// [`session_of`] for a token still within its `exp`: ending a user's other
+/// sessions takes a live credential, not an old token found in a log.
+#[pg_extern(stable, parallel_restricted)]
+fn live_session_of(access_token: &str) -> Option<pgrx::Uuid> {
+    let claims = signing_keys::verifier()
+        .or_raise()
+        .verify_signature(access_token)
+        .ok()?;
+    let exp = claims.get("exp")?.as_f64()?;
+    // transaction_epoch() is whole seconds: far below any exp.
+    #[allow(clippy::cast_precision_loss)]
+    let now = transaction_epoch() as f64;
+    if now >= exp + LIVE_TOKEN_LEEWAY_SECONDS {
+        return None;
+    }
+    parse_session_id(claims.get_str("sid")?)
+}
+
 /// A session id in its canonical text form, or NULL (the one parser of
 /// `sid` claims, for Rust and SQL alike).
 #[pg_extern(immutable, parallel_safe)]

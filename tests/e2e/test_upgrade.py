@@ -77,7 +77,7 @@ def test_update_from_0_1_0_keeps_accounts_sessions_and_grants(stack, scratch_dat
 
     stack.psql(sql="alter extension pg_auth_ext update", database=old)
     assert stack.psql("-A", "-t", sql="select extversion from pg_extension where extname = 'pg_auth_ext'",
-                      database=old).strip() == "0.2.0"
+                      database=old).strip() == "0.3.0"
 
     # Refresh cookies issued by 0.1.0 refresh; the ended session stays ended.
     assert "refresh_token=" in sql_refresh(stack, old, current)

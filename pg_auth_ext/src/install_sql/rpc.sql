@@ -138,6 +138,7 @@ $$;
 create function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
+    perform auth.ensure_jwks_published();
     perform set_config('response.headers', auth.session_cookies(
         auth.access_token(role_::text, session_.username, session_.id, auth.custom_claims(session_.username)),
         refresh,
@@ -184,7 +185,9 @@ begin
     perform auth.require_commit();
     wait := auth.login_wait(user_, address);
     if wait > 0 then
-        perform auth.audit('login_throttled', left(user_, 512), null, json_build_object('retry_after', wait)::jsonb);
+        if auth.record_login_refused(user_, address) then
+            perform auth.audit('login_throttled', left(user_, 512), null, json_build_object('retry_after', wait)::jsonb);
+        end if;
         return auth.throttled_answer(wait);
     end if;
     select * into account from auth."user" u where u.username = user_;
@@ -199,7 +202,7 @@ begin
         perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
         return auth.problem_answer('account_unusable'::text);
     end if;
-    perform auth.record_login_success(account.username);
+    perform auth.record_login_success(account.username, address);
     if auth.password_needs_rehash(account.password) then
         perform auth.upgrade_password_hash(account.username, pass);
     end if;
@@ -315,7 +318,9 @@ $$;
 -- from the access cookie itself (its signature is checked even if it has
 -- expired), or from a refresh cookie. scope: 'local' (this session),
 -- 'others' (the user's other sessions; this one and its cookies stay) or
--- 'global' (all of the user's sessions).
+-- 'global' (all of the user's sessions). Ending other sessions takes a live
+-- credential: an access token within its exp, or a refresh token; an old
+-- access token ends only its own session.
 create function auth.logout(scope text default 'local') returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
@@ -326,15 +331,23 @@ declare
         select t.session_id from auth.refresh_token t
         where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
     own auth.session;
+    live boolean;
 begin
     perform auth.require_commit();
     if scope is null or scope not in ('local', 'others', 'global') then
         raise exception 'logout scope must be local, others or global' using errcode = 'invalid_parameter_value';
     end if;
     select s.* into own from auth.session s
-    where s.id in (claimed, from_access, from_refresh) and s.revoked_at is null
+    where s.id in (claimed, auth.live_session_of(auth.request_cookie(auth.access_cookie_name())), from_refresh)
+      and s.revoked_at is null
     order by s.id = claimed desc limit 1;
-    if scope in ('others', 'global') and own.id is not null then
+    live := own.id is not null;
+    if not live then
+        -- An old access token still names (and ends) its own session.
+        select s.* into own from auth.session s
+        where s.id in (from_access, from_refresh) and s.revoked_at is null limit 1;
+    end if;
+    if scope in ('others', 'global') and live then
         update auth.session s set revoked_at = now(), end_reason = 'signed_out_elsewhere'
         where s.username = own.username and s.id <> own.id and s.revoked_at is null;
     end if;

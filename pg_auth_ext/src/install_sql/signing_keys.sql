@@ -30,11 +30,18 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 -- The JWKS for the proxies' jwks_uri: GET /rpc/jwks with Accept-Profile:
--- auth (the shipped proxies also serve it at /.well-known/jwks.json).
+-- auth (the shipped proxies also serve it at /.well-known/jwks.json). In
+-- secret mode it says so ("shared_secret": true): the proxies then accept
+-- tokens without kid beside those of the keys listed (which they learn
+-- before a switch to key pairs), and refuse them once it is gone, as
+-- PostgREST does.
 create function auth.jwks() returns json
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 begin
     perform set_config('response.headers', '[{"Cache-Control": "public, max-age=30"}]', true);
+    if auth.signing_mode() = 'secret' then
+        return (auth.public_keys()::jsonb || '{"shared_secret": true}'::jsonb)::json;
+    end if;
     return auth.public_keys();
 end
 $$;
@@ -58,6 +65,33 @@ begin
         execute format('%s reset pgrst.jwt_secret_is_base64', target);
     end if;
     notify pgrst, 'reload config';
+end
+$$;
+
+-- pg_dump carries no per-database role settings: in a restored database
+-- PostgREST has no JWKS and refuses every token. The first token issued
+-- there (a login or a refresh) publishes it, so a restore needs no manual
+-- step. One catalog look-up per token issued.
+create function auth.jwks_is_published() returns boolean
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select exists (
+        select from pg_db_role_setting s
+        where s.setrole = (select r.oid from pg_roles r where r.rolname = auth.authenticator_role())
+          and s.setdatabase = (select d.oid from pg_database d where d.datname = pg_catalog.current_database())
+          and exists (select from unnest(s.setconfig) c where c like 'pgrst.jwt_secret=%'));
+$$;
+
+create function auth.ensure_jwks_published() returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if auth.signing_mode() <> 'keys' or auth.jwks_is_published() then
+        return;
+    end if;
+    -- Concurrent first logins publish once.
+    perform pg_advisory_xact_lock(hashtext('pg_auth.publish_jwks'));
+    if not auth.jwks_is_published() then
+        perform auth.publish_jwks();
+    end if;
 end
 $$;
 

@@ -60,14 +60,17 @@ create table auth.audit_event (
 create index audit_event_at_idx on auth.audit_event (at);
 create index audit_event_username_idx on auth.audit_event (username, at);
 
--- Failed logins per username ('user:<name>') and per client address
--- ('address:<ip>'): past the limits, logins wait (auth.login). Unlogged: a
+-- Failed logins per username and address ('pair:<address> <name>'), per
+-- client address ('address:<address>') and per username ('user:<name>'):
+-- past the limits, logins wait (auth.login, throttle.sql). Unlogged: a
 -- crash forgets them, and they are not replicated.
 create unlogged table auth.login_throttle (
     subject text primary key check (length(subject) <= 600),
     failures integer not null,
     last_failure_at timestamptz not null,
-    blocked_until timestamptz
+    blocked_until timestamptz,
+    -- Throttled attempts during the current wait.
+    refused integer not null default 0
 );
 create index login_throttle_last_failure_at_idx on auth.login_throttle (last_failure_at);
 

@@ -1,17 +1,36 @@
--- Brute-force defence: failed logins are counted per username and per
--- client address. Past pg_auth.login_max_failures (or ..._per_address)
--- within pg_auth.login_failure_window, that username or address waits
--- pg_auth.login_throttle_delay, doubled at each further failure up to
--- pg_auth.login_throttle_max_delay: slow for a guesser, never a permanent
--- lockout. Unknown usernames are counted like real ones, so the answers
--- reveal nothing. Throttled attempts run no bcrypt and count no failure.
+-- Brute-force defence: failed logins are counted per (username, client
+-- address), per client address and per username. Past pg_auth.login_max_failures
+-- for a username from one address, or pg_auth.login_max_failures_per_address
+-- from one address, that pair or address waits pg_auth.login_throttle_delay,
+-- doubled at each further failure up to pg_auth.login_throttle_max_delay:
+-- slow for a guesser. A username as a whole is throttled only past ten times
+-- pg_auth.login_max_failures (guesses spread over many addresses), always
+-- for the short first delay, and never for an address that has signed in
+-- to it before: an attacker cannot keep the owner out. Unknown usernames are
+-- counted like real ones, so the answers reveal nothing. Throttled attempts
+-- run no bcrypt and count no failure. IPv6 clients are counted by network
+-- (pg_auth.address_prefix_v6 bits), IPv4-mapped addresses as IPv4.
 
-create function auth.throttle_subjects(user_ text, address inet)
-returns table (subject text, max_failures integer)
+-- The key an address is counted under, or NULL for no address.
+create function auth.address_key(address inet) returns text
 language sql stable set search_path = pg_catalog, pg_temp as $$
-    select s.subject, s.max_failures
-    from (values ('user:' || left(user_, 512), (auth.login_throttle_settings())[1]),
-                 ('address:' || host(address), (auth.login_throttle_settings())[2])) s(subject, max_failures)
+    select case
+        when family(address) = 4 then host(address)
+        when address << '::ffff:0.0.0.0/96'::inet then host('0.0.0.0'::inet + (address - '::ffff:0.0.0.0'::inet))
+        else text(network(set_masklen(address, auth.address_prefix_v6())))
+    end;
+$$;
+
+-- doubling: the wait doubles at each further failure (pairs and
+-- addresses), or stays the first delay (usernames).
+create function auth.throttle_subjects(user_ text, address inet)
+returns table (subject text, max_failures integer, doubling boolean)
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select s.subject, s.max_failures, s.doubling
+    from (select auth.login_throttle_settings() as t, auth.address_key(address) as a, left(user_, 512) as u) c,
+         lateral (values ('pair:' || coalesce(c.a, '-') || ' ' || c.u, c.t[1], true),
+                         ('address:' || c.a, c.t[2], true),
+                         ('user:' || c.u, c.t[1] * 10, false)) s(subject, max_failures, doubling)
     where s.subject is not null and s.max_failures > 0;
 $$;
 
@@ -20,8 +39,10 @@ create function auth.login_wait(user_ text, address inet) returns integer
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     select coalesce(ceil(extract(epoch from max(t.blocked_until) - now()))::integer, 0)
     from auth.login_throttle t
-    where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s)
-      and t.blocked_until > now();
+    join auth.throttle_subjects(user_, address) s on s.subject = t.subject
+    where t.blocked_until > now()
+      and (s.doubling or not exists (
+          select from auth.session x where x.username = user_ and x.login_address = address));
 $$;
 
 create function auth.record_login_failure(user_ text, address inet) returns void
@@ -38,19 +59,36 @@ begin
             failures = case when t.last_failure_at < now() - failure_window then 1 else t.failures + 1 end,
             last_failure_at = now();
         update auth.login_throttle t
-        set blocked_until = now() + make_interval(secs => least(
-            settings[4]::double precision,
-            settings[3] * power(2::double precision, least(t.failures - counted.max_failures, 30))))
+        set blocked_until = now() + make_interval(secs => case when counted.doubling then least(
+                settings[4]::double precision,
+                settings[3] * power(2::double precision, least(t.failures - counted.max_failures, 30)))
+                else settings[3] end),
+            refused = 0
         where t.subject = counted.subject and t.failures >= counted.max_failures;
     end loop;
 end
 $$;
 
--- A successful login forgets the username's failures (not the address's:
--- one good account must not let an address guess the others').
-create function auth.record_login_success(user_ text) returns void
+-- Counts a throttled attempt on the subjects that refused it; true for the
+-- first of their current wait, which alone is audited (a flood of throttled
+-- attempts writes one row per wait, not one per attempt).
+create function auth.record_login_refused(user_ text, address inet) returns boolean
 language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
-    delete from auth.login_throttle t where t.subject = 'user:' || left(user_, 512);
+    with counted as (
+        update auth.login_throttle t set refused = t.refused + 1
+        where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s)
+          and t.blocked_until > now()
+        returning t.refused)
+    select coalesce(bool_or(c.refused = 1), false) from counted c;
+$$;
+
+-- A successful login forgets the username's failures and the pair's (not
+-- the address's: one good account must not let an address guess the others').
+create function auth.record_login_success(user_ text, address inet) returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    delete from auth.login_throttle t
+    where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s
+                        where s.subject not like 'address:%');
 $$;
 
 -- Forgets counts past the window, in a bounded batch.

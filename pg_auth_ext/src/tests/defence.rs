@@ -1,6 +1,7 @@
 //! Brute-force defence and the audit trail: failed logins throttled per
-//! username and per client address, with a growing but bounded wait, the
-//! same for unknown users; and what the audit trail records.
+//! username and address, per address and (only slowed) per username, with
+//! a growing but bounded wait, the same for unknown users; and what the
+//! audit trail records.
 
 #[pgrx::pg_schema]
 mod tests {
@@ -36,54 +37,74 @@ mod tests {
     }
 
     #[pg_test]
-    fn a_username_is_throttled_after_its_limit_with_a_growing_bounded_wait() {
+    fn a_guesser_is_throttled_with_a_growing_bounded_wait_and_the_owner_is_not() {
         throttle_settings();
+        const GUESSER: &str = "198.51.100.1";
         for _ in 0..5 {
-            assert_eq!(
-                attempt("demo", "wrong", "198.51.100.1").as_deref(),
-                Some(REFUSED)
-            );
+            assert_eq!(attempt("demo", "wrong", GUESSER).as_deref(), Some(REFUSED));
         }
-        // From another address too: the username's counter.
-        assert_eq!(
-            attempt("demo", "demo", "198.51.100.2").as_deref(),
-            Some(THROTTLED)
-        );
+        assert_eq!(attempt("demo", "demo", GUESSER).as_deref(), Some(THROTTLED));
         assert_eq!(retry_after(), 2);
         assert_eq!(
             count("select count(*) from auth.session"),
             0,
             "a throttled attempt checks no password"
         );
+        // The owner, from anywhere else, is not kept out (redteam R3-05).
+        assert_eq!(attempt("demo", "demo", "198.51.100.2"), None);
+        assert_eq!(attempt("demo", "demo", GUESSER).as_deref(), Some(THROTTLED));
         travel(3);
-        assert_eq!(
-            attempt("demo", "wrong", "198.51.100.2").as_deref(),
-            Some(REFUSED)
-        );
-        assert_eq!(
-            attempt("demo", "demo", "198.51.100.2").as_deref(),
-            Some(THROTTLED)
-        );
+        assert_eq!(attempt("demo", "wrong", GUESSER).as_deref(), Some(REFUSED));
+        assert_eq!(attempt("demo", "demo", GUESSER).as_deref(), Some(THROTTLED));
         assert_eq!(retry_after(), 4, "the wait doubles");
         for _ in 0..8 {
             travel(61);
-            let _ = attempt("demo", "wrong", "198.51.100.3");
+            let _ = attempt("demo", "wrong", GUESSER);
+            assert_eq!(
+                attempt("demo", "demo", "198.51.100.2"),
+                None,
+                "one try per wait keeps nobody else out"
+            );
         }
-        let _ = attempt("demo", "demo", "198.51.100.4");
+        let _ = attempt("demo", "demo", GUESSER);
         assert!(
             retry_after() <= 60,
             "never more than login_throttle_max_delay"
         );
         travel(61);
         assert_eq!(
-            attempt("demo", "demo", "198.51.100.4"),
+            attempt("demo", "demo", GUESSER),
             None,
             "then the right password works"
         );
         assert_eq!(
-            attempt("demo", "wrong", "198.51.100.4").as_deref(),
+            attempt("demo", "wrong", GUESSER).as_deref(),
             Some(REFUSED),
-            "and a success forgot the username's failures"
+            "and a success forgot the pair's failures"
+        );
+    }
+
+    #[pg_test]
+    fn a_username_as_a_whole_only_slows_down_and_never_for_a_known_address() {
+        throttle_settings();
+        assert_eq!(attempt("demo", "demo", "198.51.100.9"), None);
+        // Guesses spread over 50 addresses: ten times login_max_failures.
+        for n in 0..50 {
+            let _ = attempt("demo", "wrong", &format!("203.0.113.{n}"));
+        }
+        assert_eq!(
+            attempt("demo", "demo", "203.0.113.200").as_deref(),
+            Some(THROTTLED)
+        );
+        assert_eq!(retry_after(), 2, "the first delay, never doubled");
+        travel(3);
+        let _ = attempt("demo", "wrong", "203.0.113.201");
+        let _ = attempt("demo", "demo", "203.0.113.202");
+        assert_eq!(retry_after(), 2);
+        assert_eq!(
+            attempt("demo", "demo", "198.51.100.9"),
+            None,
+            "an address that signed in before is not held by the username's count"
         );
     }
 
@@ -101,16 +122,68 @@ mod tests {
             );
         }
         assert_eq!(
-            attempt("nobody", "x", "198.51.100.5").as_deref(),
+            attempt("nobody", "x", "198.51.100.1").as_deref(),
             Some(THROTTLED)
         );
         let headers = || text("select current_setting('response.headers', true)");
         let unknown = headers();
         assert_eq!(
-            attempt("demo", "x", "198.51.100.5").as_deref(),
+            attempt("demo", "x", "198.51.100.2").as_deref(),
             Some(THROTTLED)
         );
         assert_eq!(headers(), unknown, "the same answer, headers and all");
+    }
+
+    #[pg_test]
+    fn ipv6_clients_are_counted_per_network() {
+        throttle_settings();
+        for n in 1..=8 {
+            let _ = attempt(&format!("user{n}"), "x", &format!("2001:db8:0:1::{n}"));
+        }
+        assert_eq!(
+            attempt("demo", "demo", "2001:db8:0:1::ffff").as_deref(),
+            Some(THROTTLED),
+            "one /64 is one client (redteam R3-10)"
+        );
+        assert_eq!(attempt("demo", "demo", "2001:db8:0:2::1"), None);
+        for n in 1..=8 {
+            let _ = attempt(&format!("user{n}"), "x", "198.51.100.77");
+        }
+        assert_eq!(
+            attempt("demo", "demo", "::ffff:198.51.100.77").as_deref(),
+            Some(THROTTLED),
+            "an IPv4-mapped address is its IPv4 address"
+        );
+        sql("set pg_auth.address_prefix_v6 = 128");
+        assert_eq!(attempt("demo", "demo", "2001:db8:0:1::ffff"), None);
+    }
+
+    #[pg_test]
+    fn a_flood_of_throttled_attempts_writes_one_audit_row_per_wait() {
+        throttle_settings();
+        for _ in 0..5 {
+            let _ = attempt("demo", "wrong", "198.51.100.1");
+        }
+        for _ in 0..200 {
+            assert_eq!(
+                attempt("demo", "demo", "198.51.100.1").as_deref(),
+                Some(THROTTLED)
+            );
+        }
+        let throttled_rows =
+            || count("select count(*) from auth.audit_event where event = 'login_throttled'");
+        assert_eq!(throttled_rows(), 1, "redteam R3-06: one row, not 200");
+        assert_eq!(
+            count("select max(refused) from auth.login_throttle"),
+            200,
+            "the attempts are counted"
+        );
+        travel(3);
+        let _ = attempt("demo", "wrong", "198.51.100.1");
+        for _ in 0..50 {
+            let _ = attempt("demo", "demo", "198.51.100.1");
+        }
+        assert_eq!(throttled_rows(), 2, "one more for the next wait");
     }
 
     #[pg_test]
@@ -149,7 +222,7 @@ mod tests {
         for n in 0..20 {
             let _ = attempt(&format!("user{n}"), "x", &format!("198.51.100.{n}"));
         }
-        assert_eq!(count("select count(*) from auth.login_throttle"), 40);
+        assert_eq!(count("select count(*) from auth.login_throttle"), 60);
         travel(3601);
         sql("select auth.cleanup_expired_sessions(1000)");
         assert_eq!(count("select count(*) from auth.login_throttle"), 0);

@@ -51,6 +51,32 @@ mod tests {
         }
     }
 
+    /// An access token found in an old log is no credential to end a user's
+    /// other sessions (redteam I7): it ends only its own session.
+    #[pg_test]
+    fn an_expired_access_token_ends_only_its_own_session() {
+        let [first, second, third] = three_sessions();
+        let mut old = verify(&first).as_map().clone();
+        old.insert("exp".into(), (db_now() - 60).into());
+        let old = jwt_core::sign(
+            jwt_core::Algorithm::HS256,
+            &key(),
+            &serde_json::Value::Object(old).to_string(),
+        );
+        // Expired: neither the proxy nor PostgREST passes its claims on.
+        request_with_cookies("/rpc/logout", &[("access_token", &old)]);
+        sql("select auth.logout('global')");
+        assert_eq!(ended_because(&first).as_deref(), Some("logout"));
+        assert_eq!(ended_because(&second), None, "global needs a live token");
+        assert_eq!(ended_because(&third), None);
+        logout_with(&second, Some("others"));
+        assert_eq!(
+            ended_because(&third).as_deref(),
+            Some("signed_out_elsewhere"),
+            "a live one ends the others"
+        );
+    }
+
     #[pg_test]
     fn logout_scopes() {
         let [first, second, third] = three_sessions();

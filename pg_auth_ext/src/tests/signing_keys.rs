@@ -188,6 +188,20 @@ mod tests {
         assert_eq!(role_setting("pgrst.jwt_secret_is_base64"), None);
     }
 
+    /// pg_dump carries no per-database role settings: a restored database
+    /// publishes its keys to PostgREST at the first token it issues.
+    #[pg_test]
+    fn a_restored_database_publishes_its_keys_at_the_first_login() {
+        keys_mode();
+        create_key("ES256");
+        assert!(boolean("select auth.jwks_is_published()"));
+        sql("do $$ begin execute format('alter role authenticator in database %I reset pgrst.jwt_secret', \
+             current_database()); end $$");
+        assert!(!boolean("select auth.jwks_is_published()"));
+        let _ = login_demo();
+        assert!(boolean("select auth.jwks_is_published()"));
+    }
+
     #[pg_test]
     fn no_role_reads_a_private_key() {
         keys_mode();

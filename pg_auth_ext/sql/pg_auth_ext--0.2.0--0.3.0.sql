@@ -1,0 +1,258 @@
+-- pg_auth_ext 0.2.0 to 0.3.0, run by ALTER EXTENSION pg_auth_ext UPDATE
+-- (README "Upgrade": the 0.3.0 library must be installed and loaded first).
+-- Frozen once released: later versions add their own scripts.
+\echo Use "ALTER EXTENSION pg_auth_ext UPDATE" to load this file. \quit
+
+-- The login throttle counts (username, address) pairs and IPv6 networks,
+-- and throttled attempts during a wait (one audit row per wait).
+alter table auth.login_throttle add column refused integer not null default 0;
+drop function auth.throttle_subjects(text, inet);
+drop function auth.record_login_success(text);
+
+-- pg_auth_ext::settings::sql::address_prefix_v6
+CREATE OR REPLACE FUNCTION "address_prefix_v6"() RETURNS INT /* i32 */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'address_prefix_v6_wrapper';
+
+-- pg_auth_ext::tokens::live_session_of
+CREATE OR REPLACE FUNCTION "live_session_of"(
+	"access_token" TEXT /* & str */
+) RETURNS uuid /* Option < pgrx :: Uuid > */
+STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
+
+-- The JWKS for the proxies' jwks_uri: GET /rpc/jwks with Accept-Profile:
+-- auth (the shipped proxies also serve it at /.well-known/jwks.json). In
+-- secret mode it says so ("shared_secret": true): the proxies then accept
+-- tokens without kid beside those of the keys listed (which they learn
+-- before a switch to key pairs), and refuse them once it is gone, as
+-- PostgREST does.
+create or replace function auth.jwks() returns json
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform set_config('response.headers', '[{"Cache-Control": "public, max-age=30"}]', true);
+    if auth.signing_mode() = 'secret' then
+        return (auth.public_keys()::jsonb || '{"shared_secret": true}'::jsonb)::json;
+    end if;
+    return auth.public_keys();
+end
+$$;
+
+-- The key an address is counted under, or NULL for no address.
+create or replace function auth.address_key(address inet) returns text
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select case
+        when family(address) = 4 then host(address)
+        when address << '::ffff:0.0.0.0/96'::inet then host('0.0.0.0'::inet + (address - '::ffff:0.0.0.0'::inet))
+        else text(network(set_masklen(address, auth.address_prefix_v6())))
+    end;
+$$;
+
+-- doubling: the wait doubles at each further failure (pairs and
+-- addresses), or stays the first delay (usernames).
+create or replace function auth.throttle_subjects(user_ text, address inet)
+returns table (subject text, max_failures integer, doubling boolean)
+language sql stable set search_path = pg_catalog, pg_temp as $$
+    select s.subject, s.max_failures, s.doubling
+    from (select auth.login_throttle_settings() as t, auth.address_key(address) as a, left(user_, 512) as u) c,
+         lateral (values ('pair:' || coalesce(c.a, '-') || ' ' || c.u, c.t[1], true),
+                         ('address:' || c.a, c.t[2], true),
+                         ('user:' || c.u, c.t[1] * 10, false)) s(subject, max_failures, doubling)
+    where s.subject is not null and s.max_failures > 0;
+$$;
+
+-- Seconds until a login for `user_` from `address` may be tried, 0 if now.
+create or replace function auth.login_wait(user_ text, address inet) returns integer
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select coalesce(ceil(extract(epoch from max(t.blocked_until) - now()))::integer, 0)
+    from auth.login_throttle t
+    join auth.throttle_subjects(user_, address) s on s.subject = t.subject
+    where t.blocked_until > now()
+      and (s.doubling or not exists (
+          select from auth.session x where x.username = user_ and x.login_address = address));
+$$;
+
+create or replace function auth.record_login_failure(user_ text, address inet) returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    settings integer[] := auth.login_throttle_settings();
+    failure_window interval := make_interval(secs => settings[5]);
+    counted record;
+begin
+    for counted in select * from auth.throttle_subjects(user_, address) loop
+        insert into auth.login_throttle as t (subject, failures, last_failure_at)
+        values (counted.subject, 1, now())
+        on conflict (subject) do update set
+            failures = case when t.last_failure_at < now() - failure_window then 1 else t.failures + 1 end,
+            last_failure_at = now();
+        update auth.login_throttle t
+        set blocked_until = now() + make_interval(secs => case when counted.doubling then least(
+                settings[4]::double precision,
+                settings[3] * power(2::double precision, least(t.failures - counted.max_failures, 30)))
+                else settings[3] end),
+            refused = 0
+        where t.subject = counted.subject and t.failures >= counted.max_failures;
+    end loop;
+end
+$$;
+
+-- Counts a throttled attempt on the subjects that refused it; true for the
+-- first of their current wait, which alone is audited (a flood of throttled
+-- attempts writes one row per wait, not one per attempt).
+create or replace function auth.record_login_refused(user_ text, address inet) returns boolean
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    with counted as (
+        update auth.login_throttle t set refused = t.refused + 1
+        where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s)
+          and t.blocked_until > now()
+        returning t.refused)
+    select coalesce(bool_or(c.refused = 1), false) from counted c;
+$$;
+
+-- A successful login forgets the username's failures and the pair's (not
+-- the address's: one good account must not let an address guess the others').
+create or replace function auth.record_login_success(user_ text, address inet) returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    delete from auth.login_throttle t
+    where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s
+                        where s.subject not like 'address:%');
+$$;
+
+-- pg_dump carries no per-database role settings: in a restored database
+-- PostgREST has no JWKS and refuses every token. The first token issued
+-- there (a login or a refresh) publishes it, so a restore needs no manual
+-- step. One catalog look-up per token issued.
+create or replace function auth.jwks_is_published() returns boolean
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select exists (
+        select from pg_db_role_setting s
+        where s.setrole = (select r.oid from pg_roles r where r.rolname = auth.authenticator_role())
+          and s.setdatabase = (select d.oid from pg_database d where d.datname = pg_catalog.current_database())
+          and exists (select from unnest(s.setconfig) c where c like 'pgrst.jwt_secret=%'));
+$$;
+
+create or replace function auth.ensure_jwks_published() returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if auth.signing_mode() <> 'keys' or auth.jwks_is_published() then
+        return;
+    end if;
+    -- Concurrent first logins publish once.
+    perform pg_advisory_xact_lock(hashtext('pg_auth.publish_jwks'));
+    if not auth.jwks_is_published() then
+        perform auth.publish_jwks();
+    end if;
+end
+$$;
+
+-- Answers with both cookies of a session.
+create or replace function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform auth.ensure_jwks_published();
+    perform set_config('response.headers', auth.session_cookies(
+        auth.access_token(role_::text, session_.username, session_.id, auth.custom_claims(session_.username)),
+        refresh,
+        extract(epoch from session_.expires_at - now())::bigint), true);
+end
+$$;
+
+-- Answers 204 with both cookies, or (committed, so that the failure counts
+-- and is audited) 401 invalid_credentials, 403 account_unusable, or 429
+-- throttled with Retry-After, the same for unknown and known usernames.
+create or replace function auth.login(user_ text, pass text) returns json
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    account auth."user";
+    new_session auth.session;
+    refresh text := auth.new_refresh_token();
+    address inet := auth.client_address();
+    wait integer;
+begin
+    perform auth.require_commit();
+    wait := auth.login_wait(user_, address);
+    if wait > 0 then
+        if auth.record_login_refused(user_, address) then
+            perform auth.audit('login_throttled', left(user_, 512), null, json_build_object('retry_after', wait)::jsonb);
+        end if;
+        return auth.throttled_answer(wait);
+    end if;
+    select * into account from auth."user" u where u.username = user_;
+    -- The same bcrypt work whether the user exists or not, whatever the
+    -- stored hash's cost: no user oracle.
+    if not auth.verify_password(pass, account.password) or account.username is null then
+        perform auth.record_login_failure(user_, address);
+        perform auth.audit('login_failed', left(user_, 512), null);
+        return auth.problem_answer('invalid_credentials'::text);
+    end if;
+    if not auth.role_is_usable(account.role) then
+        perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
+        return auth.problem_answer('account_unusable'::text);
+    end if;
+    perform auth.record_login_success(account.username, address);
+    if auth.password_needs_rehash(account.password) then
+        perform auth.upgrade_password_hash(account.username, pass);
+    end if;
+    perform auth.cleanup_expired_sessions(10);
+    insert into auth.session (username, expires_at, login_address, login_user_agent)
+    values (account.username, now() + auth.session_lifetime(), address, auth.client_user_agent())
+    returning * into new_session;
+    insert into auth.refresh_token (token_hash, session_id)
+    values (auth.hash_token(refresh), new_session.id);
+    perform auth.audit('login', account.username, new_session.id);
+    perform auth.issue_session_cookies(new_session, account.role, refresh);
+    perform set_config('response.status', '204', true);
+    return null;
+end
+$$;
+
+-- Ends the session server-side and removes both cookies. The session comes
+-- from the verified JWT claims (a valid access cookie forwarded as Bearer),
+-- from the access cookie itself (its signature is checked even if it has
+-- expired), or from a refresh cookie. scope: 'local' (this session),
+-- 'others' (the user's other sessions; this one and its cookies stay) or
+-- 'global' (all of the user's sessions). Ending other sessions takes a live
+-- credential: an access token within its exp, or a refresh token; an old
+-- access token ends only its own session.
+create or replace function auth.logout(scope text default 'local') returns void
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claimed uuid := auth.parse_session_id(
+        nullif(current_setting('request.jwt.claims', true), '')::json ->> 'sid');
+    from_access uuid := auth.session_of(auth.request_cookie(auth.access_cookie_name()));
+    from_refresh uuid := (
+        select t.session_id from auth.refresh_token t
+        where t.token_hash = auth.hash_token(auth.request_cookie(auth.refresh_cookie_name())));
+    own auth.session;
+    live boolean;
+begin
+    perform auth.require_commit();
+    if scope is null or scope not in ('local', 'others', 'global') then
+        raise exception 'logout scope must be local, others or global' using errcode = 'invalid_parameter_value';
+    end if;
+    select s.* into own from auth.session s
+    where s.id in (claimed, auth.live_session_of(auth.request_cookie(auth.access_cookie_name())), from_refresh)
+      and s.revoked_at is null
+    order by s.id = claimed desc limit 1;
+    live := own.id is not null;
+    if not live then
+        -- An old access token still names (and ends) its own session.
+        select s.* into own from auth.session s
+        where s.id in (from_access, from_refresh) and s.revoked_at is null limit 1;
+    end if;
+    if scope in ('others', 'global') and live then
+        update auth.session s set revoked_at = now(), end_reason = 'signed_out_elsewhere'
+        where s.username = own.username and s.id <> own.id and s.revoked_at is null;
+    end if;
+    if scope in ('local', 'global') then
+        update auth.session s set revoked_at = now(), end_reason = 'logout'
+        where s.revoked_at is null and s.id in (claimed, from_access, from_refresh);
+        perform set_config('response.headers', auth.logout_cookies(), true);
+    end if;
+    if own.id is not null then
+        perform auth.audit('logout', own.username, own.id, json_build_object('scope', scope)::jsonb);
+    end if;
+end
+$$;
