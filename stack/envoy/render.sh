@@ -1,14 +1,15 @@
 #!/bin/sh
 # Fills the {{NAME}} placeholders of an Envoy config template from the
 # environment and prints the result. POSIX sh + sed: runs in the Envoy image.
-# FILTER_CONFIG defaults to the filter configuration in stack/filter.json (the
-# gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections),
+# FILTER_CONFIG defaults to the filter configuration in FILTER_CONFIG_FILE, by
+# default stack/filter.json (key pairs; stack/filter-secret.json with the
+# shared secret: the gate's too), AUTH_CONCURRENCY to 3 (of PostgREST's 10 pool connections),
 # WEB_INDEX to the demo page stack/web/index.html.
 # TLS_CERT_FILE and TLS_KEY_FILE (PEM, both or neither) make the listener HTTPS.
 set -eu
 : "${LISTEN_ADDRESS:?}" "${PROXY_PORT:?}" "${ADMIN_ADDRESS:?}" "${ADMIN_PORT:?}"
 : "${POSTGREST_HOST:?}" "${POSTGREST_PORT:?}" "${FILTER_WASM:?}"
-FILTER_CONFIG=${FILTER_CONFIG:-$(cat "$(dirname "$0")/../filter.json")}
+FILTER_CONFIG=${FILTER_CONFIG:-$(cat "${FILTER_CONFIG_FILE:-$(dirname "$0")/../filter.json}")}
 AUTH_CONCURRENCY=${AUTH_CONCURRENCY:-3}
 WEB_INDEX=${WEB_INDEX:-$(cd "$(dirname "$0")/.." && pwd)/web/index.html}
 case "$ADMIN_ADDRESS" in

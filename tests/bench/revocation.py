@@ -50,7 +50,7 @@ def start_postgrest(stack, workdir: Path, name: str, pre_request: bool) -> tuple
 
 
 def start_envoy(stack, workdir: Path, name: str, postgrest_port: int, feed: bool) -> tuple[int, str]:
-    config = json.loads(fronts.FILTER_CONFIG.read_text())
+    config = json.loads(fronts.FILTER_CONFIGS[stack.signing].read_text())
     if not feed:
         config = {key: value for key, value in config.items() if key not in FEED_KEYS}
     port, admin = free_port(), free_port()

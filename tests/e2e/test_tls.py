@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import fronts
 import pytest
 
 import stack as stack_controller
@@ -18,8 +19,10 @@ from support.http import request
 
 
 def render(stack, workdir, **tls):
+    # The shipped configuration for the way the test stack signs.
     return stack_controller.render_envoy(proxy_port=stack.tls_port, admin_port=stack.tls_admin_port,
-                                         postgrest_port=stack.ports["postgrest"], **tls)
+                                         postgrest_port=stack.ports["postgrest"],
+                                         FILTER_CONFIG_FILE=str(fronts.FILTER_CONFIGS[stack.signing]), **tls)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ Traefik, are in tests/e2e (the `front` fixture)."""
 
 import json
 import os
+import re
 import signal
 import socket
 import time
@@ -11,7 +12,7 @@ import time
 import fronts
 import pytest
 
-from processes import LOOPBACK, free_port, pid_alive, spawn
+from processes import LOOPBACK, free_port, http_status, pid_alive, spawn, stop, wait_until
 from support.http import request
 from support.tokens import TEST_SECRET, mint, now
 
@@ -25,7 +26,11 @@ def gate(tmp_path):
 
 
 def ask(gate, headers):
-    return request("GET", f"{gate.url}/auth", headers)
+    return ask_url(gate.url, headers)
+
+
+def ask_url(url, headers):
+    return request("GET", f"{url}/auth", headers)
 
 
 def test_decisions_and_metrics(gate):
@@ -126,3 +131,54 @@ def test_the_secret_can_come_from_a_file(tmp_path):
         assert response.status == 200
     finally:
         server.stop()
+
+
+def test_a_subrequest_with_both_styles_is_refused(gate):
+    """A front sets one style and passes the client's headers on: the other
+    style was written by the client (redteam R3-01)."""
+    response = ask(gate, {"X-Original-Method": "GET", "X-Original-URI": "/rest/task",
+                          "X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/"})
+    assert response.status == 500
+    assert "both" in response.json()["message"]
+    assert response.json()["details"] == "filter_failure"
+
+
+def readme_gate_commands() -> list[str]:
+    readme = (fronts.ROOT / "README.md").read_text()
+    section = readme[readme.index("### The gate (`pg_auth_gate`)"):]
+    section = section[:section.index("\n### ")]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    return [block for block in blocks if "target/release/pg_auth_gate --config" in block]
+
+
+@pytest.mark.parametrize("mode", ["keys", "secret"])
+def test_the_readme_gate_commands_start_it(stack, tmp_path, mode):
+    """README "The gate": each command as written, with the test stack's
+    PostgREST in place of 127.0.0.1:3000 and the secret file in place of
+    /etc/postgresql/pg_auth/jwt_secret (the adoption review: the command
+    exited for lack of JWKS_URI and REVOCATION_URI)."""
+    commands = readme_gate_commands()
+    assert len(commands) == 2, commands
+    command = commands[0] if mode == "keys" else commands[1]
+    assert f"stack/filter{'' if mode == 'keys' else '-secret'}.json" in command
+    secret_file = tmp_path / "jwt_secret"
+    secret_file.write_text(stack.secret + "\n")
+    port = free_port()
+    command = (command.replace("http://127.0.0.1:3000", stack.postgrest_url)
+               .replace("127.0.0.1:9000", f"{LOOPBACK}:{port}")
+               .replace("/etc/postgresql/pg_auth/jwt_secret", str(secret_file)))
+    log = tmp_path / "gate.log"
+    pid = spawn(["bash", "-c", command.strip()], log, {}, cwd=fronts.ROOT)
+    try:
+        url = f"http://{LOOPBACK}:{port}"
+        wait_until(lambda: http_status(f"{url}/healthz") == 200, "the README's gate", log, pid=pid)
+        forwarded = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task"}
+        assert ask_url(url, forwarded).json()["details"] == "missing"
+        token = mint(stack.secret, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60})
+        decided = ask_url(url, {**forwarded, "Cookie": f"access_token={token}"})
+        if mode == "secret":
+            assert decided.status == 200
+        else:
+            assert decided.status == 401, "with key pairs the gate holds no secret"
+    finally:
+        stop(pid)

@@ -1,6 +1,7 @@
-"""The filter configuration the tests give the proxies: stack/filter.json
-with the JWKS fetched every 2 s (60 s by default), so that key rotations and
-revocations reach the proxies within a test's patience."""
+"""The filter configuration the tests give the proxies: stack/filter-secret.json
+(the tests' stack signs with the shared secret, and switches to key pairs in
+some tests) with the JWKS fetched every 2 s (60 s by default), so that key
+rotations and revocations reach the proxies within a test's patience."""
 
 import json
 import tempfile
@@ -13,11 +14,13 @@ import fronts
 FILTER_OVERRIDES = {"jwks_refresh_seconds": 2}
 
 
-def filter_config(workdir: Path, **changes) -> Path:
-    """stack/filter.json with the tests' overrides and `changes`, as a file."""
+def filter_config(workdir: Path, signing: str = "secret", **changes) -> Path:
+    """The shipped configuration for `signing` with the tests' overrides and
+    `changes`, as a file."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "filter.json"
-    config.write_text(json.dumps({**json.loads(fronts.FILTER_CONFIG.read_text()), **FILTER_OVERRIDES, **changes}))
+    shipped = json.loads(fronts.FILTER_CONFIGS[signing].read_text())
+    config.write_text(json.dumps({**shipped, **FILTER_OVERRIDES, **changes}))
     return config
 
 
