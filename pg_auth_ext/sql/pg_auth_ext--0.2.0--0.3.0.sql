@@ -15,6 +15,20 @@ STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'address_prefix_v6_wrapper';
 
+-- pg_auth_ext::signing_keys::max_published_keys
+CREATE OR REPLACE FUNCTION "max_published_keys"() RETURNS INT /* i32 */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'max_published_keys_wrapper';
+
+-- pg_auth_ext::signing_keys::check_jwks
+CREATE OR REPLACE FUNCTION "check_jwks"(
+	"jwks" TEXT /* & str */
+) RETURNS void
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_jwks_wrapper';
+
 -- pg_auth_ext::tokens::live_session_of
 CREATE OR REPLACE FUNCTION "live_session_of"(
 	"access_token" TEXT /* & str */
@@ -144,6 +158,157 @@ begin
     if not auth.jwks_is_published() then
         perform auth.publish_jwks();
     end if;
+end
+$$;
+
+-- Revokes the previous keys whose last token has expired (they left the
+-- current state more than pg_auth.access_token_ttl, plus PostgREST's 30 s
+-- skew, ago), so that keys do not pile up in the JWKS; run by key creation
+-- and rotation and by auth.cleanup_expired_sessions. How many it revoked.
+create or replace function auth.retire_expired_keys() returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    retired text[];
+begin
+    if not exists (select from auth.signing_key k
+                   where k.state = 'previous'
+                     and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds') then
+        return 0;
+    end if;
+    lock table auth.signing_key in share row exclusive mode;
+    with gone as (
+        update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
+        where k.state = 'previous' and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds'
+        returning k.kid)
+    select array_agg(g.kid) into retired from gone g;
+    if retired is null then
+        return 0;
+    end if;
+    perform auth.publish_jwks();
+    perform auth.audit('signing_key_revoked', null, null,
+                       json_build_object('kids', retired, 'reason', 'expired')::jsonb);
+    return cardinality(retired);
+end
+$$;
+
+-- Gives PostgREST the keys it must accept, in this transaction: in keys mode
+-- the JWKS as pgrst.jwt_secret of the authenticator role in this database
+-- (public keys only: role settings are readable by every role), in secret
+-- mode nothing there (PostgREST's own jwt-secret then applies). PostgREST
+-- reloads on the notification, once this commits.
+create or replace function auth.publish_jwks() returns void
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    target text := format('alter role %I in database %I',
+                          auth.authenticator_role(), pg_catalog.current_database());
+begin
+    if auth.signing_mode() = 'keys' then
+        perform auth.check_jwks(auth.public_keys()::text);
+        execute format('%s set pgrst.jwt_secret = %L', target, auth.public_keys()::text);
+        execute format('%s set pgrst.jwt_secret_is_base64 = %L', target, 'false');
+    else
+        execute format('%s reset pgrst.jwt_secret', target);
+        execute format('%s reset pgrst.jwt_secret_is_base64', target);
+    end if;
+    notify pgrst, 'reload config';
+end
+$$;
+
+-- A new key pair; its kid. The first key (no key is current) becomes
+-- current at once; later ones wait in standby for auth.rotate_signing_keys.
+create or replace function auth.create_signing_key(algorithm text default 'ES256') returns text
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    generated record;
+    first_key boolean;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    perform auth.retire_expired_keys();
+    if (select count(*) from auth.signing_key k where k.state <> 'revoked') >= auth.max_published_keys() then
+        raise exception 'already % published signing keys, the most a JWKS may hold', auth.max_published_keys()
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'revoke standby or previous keys with auth.revoke_signing_key(kid)';
+    end if;
+    select g.kid, g.public_jwk, g.sealed_private_key into generated
+    from auth.generate_signing_key(create_signing_key.algorithm) g;
+    first_key := not exists (select 1 from auth.signing_key k where k.state = 'current');
+    insert into auth.signing_key (kid, algorithm, state, public_jwk, private_key, activated_at)
+    values (generated.kid, create_signing_key.algorithm,
+            case when first_key then 'current' else 'standby' end,
+            generated.public_jwk, generated.sealed_private_key,
+            case when first_key then now() end);
+    perform auth.publish_jwks();
+    perform auth.audit('signing_key_created', null, null, json_build_object(
+        'kid', generated.kid, 'algorithm', create_signing_key.algorithm, 'current', first_key, 'by', session_user)::jsonb);
+    return generated.kid;
+end
+$$;
+
+-- The oldest standby key becomes current, the current one previous; the new
+-- current kid. A standby key younger than pg_auth.key_rotation_delay is
+-- refused: a verifier that has not fetched it yet would refuse its tokens.
+-- force skips that wait (a compromised current key: rotate, then revoke it).
+create or replace function auth.rotate_signing_keys(force boolean default false) returns text
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    next_key auth.signing_key;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    select k.* into next_key from auth.signing_key k
+    where k.state = 'standby' order by k.created_at limit 1;
+    if next_key.kid is null then
+        raise exception 'no standby signing key to rotate to'
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'SELECT auth.create_signing_key(''ES256''), then rotate once verifiers have fetched it';
+    end if;
+    if not force and next_key.created_at > now() - auth.key_rotation_delay() then
+        raise exception 'standby signing key % was published % ago: verifiers may not have fetched it yet',
+                next_key.kid, date_trunc('second', now() - next_key.created_at)
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = format('rotate after %s (pg_auth.key_rotation_delay), or with force => true in an emergency',
+                                next_key.created_at + auth.key_rotation_delay());
+    end if;
+    perform auth.retire_expired_keys();
+    update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
+    update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
+    perform auth.publish_jwks();
+    perform auth.audit('signing_key_rotated', null, null,
+                       json_build_object('kid', next_key.kid, 'forced', force, 'by', session_user)::jsonb);
+    return next_key.kid;
+end
+$$;
+
+-- Ends what no client can use any more, in one bounded batch that skips
+-- rows in use: sessions past their lifetime, and ended sessions once their
+-- access tokens have expired. Also forgets sealed successors past the grace
+-- window. Returns the number of sessions removed.
+create or replace function auth.cleanup_expired_sessions(max_rows integer default 1000) returns integer
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    removed integer;
+begin
+    with doomed as (
+        select s.id from auth.session s
+        where s.expires_at < now() or s.revoked_at < now() - auth.access_token_ttl()
+           or s.refreshed_at < now() - auth.session_idle_timeout() - auth.access_token_ttl()
+        limit max_rows
+        for update skip locked
+    ), gone as (
+        delete from auth.session s using doomed where s.id = doomed.id returning 1
+    )
+    select count(*)::integer into removed from gone;
+    update auth.refresh_token t set successor = null
+    where t.token_hash in (
+        select o.token_hash from auth.refresh_token o
+        where o.successor is not null and o.rotated_at < now() - auth.refresh_reuse_grace()
+        limit max_rows
+        for update skip locked);
+    perform auth.prune_login_throttle(max_rows);
+    perform auth.retire_expired_keys();
+    delete from auth.audit_event a
+    where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
+                     limit max_rows);
+    return removed;
 end
 $$;
 

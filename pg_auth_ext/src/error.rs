@@ -95,7 +95,7 @@ impl AuthError {
                 "SELECT auth.create_signing_key('ES256'); (the first key becomes current at once)",
             ),
             AuthError::SealedKey { .. } => Some(
-                "pg_auth.key_encryption_key_file must be the file the key was created under; restore it, or revoke the key",
+                "pg_auth.key_encryption_key_file must be the file the key was created under: restore it, or create a new key, rotate to it with force => true, then revoke this one",
             ),
             AuthError::HashOutsideImport => Some(
                 "only a superuser session can store existing bcrypt hashes (importing users, pg_restore); give the password itself",

@@ -175,6 +175,26 @@ fn current_key_pair() -> Result<Signer, AuthError> {
     })
 }
 
+/// The most keys a JWKS may hold, for `auth.create_signing_key`: every
+/// verifier (jwt_core's) refuses a larger set whole.
+#[pg_extern(immutable, parallel_safe)]
+fn max_published_keys() -> i32 {
+    i32::try_from(jwt_core::MAX_JWKS_KEYS).unwrap_or(i32::MAX)
+}
+
+/// Raises unless `jwks` is a set every verifier accepts (the same parser):
+/// `auth.publish_jwks` never gives PostgREST and the proxies a set they
+/// would refuse.
+#[pg_extern(immutable, parallel_safe)]
+fn check_jwks(jwks: &str) {
+    if let Err(error) = Jwks::parse(jwks) {
+        AuthError::Internal(format!(
+            "the JWKS to publish is refused by its verifiers: {error}"
+        ))
+        .raise()
+    }
+}
+
 /// What checks the signature of our own tokens (logout names a session by
 /// an access token that may have expired): the published key pairs, and the
 /// shared secret when one is configured (required in secret mode).

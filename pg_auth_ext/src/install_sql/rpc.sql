@@ -91,6 +91,7 @@ begin
         limit max_rows
         for update skip locked);
     perform auth.prune_login_throttle(max_rows);
+    perform auth.retire_expired_keys();
     delete from auth.audit_event a
     where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
                      limit max_rows);

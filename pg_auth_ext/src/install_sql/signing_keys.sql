@@ -2,7 +2,8 @@
 -- (signing_keys.rs). A key's life: standby (published, not yet signing:
 -- verifiers fetch it ahead of use), current (signs; exactly one), previous
 -- (no longer signs; its tokens verify until they expire), revoked (gone
--- from the JWKS, its private key destroyed). The kid is the RFC 7638
+-- from the JWKS, its private key removed from the table; earlier copies stay
+-- in WAL and backups until they age out). The kid is the RFC 7638
 -- thumbprint of the public key. Only the extension's owner reads this table;
 -- the private keys are sealed under pg_auth.key_encryption_key_file.
 create table auth.signing_key (
@@ -58,6 +59,7 @@ declare
                           auth.authenticator_role(), pg_catalog.current_database());
 begin
     if auth.signing_mode() = 'keys' then
+        perform auth.check_jwks(auth.public_keys()::text);
         execute format('%s set pgrst.jwt_secret = %L', target, auth.public_keys()::text);
         execute format('%s set pgrst.jwt_secret_is_base64 = %L', target, 'false');
     else
@@ -104,6 +106,12 @@ declare
     first_key boolean;
 begin
     lock table auth.signing_key in share row exclusive mode;
+    perform auth.retire_expired_keys();
+    if (select count(*) from auth.signing_key k where k.state <> 'revoked') >= auth.max_published_keys() then
+        raise exception 'already % published signing keys, the most a JWKS may hold', auth.max_published_keys()
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'revoke standby or previous keys with auth.revoke_signing_key(kid)';
+    end if;
     select g.kid, g.public_jwk, g.sealed_private_key into generated
     from auth.generate_signing_key(create_signing_key.algorithm) g;
     first_key := not exists (select 1 from auth.signing_key k where k.state = 'current');
@@ -143,6 +151,7 @@ begin
                   hint = format('rotate after %s (pg_auth.key_rotation_delay), or with force => true in an emergency',
                                 next_key.created_at + auth.key_rotation_delay());
     end if;
+    perform auth.retire_expired_keys();
     update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
     update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
     perform auth.publish_jwks();
@@ -174,5 +183,35 @@ begin
     where k.kid = target.kid and k.state <> 'revoked';
     perform auth.publish_jwks();
     perform auth.audit('signing_key_revoked', null, null, json_build_object('kid', kid, 'by', session_user)::jsonb);
+end
+$$;
+
+-- Revokes the previous keys whose last token has expired (they left the
+-- current state more than pg_auth.access_token_ttl, plus PostgREST's 30 s
+-- skew, ago), so that keys do not pile up in the JWKS; run by key creation
+-- and rotation and by auth.cleanup_expired_sessions. How many it revoked.
+create function auth.retire_expired_keys() returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    retired text[];
+begin
+    if not exists (select from auth.signing_key k
+                   where k.state = 'previous'
+                     and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds') then
+        return 0;
+    end if;
+    lock table auth.signing_key in share row exclusive mode;
+    with gone as (
+        update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
+        where k.state = 'previous' and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds'
+        returning k.kid)
+    select array_agg(g.kid) into retired from gone g;
+    if retired is null then
+        return 0;
+    end if;
+    perform auth.publish_jwks();
+    perform auth.audit('signing_key_revoked', null, null,
+                       json_build_object('kids', retired, 'reason', 'expired')::jsonb);
+    return cardinality(retired);
 end
 $$;

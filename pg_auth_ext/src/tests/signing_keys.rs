@@ -202,6 +202,62 @@ mod tests {
         assert!(boolean("select auth.jwks_is_published()"));
     }
 
+    /// Nothing caps or retired keys, and every verifier refuses a JWKS of
+    /// more than 32 keys whole (crypto review C1): previous keys go once
+    /// their last token has expired, creation stops at the cap, and logout
+    /// never fails on a key set it cannot read.
+    #[pg_test]
+    fn keys_are_capped_and_retired_and_logout_survives_a_bad_set() {
+        keys_mode();
+        let first = create_key("EdDSA");
+        let second = create_key("EdDSA");
+        sql("select auth.rotate_signing_keys(force => true)");
+        assert_eq!(state_of(&first), "previous");
+        sql("select auth.cleanup_expired_sessions(10)");
+        assert_eq!(
+            state_of(&first),
+            "previous",
+            "its tokens may still be valid"
+        );
+        sql("update auth.signing_key set retired_at = now() - interval '11 minutes' where state = 'previous'");
+        sql("select auth.cleanup_expired_sessions(10)");
+        assert_eq!(
+            state_of(&first),
+            "revoked",
+            "retired once its tokens expired"
+        );
+        assert!(!text("select auth.public_keys()::text")
+            .unwrap()
+            .contains(&first));
+        assert_eq!(state_of(&second), "current");
+        for _ in 0..31 {
+            let _ = create_key("EdDSA");
+        }
+        assert_eq!(
+            count("select count(*) from auth.signing_key where state <> 'revoked'"),
+            32
+        );
+        assert!(error_of("select auth.create_signing_key('EdDSA')")
+            .unwrap()
+            .contains("already 32 published signing keys"));
+        let (access, _) = login_demo();
+        // A set no verifier would take is never published...
+        sql(
+            "insert into auth.signing_key (kid, algorithm, state, public_jwk, private_key) \
+             select 'broken', 'EdDSA', 'standby', '{\"kty\": \"oct\"}', private_key \
+             from auth.signing_key where state = 'current'",
+        );
+        assert!(error_of("select auth.publish_jwks()")
+            .unwrap()
+            .contains("refused by its verifiers"));
+        // ...and logout still ends nothing it cannot name, and answers.
+        request_with_cookies("/rpc/logout", &[("access_token", &access)]);
+        sql("select auth.logout()");
+        assert!(text("select current_setting('response.headers', true)")
+            .unwrap()
+            .contains("access_token=;"));
+    }
+
     #[pg_test]
     fn no_role_reads_a_private_key() {
         keys_mode();
