@@ -18,6 +18,16 @@ pub enum Algorithm {
 impl Algorithm {
     pub const ALL: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
 
+    /// The shortest key this algorithm takes: the hash output's length
+    /// (RFC 7518 section 3.2).
+    pub fn min_key_bytes(self) -> usize {
+        match self {
+            Algorithm::HS256 => 32,
+            Algorithm::HS384 => 48,
+            Algorithm::HS512 => 64,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::HS256 => "HS256",

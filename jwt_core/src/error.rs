@@ -5,6 +5,12 @@ use core::fmt;
 pub enum KeyError {
     /// The secret is shorter than [`crate::MIN_KEY_BYTES`] once decoded.
     TooShort { bytes: usize },
+    /// The secret is shorter than the algorithm's hash output.
+    TooShortFor {
+        algorithm: &'static str,
+        bytes: usize,
+        required: usize,
+    },
     /// `is_base64` was set but the secret is not base64.
     NotBase64,
 }
@@ -16,6 +22,14 @@ impl fmt::Display for KeyError {
                 f,
                 "JWT secret is {bytes} bytes long; at least {} are required (generate one with `openssl rand -base64 32`)",
                 crate::MIN_KEY_BYTES
+            ),
+            KeyError::TooShortFor {
+                algorithm,
+                bytes,
+                required,
+            } => write!(
+                f,
+                "JWT secret is {bytes} bytes long; {algorithm} requires at least {required} (RFC 7518 section 3.2; `openssl rand -base64 {required}`)"
             ),
             KeyError::NotBase64 => {
                 f.write_str("JWT secret is declared base64 but does not decode as base64")

@@ -1,5 +1,7 @@
 use core::fmt;
 
+use zeroize::Zeroizing;
+
 use crate::base64url;
 use crate::error::KeyError;
 
@@ -7,16 +9,17 @@ use crate::error::KeyError;
 /// the hash output is brute-forceable.
 pub const MIN_KEY_BYTES: usize = 32;
 
-/// An HMAC key with its encoding resolved. `Debug` never prints the bytes.
+/// An HMAC key with its encoding resolved. `Debug` never prints the bytes,
+/// and they are wiped from memory when the key is dropped.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Key(Vec<u8>);
+pub struct Key(Zeroizing<Vec<u8>>);
 
 impl Key {
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Key, KeyError> {
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort { bytes: bytes.len() });
         }
-        Ok(Key(bytes))
+        Ok(Key(Zeroizing::new(bytes)))
     }
 
     /// A configured secret with an explicit encoding, as PostgREST's
@@ -46,6 +49,20 @@ impl Key {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// Whether the key is long enough for `algorithm` (as long as its hash
+    /// output): a 32-byte secret must not sign HS512.
+    pub fn check_for(&self, algorithm: crate::Algorithm) -> Result<(), KeyError> {
+        let required = algorithm.min_key_bytes();
+        if self.0.len() < required {
+            return Err(KeyError::TooShortFor {
+                algorithm: algorithm.name(),
+                bytes: self.0.len(),
+                required,
+            });
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Debug for Key {
@@ -68,6 +85,19 @@ fn looks_like_base64(secret: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_hmac_algorithm_takes_keys_as_long_as_its_hash() {
+        use crate::Algorithm;
+        let key = |n: usize| Key::from_bytes(vec![7; n]).unwrap();
+        assert!(key(32).check_for(Algorithm::HS256).is_ok());
+        assert!(key(32).check_for(Algorithm::HS384).is_err());
+        assert!(key(48).check_for(Algorithm::HS384).is_ok());
+        assert!(key(63).check_for(Algorithm::HS512).is_err());
+        assert!(key(64).check_for(Algorithm::HS512).is_ok());
+        let message = key(32).check_for(Algorithm::HS512).unwrap_err().to_string();
+        assert!(message.contains("HS512 requires at least 64"), "{message}");
+    }
 
     const B64_32: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I="; // 32 bytes
 

@@ -8,12 +8,15 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use jwt_core::{Key, MIN_KEY_BYTES};
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::error::AuthError;
 use crate::settings;
@@ -52,13 +55,19 @@ pub fn key_encryption_key() -> Result<[u8; 32], AuthError> {
     const SETTING: &str = "pg_auth.key_encryption_key_file";
     let path = settings::key_encryption_key_file().ok_or(AuthError::MissingKeyEncryptionKey)?;
     let text = read_text(SETTING, &path)?;
-    if text.len() < MIN_KEY_BYTES {
+    // Random bytes, as `openssl rand -base64 32` writes them: HMAC is a fit
+    // key derivation for high-entropy input only, not for a passphrase.
+    let random_bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map(|bytes| Zeroizing::new(bytes).len())
+        .unwrap_or(0);
+    if random_bytes < MIN_KEY_BYTES {
         return Err(AuthError::KeyFile {
             setting: SETTING,
             path,
             problem: format!(
-                "holds {} bytes; at least {MIN_KEY_BYTES} are required",
-                text.len()
+                "must hold at least {MIN_KEY_BYTES} random bytes in base64 (openssl rand -base64 32), not {}",
+                if random_bytes == 0 { "text that is not base64".to_owned() } else { format!("{random_bytes} bytes") }
             ),
         });
     }
@@ -79,7 +88,14 @@ fn read_text(setting: &'static str, path: &str) -> Result<String, AuthError> {
         path: path.to_owned(),
         problem,
     };
-    let metadata = std::fs::metadata(path).map_err(|e| unreadable(e.kind().to_string()))?;
+    // One open file for the checks and the read: the file checked is the
+    // file read, even if someone swaps the path in between. (A symbolic link
+    // is followed, as Kubernetes mounts secrets that way: its target is what
+    // is opened, checked and read.)
+    let mut file = std::fs::File::open(path).map_err(|e| unreadable(e.kind().to_string()))?;
+    let metadata = file
+        .metadata()
+        .map_err(|e| unreadable(e.kind().to_string()))?;
     check_ownership(&metadata).map_err(|problem| unreadable(problem.into()))?;
     let version = Version {
         device: metadata.dev(),
@@ -98,7 +114,9 @@ fn read_text(setting: &'static str, path: &str) -> Result<String, AuthError> {
     let bytes = match cached {
         Some(bytes) => bytes,
         None => {
-            let bytes = std::fs::read(path).map_err(|e| unreadable(e.kind().to_string()))?;
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)
+                .map_err(|e| unreadable(e.kind().to_string()))?;
             CACHE.with(|cache| {
                 cache
                     .borrow_mut()

@@ -126,10 +126,11 @@ impl Signer {
     /// The signer `pg_auth.signing_mode` names.
     pub fn current() -> Result<Signer, AuthError> {
         match settings::signing_mode() {
-            SigningMode::Secret => Ok(Signer::Secret(
-                settings::algorithm(),
-                key_file::signing_key()?,
-            )),
+            SigningMode::Secret => {
+                let (algorithm, key) = (settings::algorithm(), key_file::signing_key()?);
+                key.check_for(algorithm).map_err(AuthError::Key)?;
+                Ok(Signer::Secret(algorithm, key))
+            }
             SigningMode::Keys => current_key_pair(),
         }
     }

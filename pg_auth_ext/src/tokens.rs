@@ -41,6 +41,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
         .map_err(AuthError::UnknownAlgorithm)
         .or_raise();
     let key = Key::from_seed_secret(secret)
+        .and_then(|key| key.check_for(algorithm).map(|()| key))
         .map_err(AuthError::SecretArgument)
         .or_raise();
     jwt_core::sign(algorithm, &key, payload)
@@ -51,6 +52,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
 #[pg_extern(stable, parallel_safe)]
 fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
     let key = Key::from_seed_secret(secret)
+        .and_then(|key| key.check_for(settings::algorithm()).map(|()| key))
         .map_err(AuthError::SecretArgument)
         .or_raise();
     jwt_core::sign(

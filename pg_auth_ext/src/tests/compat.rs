@@ -71,8 +71,12 @@ mod tests {
         format!("{{{}}}", members.join(","))
     }
 
-    fn random_secret(rng: &mut Rng) -> String {
-        let bytes: Vec<u8> = (0..32 + rng.below(40)).map(|_| rng.next() as u8).collect();
+    /// At least `min_bytes` random bytes (an algorithm's shortest key), in one
+    /// of four forms.
+    fn random_secret(rng: &mut Rng, min_bytes: usize) -> String {
+        let bytes: Vec<u8> = (0..min_bytes + rng.below(40))
+            .map(|_| rng.next() as u8)
+            .collect();
         match rng.below(4) {
             // base64, as `openssl rand -base64 N` prints it
             0 => base64_standard(&bytes),
@@ -133,8 +137,9 @@ mod tests {
         let mut covered = BTreeSet::new();
         for _ in 0..300 {
             let payload = random_payload(&mut rng);
-            let secret = random_secret(&mut rng);
             let alg = rng.pick(&["HS256", "HS384", "HS512"]);
+            let min_bytes = alg.parse::<jwt_core::Algorithm>().unwrap().min_key_bytes();
+            let secret = random_secret(&mut rng, min_bytes);
             let (p, s, a) = (literal(&payload), literal(&secret), literal(alg));
             let theirs = text(&format!(
                 "select plpgsql_auth.sign_raw({p}::json, {s}, {a})"
@@ -154,6 +159,13 @@ mod tests {
         ));
         assert!(ours.is_some());
         assert_eq!(ours, theirs);
+        // Where the old setup signed HS512 with a 32-byte key, ours refuses
+        // (RFC 7518 section 3.2: a key as long as the hash output).
+        assert!(error_of(&format!(
+            "select auth.sign_raw('{{\"a\":1}}', {key}, 'HS512')"
+        ))
+        .unwrap()
+        .contains("HS512 requires at least 64"));
     }
 
     #[pg_test(error = "unsupported JWT algorithm \"RS256\": use HS256, HS384 or HS512")]

@@ -316,7 +316,7 @@ mod tests {
         );
         let kid = create_key("ES256");
         // Another key-encryption key: the sealed key does not open.
-        let other = write_data_file("pg_auth_other.kek", &"x".repeat(40), 0o600);
+        let other = write_data_file("pg_auth_other.kek", &"QUJD".repeat(11), 0o600);
         sql(&format!(
             "set pg_auth.key_encryption_key_file = {}",
             literal(&other)
@@ -333,7 +333,24 @@ mod tests {
         ));
         assert!(error_of("select auth.create_signing_key('ES256')")
             .unwrap()
-            .ends_with("holds 9 bytes; at least 32 are required"));
+            .ends_with("must hold at least 32 random bytes in base64 (openssl rand -base64 32), not text that is not base64"));
+        // Nor a passphrase, however long, nor too few random bytes (C8).
+        for (content, shown) in [
+            (
+                "a long passphrase that anyone might guess one day",
+                "text that is not base64",
+            ),
+            ("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=", "26 bytes"),
+        ] {
+            let weak = write_data_file("pg_auth_weak.kek", content, 0o600);
+            sql(&format!(
+                "set pg_auth.key_encryption_key_file = {}",
+                literal(&weak)
+            ));
+            assert!(error_of("select auth.create_signing_key('ES256')")
+                .unwrap()
+                .ends_with(&format!("(openssl rand -base64 32), not {shown}")));
+        }
     }
 
     #[pg_test]

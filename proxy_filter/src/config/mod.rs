@@ -298,6 +298,12 @@ impl FilterConfig {
                 "\"algorithms\" must name at least one of HS256, HS384, HS512",
             ));
         }
+        if let Some(key) = &key {
+            for algorithm in &algorithms {
+                key.check_for(*algorithm)
+                    .map_err(|e| invalid(format!("\"algorithms\": {e}")))?;
+            }
+        }
         if self.leeway_seconds > MAX_LEEWAY_SECONDS {
             return Err(invalid(format!(
                 "\"leeway_seconds\" is {}; at most {MAX_LEEWAY_SECONDS} (PostgREST's own clock skew)",
@@ -503,6 +509,11 @@ mod tests {
                 .contains("unsupported JWT algorithm")
         );
         assert!(error(r#"{"secret_env":"JWT_SECRET","algorithms":[]}"#).contains("at least one"));
+        // RFC 7518 section 3.2: as long as the hash output (crypto review C5).
+        assert!(
+            error(r#"{"secret_env":"JWT_SECRET","algorithms":["HS256","HS512"]}"#)
+                .contains("HS512 requires at least 64")
+        );
         assert!(error(r#"{"secret_env":"JWT_SECRET","leeway_seconds":31}"#).contains("at most 30"));
         assert!(
             error(r#"{"secret_env":"JWT_SECRET","public_routes":[{"path":"rpc"}]}"#)
