@@ -79,12 +79,18 @@ impl PublicKey {
     }
 
     /// An Ed25519 public key (32 bytes); refused when it does not decode to a
-    /// curve point or is of small order (it would verify forged signatures).
+    /// curve point, is of small order (it would verify forged signatures) or
+    /// is not in canonical form.
     pub(crate) fn ed25519(x: &[u8]) -> Result<PublicKey, JwkError> {
         let bytes: &[u8; 32] = x.try_into().map_err(|_| JwkError::BadCoordinates)?;
         let key =
             ed25519_dalek::VerifyingKey::from_bytes(bytes).map_err(|_| JwkError::NotOnCurve)?;
         if key.is_weak() {
+            return Err(JwkError::NotOnCurve);
+        }
+        // RFC 8032 section 5.1.3: a y coordinate of p or more is not the
+        // point's one encoding (crypto review C12).
+        if key.to_edwards().compress().to_bytes() != *bytes {
             return Err(JwkError::NotOnCurve);
         }
         Ok(PublicKey::EdDsa(key))

@@ -143,9 +143,12 @@ fn parse_key(object: &Claims) -> Result<Jwk, JwkError> {
     if text_member("use")?.is_some_and(|usage| usage != "sig") {
         return Err(JwkError::NotForSignatures);
     }
+    // A public key verifies and does nothing else (RFC 7517 section 4.3:
+    // no duplicate operations either).
     match object.get("key_ops") {
         None => {}
-        Some(Value::Array(ops)) if ops.iter().any(|op| op.as_str() == Some("verify")) => {}
+        Some(Value::Array(ops)) if matches!(ops.as_slice(), [op] if op.as_str() == Some("verify")) =>
+            {}
         Some(_) => return Err(JwkError::NotForSignatures),
     }
     let kid = required("kid")?;

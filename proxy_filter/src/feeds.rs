@@ -30,6 +30,24 @@ impl Policy {
         jwks.into_iter().chain(self.revocations.source()).collect()
     }
 
+    /// What a host should log at start: feeds fetched over plain HTTP from
+    /// a host that is not this machine. The JWKS is what every decision
+    /// trusts (someone on the path could add a key) and the ended sessions
+    /// what revocation rests on (they could be hidden); PostgREST checks
+    /// tokens against the JWKS again, so a forged token reaches no data.
+    pub fn warnings(&self) -> Vec<String> {
+        self.feed_endpoints()
+            .into_iter()
+            .filter(|source| !source.tls && !is_loopback(&source.authority))
+            .map(|source| {
+                format!(
+                    "{} is fetched over plain HTTP from another host: anyone on the path could change what the filter trusts; use https, or keep it on a private network",
+                    source.uri
+                )
+            })
+            .collect()
+    }
+
     /// The fetches due at `now`; each counts as started, to be reported
     /// with [`Policy::fetched`].
     pub fn due_fetches(&self, now: i64) -> Vec<(Feed, FeedSource)> {
@@ -64,6 +82,61 @@ impl Policy {
         match feed {
             Feed::Jwks => self.jwks_fetched(now, body),
             Feed::EndedSessions => self.revocations.fetched(now, body),
+        }
+    }
+}
+
+/// `localhost`, `127.x.x.x` or `[::1]`, with or without a port.
+fn is_loopback(authority: &str) -> bool {
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map_or("", |h| h.trim_start_matches('['))
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host == "localhost" || host == "::1" || host.starts_with("127.")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::Policy;
+
+    struct Fetching;
+
+    impl crate::Env for Fetching {
+        fn var(&self, _name: &str) -> Option<String> {
+            None
+        }
+
+        fn can_fetch(&self) -> bool {
+            true
+        }
+    }
+
+    fn warnings(config: &str) -> Vec<String> {
+        Policy::from_json_in(config.as_bytes(), &Fetching)
+            .unwrap()
+            .warnings()
+    }
+
+    /// Crypto review C15: the JWKS over plain HTTP from another host.
+    #[test]
+    fn plain_http_feeds_from_other_hosts_are_warned_about() {
+        let remote = warnings(
+            r#"{"jwks_uri":"http://postgrest:3000/rpc/jwks","revocation_uri":"https://auth.example/rpc/ended_sessions"}"#,
+        );
+        assert_eq!(remote.len(), 1, "{remote:?}");
+        assert!(remote[0].starts_with("http://postgrest:3000/rpc/jwks is fetched over plain HTTP"));
+        for local in [
+            r#"{"jwks_uri":"http://127.0.0.1:3000/rpc/jwks"}"#,
+            r#"{"jwks_uri":"http://localhost/rpc/jwks"}"#,
+            r#"{"jwks_uri":"http://[::1]:3000/rpc/jwks"}"#,
+            r#"{"jwks_uri":"https://keys.example/jwks.json"}"#,
+        ] {
+            assert!(warnings(local).is_empty(), "{local}");
         }
     }
 }

@@ -118,6 +118,15 @@ fn inconsistent_keys_are_refused() {
             with(ec_jwk(), "key_ops", json!(["encrypt"])),
             JwkError::NotForSignatures,
         ),
+        // A public key only verifies, once (RFC 7517 section 4.3; C13).
+        (
+            with(ec_jwk(), "key_ops", json!(["verify", "sign"])),
+            JwkError::NotForSignatures,
+        ),
+        (
+            with(ec_jwk(), "key_ops", json!(["verify", "verify"])),
+            JwkError::NotForSignatures,
+        ),
         (without(ec_jwk(), "y"), JwkError::MissingMember("y")),
         (without(ec_jwk(), "kid"), JwkError::MissingMember("kid")),
         (
@@ -188,4 +197,16 @@ fn kid_spelling() {
     assert!(!is_kid("quote\""));
     assert!(!is_kid("new\nline"));
     assert!(!is_kid(&"a".repeat(129)));
+}
+
+/// y + p for y = 3: decodes to the same point as y = 3, but is not its one
+/// encoding (RFC 8032 section 5.1.3; crypto review C12).
+#[test]
+fn non_canonical_ed25519_points_are_refused() {
+    let mut y_plus_p = [0xff_u8; 32];
+    y_plus_p[0] = 0xf0;
+    y_plus_p[31] = 0x7f;
+    let jwk = json!({"kty": "OKP", "crv": "Ed25519", "kid": "noncanonical", "x": crate::encode_base64url(&y_plus_p)});
+    let set = json!({ "keys": [jwk] }).to_string();
+    assert_eq!(Jwks::parse(&set).err(), Some(JwkError::NotOnCurve));
 }

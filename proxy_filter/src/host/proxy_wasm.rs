@@ -163,6 +163,9 @@ impl RootContext for FilterRoot {
             .unwrap_or_default();
         match Policy::from_json_in(&config, &ProxyWasmEnv) {
             Ok(policy) if self.metrics.define(&policy) => {
+                for warning in policy.warnings() {
+                    let _ = hostcalls::log(LogLevel::Warn, &format!("proxy_filter: {warning}"));
+                }
                 if policy.has_feeds() {
                     let _ = hostcalls::set_tick_period(TICK);
                 }

@@ -96,6 +96,9 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    for warning in policy.warnings() {
+        eprintln!("pg_auth_gate: warning: {warning}");
+    }
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     if let Some(threads) = args.threads {
         runtime.worker_threads(threads);
