@@ -8,6 +8,8 @@
 alter table auth.login_throttle add column refused integer not null default 0;
 drop function auth.throttle_subjects(text, inet);
 drop function auth.record_login_success(text);
+-- Live sessions by their last refresh: the idle ones, for auth.ended_sessions.
+create index session_refreshed_at_idx on auth.session (refreshed_at) where revoked_at is null;
 
 -- pg_auth_ext::settings::sql::address_prefix_v6
 CREATE OR REPLACE FUNCTION "address_prefix_v6"() RETURNS INT /* i32 */
@@ -310,6 +312,39 @@ begin
                      limit max_rows);
     return removed;
 end
+$$;
+
+-- For the proxies (revocation_uri in their configuration): the sessions
+-- ended since `since` (Unix seconds; NULL: all whose tokens may still be
+-- valid), each with the time its last access token expires, and the
+-- database's now for the next call. The proxies then refuse those tokens
+-- without PostgREST's per-request auth.check_session. Sessions that
+-- pg_auth.session_idle_timeout ended (no statement marks them) are listed
+-- from the moment they went idle while their last token is valid, which
+-- happens only with a timeout shorter than pg_auth.access_token_ttl.
+-- Nothing secret (ids of sessions that can no longer do anything), but the
+-- shipped proxies never serve it to clients.
+create or replace function auth.ended_sessions(since double precision default null) returns json
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    with ended as (
+        select s.id, s.revoked_at + auth.access_token_ttl() as until
+        from auth.session s
+        where s.revoked_at > now() - auth.access_token_ttl()
+          and (since is null or s.revoked_at >= to_timestamp(since))
+        union all
+        select s.id, s.refreshed_at + auth.access_token_ttl()
+        from auth.session s
+        where auth.session_idle_timeout() is not null
+          and s.revoked_at is null
+          and s.refreshed_at > now() - auth.access_token_ttl()
+          and s.refreshed_at < now() - auth.session_idle_timeout()
+          and (since is null or s.refreshed_at + auth.session_idle_timeout() >= to_timestamp(since)))
+    select json_build_object(
+        'now', extract(epoch from now()),
+        'sessions', coalesce(json_agg(json_build_object(
+            'sid', e.id,
+            'until', extract(epoch from e.until))), '[]'::json))
+    from ended e;
 $$;
 
 -- Answers with both cookies of a session.

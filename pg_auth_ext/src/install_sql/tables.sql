@@ -28,6 +28,8 @@ create table auth.session (
 create index session_expires_at_idx on auth.session (expires_at);
 create index session_username_idx on auth.session (username);
 create index session_revoked_at_idx on auth.session (revoked_at) where revoked_at is not null;
+-- Live sessions by their last refresh: the idle ones, for auth.ended_sessions.
+create index session_refreshed_at_idx on auth.session (refreshed_at) where revoked_at is null;
 
 -- Refresh tokens, stored only as SHA-256 so that a leaked table replays
 -- nothing. A rotated token keeps its successor sealed under itself for the

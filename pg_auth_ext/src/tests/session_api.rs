@@ -278,6 +278,32 @@ mod tests {
         let _ = access;
     }
 
+    /// A session that went idle is listed for the proxies while its last
+    /// access token is still valid (a timeout shorter than its lifetime),
+    /// although no statement marked it ended (redteam I5).
+    #[pg_test]
+    fn the_proxies_learn_of_idle_sessions() {
+        configure();
+        sql("set pg_auth.session_idle_timeout = 60");
+        let (access, _) = login_demo();
+        let listed = || {
+            text("select auth.ended_sessions(null)::text")
+                .unwrap()
+                .contains(&sid(&access))
+        };
+        assert!(!listed(), "not idle yet");
+        travel(61);
+        assert!(listed(), "idle, and its token lives 600 s");
+        travel(600);
+        assert!(!listed(), "its token has expired");
+        sql("set pg_auth.session_idle_timeout = 0");
+        let (fresh, _) = login_demo();
+        travel(120);
+        assert!(!text("select auth.ended_sessions(null)::text")
+            .unwrap()
+            .contains(&sid(&fresh)));
+    }
+
     #[pg_test]
     fn the_proxies_learn_which_sessions_ended() {
         let [first, second, _] = three_sessions();
