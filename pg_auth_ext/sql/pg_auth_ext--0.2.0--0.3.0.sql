@@ -8,6 +8,10 @@
 alter table auth.login_throttle add column refused integer not null default 0;
 drop function auth.throttle_subjects(text, inet);
 drop function auth.record_login_success(text);
+-- Only keys that may still sign keep their private key.
+update auth.signing_key set private_key = null where state = 'previous';
+alter table auth.signing_key drop constraint signing_key_private_key_check,
+    add constraint signing_key_private_key_check check ((state in ('standby', 'current')) = (private_key is not null));
 -- Live sessions by their last refresh: the idle ones, for auth.ended_sessions.
 create index session_refreshed_at_idx on auth.session (refreshed_at) where revoked_at is null;
 
@@ -30,6 +34,17 @@ CREATE OR REPLACE FUNCTION "check_jwks"(
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'check_jwks_wrapper';
+
+-- pg_auth_ext::signing_keys::reseal_private_key
+CREATE OR REPLACE FUNCTION "reseal_private_key"(
+	"kid" TEXT, /* & str */
+	"algorithm" TEXT, /* & str */
+	"sealed" bytea, /* & [u8] */
+	"old_key_file" TEXT /* & str */
+) RETURNS bytea /* Vec < u8 > */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'reseal_private_key_wrapper';
 
 -- pg_auth_ext::tokens::live_session_of
 CREATE OR REPLACE FUNCTION "live_session_of"(
@@ -179,7 +194,7 @@ begin
     end if;
     lock table auth.signing_key in share row exclusive mode;
     with gone as (
-        update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
+        update auth.signing_key k set state = 'revoked', revoked_at = now()
         where k.state = 'previous' and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds'
         returning k.kid)
     select array_agg(g.kid) into retired from gone g;
@@ -271,7 +286,8 @@ begin
                                 next_key.created_at + auth.key_rotation_delay());
     end if;
     perform auth.retire_expired_keys();
-    update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
+    update auth.signing_key k set state = 'previous', retired_at = now(), private_key = null
+    where k.state = 'current';
     update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
     perform auth.publish_jwks();
     perform auth.audit('signing_key_rotated', null, null,
@@ -345,6 +361,24 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
             'sid', e.id,
             'until', extract(epoch from e.until))), '[]'::json))
     from ended e;
+$$;
+
+-- After the key-encryption key file changed (pg_auth.key_encryption_key_file
+-- names the new one): every private key still kept, sealed under the old
+-- file `old_key_file`, is sealed again under the new one. How many. Only
+-- the extension's owner may call it (it reads a file the server can read).
+create or replace function auth.reseal_signing_keys(old_key_file text) returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    resealed integer;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    update auth.signing_key k
+    set private_key = auth.reseal_private_key(k.kid, k.algorithm, k.private_key, old_key_file)
+    where k.private_key is not null;
+    get diagnostics resealed = row_count;
+    return resealed;
+end
 $$;
 
 -- Answers with both cookies of a session.

@@ -52,9 +52,14 @@ pub fn has_signing_key() -> bool {
 /// content (at least 32 bytes of it), so that any high-entropy text will do
 /// (`openssl rand -base64 32`).
 pub fn key_encryption_key() -> Result<[u8; 32], AuthError> {
-    const SETTING: &str = "pg_auth.key_encryption_key_file";
     let path = settings::key_encryption_key_file().ok_or(AuthError::MissingKeyEncryptionKey)?;
-    let text = read_text(SETTING, &path)?;
+    key_encryption_key_in("pg_auth.key_encryption_key_file", path)
+}
+
+/// [`key_encryption_key`] from another file (`what` names it in errors):
+/// the old one, for `auth.reseal_signing_keys`.
+pub fn key_encryption_key_in(what: &'static str, path: String) -> Result<[u8; 32], AuthError> {
+    let text = read_text(what, &path)?;
     // Random bytes, as `openssl rand -base64 32` writes them: HMAC is a fit
     // key derivation for high-entropy input only, not for a passphrase.
     let random_bytes = base64::engine::general_purpose::STANDARD
@@ -63,7 +68,7 @@ pub fn key_encryption_key() -> Result<[u8; 32], AuthError> {
         .unwrap_or(0);
     if random_bytes < MIN_KEY_BYTES {
         return Err(AuthError::KeyFile {
-            setting: SETTING,
+            setting: what,
             path,
             problem: format!(
                 "must hold at least {MIN_KEY_BYTES} random bytes in base64 (openssl rand -base64 32), not {}",

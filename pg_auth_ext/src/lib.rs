@@ -19,7 +19,7 @@
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
-//! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
+//! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, `auth.reseal_signing_keys(old_key_file)`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
 //! | `auth.generate_signing_key` (key pairs, sealed), `auth.check_jwks`, `auth.max_published_keys`, what signs and verifies | `signing_keys.rs` |
 //! | `auth.problem` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
 //! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
@@ -92,6 +92,7 @@ extension_sql_file!(
         signing_keys::generate_signing_key,
         signing_keys::max_published_keys,
         signing_keys::check_jwks,
+        signing_keys::reseal_private_key,
         settings::sql::access_token_ttl,
         settings::sql::signing_mode,
         settings::sql::key_rotation_delay,

@@ -176,6 +176,26 @@ fn current_key_pair() -> Result<Signer, AuthError> {
     })
 }
 
+/// A sealed private key opened with the key-encryption key in `old_key_file`
+/// and sealed again under `pg_auth.key_encryption_key_file`: one row of
+/// `auth.reseal_signing_keys`, the rotation of the key-encryption key.
+#[pg_extern(volatile)]
+fn reseal_private_key(kid: &str, algorithm: &str, sealed: &[u8], old_key_file: &str) -> Vec<u8> {
+    let resealed = || -> Result<Vec<u8>, AuthError> {
+        let algorithm: KeyAlgorithm = algorithm.parse().map_err(AuthError::UnknownAlgorithm)?;
+        let old = key_file::key_encryption_key_in("old_key_file", old_key_file.to_owned())?;
+        let new = key_file::key_encryption_key()?;
+        let mut secret =
+            open(&old, kid, algorithm, sealed).ok_or_else(|| AuthError::SealedKey {
+                kid: kid.to_owned(),
+            })?;
+        let sealed = seal(&new, kid, algorithm, &secret);
+        secret.fill(0);
+        sealed
+    };
+    resealed().or_raise()
+}
+
 /// The most keys a JWKS may hold, for `auth.create_signing_key`: every
 /// verifier (jwt_core's) refuses a larger set whole.
 #[pg_extern(immutable, parallel_safe)]

@@ -16,7 +16,8 @@ create table auth.signing_key (
     activated_at timestamptz,
     retired_at timestamptz,
     revoked_at timestamptz,
-    constraint signing_key_private_key_check check ((state = 'revoked') = (private_key is null))
+    -- Only keys that may still sign keep their private key.
+    constraint signing_key_private_key_check check ((state in ('standby', 'current')) = (private_key is not null))
 );
 create unique index signing_key_current_idx on auth.signing_key (state) where state = 'current';
 -- pg_dump keeps the keys (sealed): restore them with the same key file.
@@ -152,7 +153,8 @@ begin
                                 next_key.created_at + auth.key_rotation_delay());
     end if;
     perform auth.retire_expired_keys();
-    update auth.signing_key k set state = 'previous', retired_at = now() where k.state = 'current';
+    update auth.signing_key k set state = 'previous', retired_at = now(), private_key = null
+    where k.state = 'current';
     update auth.signing_key k set state = 'current', activated_at = now() where k.kid = next_key.kid;
     perform auth.publish_jwks();
     perform auth.audit('signing_key_rotated', null, null,
@@ -202,7 +204,7 @@ begin
     end if;
     lock table auth.signing_key in share row exclusive mode;
     with gone as (
-        update auth.signing_key k set state = 'revoked', private_key = null, revoked_at = now()
+        update auth.signing_key k set state = 'revoked', revoked_at = now()
         where k.state = 'previous' and k.retired_at < now() - auth.access_token_ttl() - interval '30 seconds'
         returning k.kid)
     select array_agg(g.kid) into retired from gone g;
@@ -213,5 +215,23 @@ begin
     perform auth.audit('signing_key_revoked', null, null,
                        json_build_object('kids', retired, 'reason', 'expired')::jsonb);
     return cardinality(retired);
+end
+$$;
+
+-- After the key-encryption key file changed (pg_auth.key_encryption_key_file
+-- names the new one): every private key still kept, sealed under the old
+-- file `old_key_file`, is sealed again under the new one. How many. Only
+-- the extension's owner may call it (it reads a file the server can read).
+create function auth.reseal_signing_keys(old_key_file text) returns integer
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    resealed integer;
+begin
+    lock table auth.signing_key in share row exclusive mode;
+    update auth.signing_key k
+    set private_key = auth.reseal_private_key(k.kid, k.algorithm, k.private_key, old_key_file)
+    where k.private_key is not null;
+    get diagnostics resealed = row_count;
+    return resealed;
 end
 $$;

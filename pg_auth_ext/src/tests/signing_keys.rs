@@ -258,6 +258,40 @@ mod tests {
             .contains("access_token=;"));
     }
 
+    /// A previous key never signs again: rotation drops its private key
+    /// (C9). A new key-encryption key file: the kept keys are sealed again
+    /// under it (C10), and sign again.
+    #[pg_test]
+    fn rotation_drops_private_keys_and_a_new_kek_reseals_the_rest() {
+        keys_mode();
+        let first = create_key("ES256");
+        let _second = create_key("EdDSA");
+        sql("select auth.rotate_signing_keys(force => true)");
+        assert!(boolean(&format!(
+            "select private_key is null from auth.signing_key where kid = {}",
+            literal(&first)
+        )));
+        let old = text("show pg_auth.key_encryption_key_file").unwrap();
+        let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
+        sql(&format!(
+            "set pg_auth.key_encryption_key_file = {}",
+            literal(&new)
+        ));
+        request("/rpc/login", "");
+        assert!(error_of("select auth.login('demo', 'demo')")
+            .unwrap()
+            .contains("does not open"));
+        assert_eq!(
+            count(&format!(
+                "select auth.reseal_signing_keys({})",
+                literal(&old)
+            )),
+            1
+        );
+        let (access, _) = login_demo();
+        assert!(verify_with_published_keys(&access).is_ok());
+    }
+
     #[pg_test]
     fn no_role_reads_a_private_key() {
         keys_mode();
