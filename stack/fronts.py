@@ -75,10 +75,16 @@ def feed_env(postgrest_url: str) -> dict[str, str]:
 
 
 def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS["secret"],
-               postgrest_url: str | None = None) -> Server:
-    """pg_auth_gate with `config`, fetching its feeds from PostgREST at
-    `postgrest_url` (see feed_env); `secret` in JWT_SECRET, when given."""
+               postgrest_url: str | None = None, config_changes: dict | None = None) -> Server:
+    """pg_auth_gate with `config` (and `config_changes`), fetching its feeds
+    from PostgREST at `postgrest_url` (see feed_env); `secret` in
+    JWT_SECRET, when given."""
     port = free_port()
+    if config_changes:
+        workdir.mkdir(parents=True, exist_ok=True)
+        changed = workdir / "filter.json"
+        changed.write_text(json.dumps({**json.loads(config.read_text()), **config_changes}))
+        config = changed
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "gate.log"
     env = {**({"JWT_SECRET": secret} if secret else {}), **(feed_env(postgrest_url) if postgrest_url else {})}
@@ -88,9 +94,10 @@ def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS[
     return server
 
 
-def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int) -> Server:
-    """Starts proxy `kind` on a free port in front of PostgREST, asking `gate`."""
-    port = free_port()
+def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int, port: int | None = None) -> Server:
+    """Starts proxy `kind` on `port` (default: a free one) in front of
+    PostgREST, asking `gate`."""
+    port = port or free_port()
     gate_address = gate.url.removeprefix("http://")
     postgrest = f"{LOOPBACK}:{postgrest_port}"
     workdir.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,10 @@
 proxy_filter, as local processes on 127.0.0.1. The demo and the end-to-end
 tests both start it through this module, so the tests exercise what users run.
 
-    stack.py up [--dir DIR] [--proxy-port PORT] [--signing keys|secret]
-                                                   start (or report it is running)
+    stack.py up [--dir DIR] [--proxy-port PORT] [--signing keys|secret] [--front FRONT]
+                                                   start (or report it is running); FRONT:
+                                                   envoy (the filter, default), or caddy,
+                                                   caddy-latest, nginx, traefik with the gate
     stack.py down [--dir DIR]                      stop what `up` started, by PID
     stack.py status [--dir DIR]
     stack.py postgres NAME                         make private PostgreSQL installation NAME
@@ -31,6 +33,8 @@ import fronts
 
 from processes import LOOPBACK, ProcessError, free_port, http_status, pid_alive, port_is_free, spawn, stop, wait_until
 
+# What can listen on the proxy port.
+FRONTS = ("envoy", *fronts.FRONTS)
 # The extension's pg_auth.signing_mode values: key pairs (ES256, the demo's
 # default) or the shared secret of the plpgsql + caddy-jwt setup (HS256).
 SIGNING_MODES = ("keys", "secret")
@@ -133,11 +137,15 @@ def as_postgres(command: list[str]) -> list[str]:
 class Stack:
     """One stack instance: its folder holds data, logs, rendered configs and state."""
 
-    def __init__(self, directory: Path, secret: str, ports: dict[str, int], signing: str = "secret"):
+    def __init__(self, directory: Path, secret: str, ports: dict[str, int], signing: str = "secret",
+                 front: str = "envoy"):
         self.dir = directory
         self.secret = secret
         self.ports = ports
         self.signing = signing
+        # What listens on the proxy port: Envoy with the filter, or a stock
+        # proxy with pg_auth_gate (fronts.FRONTS).
+        self.front = front
         self.pids: dict[str, int] = {}
         # The PostgreSQL installation it runs (the package test: the system's).
         self.pg_bin = PG_BIN
@@ -178,7 +186,8 @@ class Stack:
         return self.dir / "logs" / f"{name}.log"
 
     @classmethod
-    def create(cls, directory: Path, secret: str, proxy_port: int | None = None, signing: str = "secret") -> Stack:
+    def create(cls, directory: Path, secret: str, proxy_port: int | None = None, signing: str = "secret",
+               front: str = "envoy") -> Stack:
         """A stack in `directory`, reusing its ports and state when it existed."""
         directory.mkdir(parents=True, exist_ok=True)
         saved = {}
@@ -186,7 +195,9 @@ class Stack:
         if state_file.exists():
             saved = json.loads(state_file.read_text())
         ports = saved.get("ports", {})
-        stack = cls(directory, secret, ports, signing)
+        if front not in FRONTS:
+            raise StackError(f"front {front!r}: one of {', '.join(FRONTS)}")
+        stack = cls(directory, secret, ports, signing, front)
         stack.pids = saved.get("pids", {})
         if proxy_port:
             ports["proxy"] = proxy_port
@@ -200,12 +211,14 @@ class Stack:
         if not state_file.exists():
             return None
         saved = json.loads(state_file.read_text())
-        stack = cls(directory, saved["secret"], saved["ports"], saved.get("signing", "secret"))
+        stack = cls(directory, saved["secret"], saved["ports"], saved.get("signing", "secret"),
+                    saved.get("front", "envoy"))
         stack.pids = saved.get("pids", {})
         return stack
 
     def save(self) -> None:
-        state = {"secret": self.secret, "ports": self.ports, "pids": self.pids, "signing": self.signing}
+        state = {"secret": self.secret, "ports": self.ports, "pids": self.pids, "signing": self.signing,
+                 "front": self.front}
         self.state_file.write_text(json.dumps(state, indent=2))
         self.state_file.chmod(0o600)
 
@@ -227,10 +240,11 @@ class Stack:
         return f"http://{LOOPBACK}:{self.ports['envoy_admin']}"
 
     def running(self) -> dict[str, bool]:
+        proxies = ["envoy"] if self.front == "envoy" else ["gate", self.front]
         return {
             "postgres": pid_alive(self.postgres_pid()),
             "postgrest": pid_alive(self.pids.get("postgrest")),
-            "envoy": pid_alive(self.pids.get("envoy")),
+            **{name: pid_alive(self.pids.get(name)) for name in proxies},
         }
 
     # ---- PostgreSQL ----------------------------------------------------------
@@ -407,6 +421,23 @@ class Stack:
         ready = f"{self.envoy_admin_url}/ready"
         wait_until(lambda: http_status(ready) == 200, "Envoy", self.log("envoy"), pid=self.pids["envoy"])
 
+    def start_gate_front(self) -> None:
+        """A stock proxy (self.front) on the proxy port, with pg_auth_gate
+        and the shipped filter configuration for the signing mode."""
+        if pid_alive(self.pids.get(self.front)):
+            return
+        if not port_is_free(self.ports["proxy"]):
+            raise StackError(f"port {self.ports['proxy']} is taken: stop what listens there, "
+                             f"or choose another with --proxy-port")
+        gate = fronts.start_gate(self.dir / "gate", self.secret if self.signing == "secret" else None,
+                                 fronts.FILTER_CONFIGS[self.signing], self.postgrest_url, self.filter_overrides)
+        self.pids["gate"] = gate.pid
+        self.save()
+        front = fronts.start_front(self.front, self.dir / self.front, gate, self.ports["postgrest"],
+                                   self.ports["proxy"])
+        self.pids[self.front] = front.pid
+        self.save()
+
     def stop_process(self, name: str) -> None:
         stop(self.pids.pop(name, None))
         self.save()
@@ -425,12 +456,18 @@ class Stack:
             self.start_postgres()
             self.migrate()
             self.start_postgrest()
-            self.start_envoy()
+            if self.front == "envoy":
+                self.start_envoy()
+            else:
+                self.start_gate_front()
         except BaseException:
             self.down()
             raise
 
     def down(self) -> None:
+        for front in fronts.FRONTS:
+            self.stop_process(front)
+        self.stop_process("gate")
         self.stop_process("envoy")
         self.stop_process("postgrest")
         self.stop_postgres()
@@ -468,6 +505,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--proxy-port", type=int, default=int(os.environ.get("PROXY_PORT", "8000")))
     parser.add_argument("--signing", choices=SIGNING_MODES, default=os.environ.get("PG_AUTH_SIGNING", "keys"),
                         help="what signs access tokens: an ES256 key pair (default) or the shared secret (HS256)")
+    parser.add_argument("--front", choices=FRONTS, default=os.environ.get("PG_AUTH_FRONT", "envoy"),
+                        help="what listens on the proxy port: Envoy with the filter (default), or a stock "
+                             "proxy with pg_auth_gate")
     args = parser.parse_args(argv)
     if args.command == "postgres":
         print(ensure_postgres(args.name))
@@ -480,11 +520,11 @@ def main(argv: list[str]) -> int:
             print(f"The stack is already running: proxy {existing.proxy_url} (stop it with stack/stop).")
             return 0
         secret = read_env_file().get("JWT_SECRET") or new_secret()
-        stack = Stack.create(directory, secret, args.proxy_port, args.signing)
+        stack = Stack.create(directory, secret, args.proxy_port, args.signing, args.front)
         stack.up()
         if directory == DEMO_DIR:
             write_env_file(stack)
-        print(f"Stack up: proxy {stack.proxy_url}, PostgREST {stack.postgrest_url}, "
+        print(f"Stack up: {stack.front} {stack.proxy_url}, PostgREST {stack.postgrest_url}, "
               f"PostgreSQL {stack.database_url} (data in {stack.pgdata})")
         return 0
 
