@@ -57,6 +57,14 @@ if [ "$(cat "$tools/postgrest/.pinned" 2>/dev/null)" != "$POSTGREST_VERSION" ]; 
   printf '%s' "$POSTGREST_VERSION" > "$tools/postgrest/.pinned"
 fi
 
+if [ "$(cat "$tools/postgrest-js/.pinned" 2>/dev/null)" != "$POSTGREST_JS_VERSION" ]; then
+  log "@supabase/postgrest-js $POSTGREST_JS_VERSION (npm, for the cross-origin app test)"
+  rm -rf "$tools/postgrest-js" && mkdir -p "$tools/postgrest-js"
+  (cd "$tools/postgrest-js" && npm pack --silent "@supabase/postgrest-js@$POSTGREST_JS_VERSION" >/dev/null \
+     && tar xzf supabase-postgrest-js-*.tgz && rm -f ./*.tgz)
+  printf '%s' "$POSTGREST_JS_VERSION" > "$tools/postgrest-js/.pinned"
+fi
+
 venv="$tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
