@@ -38,6 +38,7 @@ impl Outcome {
         all.push(Outcome::Refused(Problem::NotFound));
         all.push(Outcome::Refused(Problem::MalformedCookie));
         all.push(Outcome::Refused(Problem::ForgedHeader));
+        all.push(Outcome::Refused(Problem::Throttled));
         all.push(Outcome::Failure);
         all
     }

@@ -5,6 +5,7 @@
 //! turns a [`RequestHead`] into a [`Decision`]. Each host in `host/` only
 //! translates between its ABI and the policy.
 
+mod bad_tokens;
 mod config;
 mod cors;
 mod csrf;

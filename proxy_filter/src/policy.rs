@@ -1,7 +1,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, CookieNames, Problem, AUTH_RPC_PATHS};
+use jwt_core::{cookie_values, Claims, CookieNames, Problem, VerifyError, AUTH_RPC_PATHS};
 
+use crate::bad_tokens::BadTokens;
 use crate::decision::{Decision, Forward, Outcome};
 use crate::keys::Keys;
 use crate::request::RequestHead;
@@ -15,6 +16,7 @@ use crate::{cors, csrf, response};
 pub struct Policy {
     pub(crate) keys: Keys,
     pub(crate) revocations: Revocations,
+    pub(crate) bad_tokens: BadTokens,
     pub(crate) cookies: CookieNames,
     pub(crate) allow_authorization_header: bool,
     pub(crate) public_routes: Vec<RouteMatcher>,
@@ -155,9 +157,17 @@ impl Policy {
             // keys, refuse even on a refresh or a login.
             return Decision::Forward(self.forward(Outcome::Public, request, None));
         }
-        let verified = self
-            .token(request)
-            .map(|token| (token, self.verify(token, now)));
+        let client = request.client.as_deref();
+        let token = self.token(request);
+        if let (Some(_), Some(wait)) = (token, client.and_then(|c| self.bad_tokens.wait(c, now))) {
+            return Decision::Deny(response::throttled(wait));
+        }
+        let verified = token.map(|token| (token, self.verify(token, now)));
+        if let (Some(client), Some((_, Err(Rejected::Invalid(error))))) = (client, &verified) {
+            if matches!(error, VerifyError::BadSignature | VerifyError::UnknownKey) {
+                self.bad_tokens.record(client, now);
+            }
+        }
 
         match (public, verified) {
             (_, Some((token, Ok(claims)))) => {

@@ -16,6 +16,9 @@ pub struct RequestHead {
     pub sec_fetch_site: Option<String>,
     /// `Access-Control-Request-Method`: present on CORS preflights.
     pub access_control_request_method: Option<String>,
+    /// The client's address as the host knows its peer (no port), when the
+    /// host can tell: forged tokens are counted per client.
+    pub client: Option<String>,
     /// Lower-case names of headers present that the policy owns (forwarded
     /// claims): client copies to remove. Only headers present are removed,
     /// since each header change costs the host a route re-match.

@@ -88,6 +88,22 @@ pub(crate) fn refused(problem: Problem, message: &str) -> Denial {
     )
 }
 
+/// 429 with Retry-After: a client that kept sending forged tokens.
+pub(crate) fn throttled(retry_after: i64) -> Denial {
+    let problem = Problem::Throttled;
+    denial(
+        Outcome::Refused(problem),
+        problem.status(),
+        Some(("retry-after", retry_after.to_string())),
+        json_body(
+            &format!("PF{}", problem.status()),
+            "Too many invalid tokens from this client",
+            problem.slug(),
+            problem.hint(),
+        ),
+    )
+}
+
 /// 500: the filter could not decide, so nothing passes.
 pub fn filter_failure() -> Denial {
     let problem = Problem::FilterFailure;

@@ -260,3 +260,20 @@ def test_render_refuses_a_public_admin_address():
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "ADMIN_ADDRESS must be a loopback address" in result.stderr
+
+
+def test_envoy_refuses_a_client_that_keeps_sending_forged_tokens(envoy_with):
+    """Each forged token costs a signature check (an ES256 one about a
+    millisecond in the filter): past bad_token_limit_per_minute a client's
+    tokens are refused (429) without one, other clients' are not. Counted
+    per worker thread (each has its own VM): one worker here."""
+    host = envoy_with({**FILTER_CONFIG, "bad_token_limit_per_minute": 5}, workers=1)
+    forged = token().rsplit(".", 1)[0] + ".AAAA"
+    for _ in range(5):
+        refused = request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"}, source="127.0.0.2")
+        assert refused.status == 401 and refused.json()["details"] == "bad_signature"
+    valid = {"Cookie": f"access_token={token()}"}
+    held = request("GET", f"{host.url}/rest/task", valid, source="127.0.0.2")
+    assert held.status == 429 and held.json()["details"] == "throttled"
+    assert 0 < int(held.header("retry-after")) <= 60
+    assert request("GET", f"{host.url}/rest/task", valid).header("x-echo") == "1", "another client passes"

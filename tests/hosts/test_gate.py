@@ -182,3 +182,24 @@ def test_the_readme_gate_commands_start_it(stack, tmp_path, mode):
             assert decided.status == 401, "with key pairs the gate holds no secret"
     finally:
         stop(pid)
+
+
+def test_the_gate_refuses_a_client_that_keeps_sending_forged_tokens(tmp_path):
+    """The client is the front's last X-Forwarded-For entry (every shipped
+    front sets it): past bad_token_limit_per_minute its tokens are refused
+    without a check; another client's pass."""
+    server = fronts.start_gate(tmp_path, TEST_SECRET, postgrest_url=f"http://{LOOPBACK}:{free_port()}",
+                               config_changes={"bad_token_limit_per_minute": 5})
+    try:
+        forwarded = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task"}
+        valid = mint(TEST_SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60})
+        forged = valid.rsplit(".", 1)[0] + ".AAAA"
+        attacker = {**forwarded, "X-Forwarded-For": "10.0.0.1, 198.51.100.7"}
+        for _ in range(5):
+            assert ask(server, {**attacker, "Cookie": f"access_token={forged}"}).json()["details"] == "bad_signature"
+        held = ask(server, {**attacker, "Cookie": f"access_token={valid}"})
+        assert held.status == 429 and held.json()["details"] == "throttled"
+        other = ask(server, {**forwarded, "X-Forwarded-For": "198.51.100.8", "Cookie": f"access_token={valid}"})
+        assert other.status == 200
+    finally:
+        server.stop()

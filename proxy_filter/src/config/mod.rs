@@ -17,6 +17,7 @@ mod scalars;
 
 pub(crate) use scalars::boolean;
 
+use crate::bad_tokens::BadTokens;
 use crate::csrf::CsrfConfig;
 use crate::keys::Keys;
 use crate::policy::Policy;
@@ -123,6 +124,15 @@ struct FilterConfig {
         deserialize_with = "scalars::number"
     )]
     max_token_lifetime_seconds: u32,
+    /// Tokens that fail their signature check (or name no key) a client may
+    /// send per minute; past it, its requests with a token are refused (429)
+    /// until the minute is over, without a check (0: no limit). Counted
+    /// where the host knows the client's address (Envoy, the gate).
+    #[serde(
+        default = "default_bad_token_limit",
+        deserialize_with = "scalars::number"
+    )]
+    bad_token_limit_per_minute: u32,
     #[serde(default = "default_access_cookie")]
     cookie_name: String,
     /// Refused when sent twice, like the access cookie (cookie tossing).
@@ -167,6 +177,10 @@ fn default_max_token_bytes() -> usize {
 
 fn default_max_token_lifetime() -> u32 {
     24 * 3600
+}
+
+fn default_bad_token_limit() -> u32 {
+    60
 }
 
 fn default_access_cookie() -> String {
@@ -377,6 +391,7 @@ impl FilterConfig {
                 jwks.token_cache_size,
             ),
             revocations,
+            bad_tokens: BadTokens::new(self.bad_token_limit_per_minute),
             cookies: CookieNames::new(
                 &self.cookie_name,
                 &self.refresh_cookie_name,

@@ -252,7 +252,12 @@ impl HttpContext for FilterRequest {
         ) else {
             return self.deny(filter_failure());
         };
-        let request = policy.read_request(headers.iter().map(|(n, v)| (n.as_str(), v)));
+        let mut request = policy.read_request(headers.iter().map(|(n, v)| (n.as_str(), v)));
+        request.client = hostcalls::get_property(vec!["source", "address"])
+            .ok()
+            .flatten()
+            .and_then(|address| String::from_utf8(address).ok())
+            .map(|address| without_port(&address).to_owned());
         #[cfg(feature = "crash-test")]
         if crash_test::host_call_fails(&request) {
             return self.deny(filter_failure());
@@ -308,5 +313,13 @@ mod crash_test {
             "/__crash" => panic!("crash-test build: crashing on request"),
             path => path == "/__host_failure",
         }
+    }
+}
+
+/// `203.0.113.9:5432` -> `203.0.113.9`, `[2001:db8::1]:443` -> `2001:db8::1`.
+fn without_port(address: &str) -> &str {
+    match address.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
+        None => address.rsplit_once(':').map_or(address, |(host, _)| host),
     }
 }

@@ -540,7 +540,7 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 5 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 6 + 1);
     assert!(all.contains(&Outcome::Refused(Problem::ForgedHeader)));
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
@@ -663,4 +663,58 @@ fn auth_rpcs_get_no_bearer() {
         assert!(forward.set_headers.is_empty(), "{path}");
         assert_eq!(forward.remove_headers, vec!["authorization"], "{path}");
     }
+}
+
+/// A client that keeps sending forged tokens is refused for the rest of the
+/// minute without another signature check; other clients, and its requests
+/// without a token, are not (redteam item 8).
+#[test]
+fn a_client_sending_forged_tokens_waits_without_more_checks() {
+    let policy = policy(r#","bad_token_limit_per_minute":3"#);
+    let forged = token(&format!(
+        r#"{{"role":"x","sub":"demo","exp":{}}}"#,
+        NOW + 60
+    ))
+    .rsplit_once('.')
+    .map(|(signed, _)| format!("{signed}.AAAA"))
+    .unwrap();
+    let from = |client: &str, token: &str| {
+        let mut head = request(
+            "GET",
+            "/rest/task",
+            &[&format!("access_token={token}")],
+            None,
+        );
+        head.client = Some(client.into());
+        head
+    };
+    for _ in 0..3 {
+        let refused = denied(policy.decide(&from("198.51.100.1", &forged), Some(NOW)));
+        assert_eq!(refused.outcome, Outcome::Denied("bad_signature"));
+    }
+    let throttled = denied(policy.decide(&from("198.51.100.1", &valid()), Some(NOW + 1)));
+    assert_eq!(throttled.outcome, Outcome::Refused(Problem::Throttled));
+    assert_eq!(throttled.status, 429);
+    assert_eq!(header(&throttled.headers, "retry-after"), Some("59"));
+    assert!(matches!(
+        policy.decide(&from("198.51.100.2", &valid()), Some(NOW + 1)),
+        Decision::Forward(_)
+    ));
+    let mut public = request("POST", "/rpc/login", &[], None);
+    public.client = Some("198.51.100.1".into());
+    assert!(matches!(
+        policy.decide(&public, Some(NOW + 1)),
+        Decision::Forward(_)
+    ));
+    let later = token(&format!(
+        r#"{{"role":"basic_subscriber","sub":"demo","exp":{}}}"#,
+        NOW + 600
+    ));
+    assert!(
+        matches!(
+            policy.decide(&from("198.51.100.1", &later), Some(NOW + 60)),
+            Decision::Forward(_)
+        ),
+        "the next minute"
+    );
 }

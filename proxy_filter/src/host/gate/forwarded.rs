@@ -61,7 +61,15 @@ pub(crate) fn read(
     let pseudo = [(":method", method), (":path", uri)]
         .into_iter()
         .chain(host.map(|host| (":authority", host)));
-    Ok((policy.read_request(own.chain(pseudo)), style))
+    let mut head = policy.read_request(own.chain(pseudo));
+    // The front writes its peer's address last (Caddy and Traefik replace a
+    // client's X-Forwarded-For, the shipped nginx sets it).
+    head.client = find("x-forwarded-for")
+        .and_then(|value| std::str::from_utf8(value).ok())
+        .and_then(|value| value.rsplit(',').next())
+        .map(|client| client.trim().to_owned())
+        .filter(|client| !client.is_empty());
+    Ok((head, style))
 }
 
 #[cfg(test)]
@@ -98,6 +106,15 @@ mod tests {
         assert_eq!(head.host.as_deref(), Some("api.example"));
         assert_eq!(head.cookies, vec!["a=1"]);
         assert_eq!(head.owned_headers, vec!["x-user"]);
+        assert_eq!(head.client, None);
+        let mut with_client = sent.clone();
+        with_client.push(("x-forwarded-for", b"203.0.113.9, 198.51.100.7"));
+        let (head, _) = read(&policy(), &with_client).unwrap();
+        assert_eq!(
+            head.client.as_deref(),
+            Some("198.51.100.7"),
+            "the front's entry"
+        );
     }
 
     #[test]
