@@ -7,13 +7,17 @@ import base64
 import hashlib
 import re
 import socket
+import tempfile
 import threading
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import fronts
 import pytest
 
 import stack as stack_controller
+from support.filter import filter_config
 from support.flow import AUTH, login
 from support.http import request
 
@@ -146,3 +150,58 @@ def test_slow_uploads_do_not_hold_the_auth_rpcs(stack, front):
     finally:
         for connection in held:
             connection.close()
+
+
+@pytest.fixture(scope="module")
+def claims_gate(stack):
+    """A gate that forwards the sub claim in X-User (forward_claims)."""
+    workdir = Path(tempfile.mkdtemp(prefix="pg-auth-claims-gate-"))
+    gate = fronts.start_gate(workdir, stack.secret, filter_config(workdir, forward_claims={"sub": "x-user"}),
+                             postgrest_url=stack.postgrest_url)
+    yield gate
+    gate.stop()
+    fronts.remove(workdir)
+
+
+@pytest.fixture(scope="module")
+def seen_headers(stack):
+    """GET /rpc/seen_headers: the request headers PostgREST got."""
+    stack.psql(sql="create or replace function public.seen_headers() returns json language sql stable as "
+                   "$$ select current_setting('request.headers', true)::json $$; "
+                   "grant execute on function public.seen_headers() to basic_subscriber")
+    stack.psql(sql="notify pgrst, 'reload schema'")
+    time.sleep(0.5)
+    yield "/rpc/seen_headers"
+    stack.psql(sql="drop function public.seen_headers()")
+
+
+@pytest.mark.parametrize("kind", fronts.FRONTS)
+def test_a_clients_claim_header_never_reaches_the_upstream(stack, claims_gate, seen_headers, kind, monkeypatch,
+                                                           tmp_path):
+    """R3-02: the gate cannot remove a client's X-User. Caddy and nginx pass
+    it to the gate, which refuses the request (400 forged_header); Traefik
+    does not pass it, and removes it itself when it is named in
+    authResponseHeaders, as the README says to do for forward_claims."""
+    if kind == "traefik":
+        template = tmp_path / "dynamic.yml.template"
+        shipped = fronts.TRAEFIK_TEMPLATE.read_text()
+        assert "authResponseHeaders: [Authorization]" in shipped
+        template.write_text(shipped.replace("authResponseHeaders: [Authorization]",
+                                            "authResponseHeaders: [Authorization, X-User]"))
+        monkeypatch.setattr(fronts, "TRAEFIK_TEMPLATE", template)
+    workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-claims-{kind}-"))
+    front = fronts.start_front(kind, workdir, claims_gate, stack.ports["postgrest"])
+    try:
+        cookie = f"access_token={login(front.url).cookie_value('access_token')}"
+        forged = request("GET", f"{front.url}{seen_headers}", {"Cookie": cookie, "X-User": "admin"})
+        if kind == "traefik":
+            assert forged.status == 200, forged.body
+            assert forged.json().get("x-user") == "demo", forged.json()
+        else:
+            assert forged.status == 400 and not forged.reached_upstream, (kind, forged.status, forged.body)
+            assert forged.json()["details"] == "forged_header"
+        clean = request("GET", f"{front.url}{seen_headers}", {"Cookie": cookie})
+        assert clean.status == 200 and clean.json().get("x-user") in ("demo", None), clean.body
+    finally:
+        front.stop()
+        fronts.remove(workdir)
