@@ -176,21 +176,20 @@ def seen_headers(stack):
 
 
 @pytest.mark.parametrize("kind", fronts.FRONTS)
-def test_a_clients_claim_header_never_reaches_the_upstream(stack, claims_gate, seen_headers, kind, monkeypatch,
-                                                           tmp_path):
+def test_a_clients_claim_header_never_reaches_the_upstream(stack, claims_gate, seen_headers, kind, monkeypatch):
     """R3-02: the gate cannot remove a client's X-User. Caddy and nginx pass
     it to the gate, which refuses the request (400 forged_header); Traefik
     does not pass it, and removes it itself when it is named in
     authResponseHeaders, as the README says to do for forward_claims."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-claims-{kind}-"))
     if kind == "traefik":
-        template = tmp_path / "dynamic.yml.template"
+        template = workdir / "dynamic.yml.template"
         shipped = fronts.TRAEFIK_TEMPLATE.read_text()
         assert "authResponseHeaders: [Authorization]" in shipped
         template.write_text(shipped.replace("authResponseHeaders: [Authorization]",
                                             "authResponseHeaders: [Authorization, X-User]"))
         monkeypatch.setattr(fronts, "TRAEFIK_TEMPLATE", template)
-    workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-claims-{kind}-"))
-    front = fronts.start_front(kind, workdir, claims_gate, stack.ports["postgrest"])
+    front = fronts.start_front(kind, workdir / kind, claims_gate, stack.ports["postgrest"])
     try:
         cookie = f"access_token={login(front.url).cookie_value('access_token')}"
         forged = request("GET", f"{front.url}{seen_headers}", {"Cookie": cookie, "X-User": "admin"})
