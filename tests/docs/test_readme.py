@@ -59,3 +59,18 @@ def test_the_layout_table_covers_the_top_level():
     documented = set(re.findall(r"^\| `([\w.-]+)/` \|", README, re.MULTILINE))
     folders = {p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "target"}
     assert folders == documented
+
+
+def test_the_architecture_map_names_real_files():
+    """docs/architecture.md names the file of each hop: each must exist (a
+    path from the top, or the end of one)."""
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    named = {name for name in re.findall(r"`([\w./-]+)`", text)
+             if "/" in name or re.search(r"\.(rs|sql|py|sh|conf|js|md)$", name)}
+    named -= {"../shared/seed"}
+    files = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+             if ".git" not in p.parts and "target" not in p.parts and ".stack" not in p.parts]
+    assert len(named) >= 30, sorted(named)
+    missing = [name for name in named
+               if not any(f == name.rstrip("/") or f.endswith("/" + name.rstrip("/")) for f in files)]
+    assert not missing, missing
