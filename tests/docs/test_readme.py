@@ -1,5 +1,6 @@
-"""The README shows what the code does: files it quotes are those files,
-and its tables name every setting, configuration key, error slug and path."""
+"""The README and the documents it links (docs/, SECURITY.md,
+CONTRIBUTING.md) show what the code does: files they quote are those files,
+and their tables name every setting, configuration key, error slug and path."""
 
 import re
 
@@ -9,25 +10,27 @@ import stack as stack_controller
 
 ROOT = stack_controller.ROOT
 README = (ROOT / "README.md").read_text()
+DOCUMENTS = [ROOT / "README.md", ROOT / "SECURITY.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = "\n".join(path.read_text() for path in DOCUMENTS)
 
 
 def quoted_files():
     """(path, block) for each `<!-- file: PATH -->` followed by a fenced block."""
-    return re.findall(r"<!-- file: (\S+) -->\n```[a-z]*\n(.*?)```\n", README, re.DOTALL)
+    return re.findall(r"<!-- file: (\S+) -->\n```[a-z]*\n(.*?)```\n", DOCS, re.DOTALL)
 
 
 def test_the_quoted_files_are_quoted_exactly():
     quoted = quoted_files()
     assert {path for path, _ in quoted} >= {"stack/caddy/Caddyfile", "js/examples/node-server.mjs"}
     for path, block in quoted:
-        assert block == (ROOT / path).read_text(), f"README's copy of {path} differs from the file"
+        assert block == (ROOT / path).read_text(), f"the docs' copy of {path} differs from the file"
 
 
 def test_every_extension_setting_is_documented():
     settings = set(re.findall(r'c"(pg_auth\.\w+)"', (ROOT / "pg_auth_ext" / "src" / "settings.rs").read_text()))
     assert len(settings) >= 14
     for setting in settings:
-        assert f"`{setting}`" in README, setting
+        assert f"`{setting}`" in DOCS, setting
 
 
 def test_every_filter_configuration_key_is_documented():
@@ -36,7 +39,7 @@ def test_every_filter_configuration_key_is_documented():
     keys = re.findall(r"^    (\w+): ", struct, re.MULTILINE)
     assert len(keys) >= 15
     for key in keys:
-        assert f"`{key}`" in README, key
+        assert f"`{key}`" in DOCS, key
 
 
 def test_every_error_slug_is_documented():
@@ -47,7 +50,7 @@ def test_every_error_slug_is_documented():
     reasons = re.findall(r'VerifyError::\w+ => "(\w+)",', errors[errors.index("fn reason"):])
     assert len(slugs) >= 11 and len(reasons) == 13
     for slug in slugs + reasons:
-        assert f"`{slug}`" in README, slug
+        assert f"`{slug}`" in DOCS, slug
 
 
 @pytest.mark.parametrize("path", re.findall(r"^\| `([\w./-]+/)` \|", README, re.MULTILINE))
@@ -74,3 +77,23 @@ def test_the_architecture_map_names_real_files():
     missing = [name for name in named
                if not any(f == name.rstrip("/") or f.endswith("/" + name.rstrip("/")) for f in files)]
     assert not missing, missing
+
+
+def test_the_readme_stays_short_and_every_link_resolves():
+    """A README of the two commands, the flow and links (at most 200 lines);
+    every relative link in the documents names a file, and its #anchor a
+    heading there."""
+    assert README.count("\n") <= 200
+    def anchors(path):
+        return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-")
+                for h in re.findall(r"(?m)^#+ (.*)$", path.read_text())}
+    checked = 0
+    for document in DOCUMENTS:
+        for target in re.findall(r"\]\((?!https?:)([^)\s]+)\)", document.read_text()):
+            path, _, anchor = target.partition("#")
+            linked = (document.parent / path).resolve() if path else document
+            assert linked.exists(), (document.name, target)
+            if anchor:
+                assert anchor in anchors(linked), (document.name, target)
+            checked += 1
+    assert checked >= 40, checked

@@ -19,7 +19,7 @@ from support.flow import login, logout, refresh
 from support.http import request
 
 ROOT = stack_controller.ROOT
-README = ROOT / "README.md"
+EXTENSION_DOC = ROOT / "docs" / "extension.md"
 PACKAGE = f"postgresql-{stack_controller.VERSIONS['PG_MAJOR']}-pg-auth-ext"
 
 
@@ -29,18 +29,19 @@ def package_installed() -> bool:
 
 
 def readme_blocks(section: str) -> list[str]:
-    """The sh blocks of README section `section` (a `### ` heading), as written."""
-    text = README.read_text()
-    body = text[text.index(f"### {section}\n"):]
-    body = body[:body.index("\n### ", 4)]
+    """The sh blocks of docs/extension.md's section `section` (a `## `
+    heading), as written."""
+    text = EXTENSION_DOC.read_text()
+    body = text[text.index(f"\n## {section}\n"):]
+    body = body[:body.index("\n## ", 4)]
     blocks = re.findall(r"```sh\n(.*?)```", body, re.DOTALL)
-    assert blocks, f"no commands in README section {section}"
+    assert blocks, f"no commands in docs/extension.md section {section}"
     return [textwrap.dedent(block) for block in blocks]
 
 
 def run_as_written(block: str, env: dict[str, str], replacements: dict[str, str]) -> None:
     for old, new in replacements.items():
-        assert old in block, f"{old!r} is not in the README's commands"
+        assert old in block, f"{old!r} is not in the documented commands"
         block = block.replace(old, new)
     result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], env={**os.environ, **env},
                             capture_output=True, text=True, cwd=ROOT)

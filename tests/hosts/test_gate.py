@@ -144,16 +144,16 @@ def test_a_subrequest_with_both_styles_is_refused(gate):
 
 
 def readme_gate_commands() -> list[str]:
-    readme = (fronts.ROOT / "README.md").read_text()
-    section = readme[readme.index("### The gate (`pg_auth_gate`)"):]
-    section = section[:section.index("\n### ")]
+    proxies = (fronts.ROOT / "docs" / "proxies.md").read_text()
+    section = proxies[proxies.index("## The gate (`pg_auth_gate`)"):]
+    section = section[:section.index("\n## ")]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     return [block for block in blocks if "target/release/pg_auth_gate --config" in block]
 
 
 @pytest.mark.parametrize("mode", ["keys", "secret"])
 def test_the_readme_gate_commands_start_it(stack, tmp_path, mode):
-    """README "The gate": each command as written, with the test stack's
+    """docs/proxies.md "The gate": each command as written, with the test stack's
     PostgREST in place of 127.0.0.1:3000 and the secret file in place of
     /etc/postgresql/pg_auth/jwt_secret (the adoption review: the command
     exited for lack of JWKS_URI and REVOCATION_URI)."""
