@@ -36,7 +36,7 @@ impl Algorithm {
         }
     }
 
-    /// The JOSE header this project writes, byte for byte what the seed's
+    /// The JOSE header this project writes, byte for byte what the legacy setup's
     /// plpgsql `sign_raw` wrote, so that signatures stay identical.
     pub(crate) fn header_json(self) -> &'static str {
         match self {

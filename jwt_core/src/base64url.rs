@@ -28,7 +28,7 @@ pub(crate) fn decode_secret(secret: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
-/// What Postgres' `decode(text, 'base64')` accepts for the strings the seed
+/// What Postgres' `decode(text, 'base64')` accepts for the strings the legacy setup
 /// sends to it: padded standard base64 whose trailing bits may be anything.
 pub(crate) fn decode_like_postgres(secret: &str) -> Option<Vec<u8>> {
     const POSTGRES: GeneralPurpose = GeneralPurpose::new(

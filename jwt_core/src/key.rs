@@ -33,11 +33,11 @@ impl Key {
         }
     }
 
-    /// The seed's implicit rule (`auth.sign_raw`): a secret that looks like
+    /// The legacy setup's implicit rule (`auth.sign_raw`): a secret that looks like
     /// base64 is decoded, anything else is used as its UTF-8 bytes. Kept only
     /// for drop-in compatibility of `auth.sign_raw`; configured keys state
     /// their encoding instead.
-    pub fn from_seed_secret(secret: &str) -> Result<Key, KeyError> {
+    pub fn from_legacy_secret(secret: &str) -> Result<Key, KeyError> {
         if looks_like_base64(secret) {
             let bytes = base64url::decode_like_postgres(secret).ok_or(KeyError::NotBase64)?;
             Key::from_bytes(bytes)
@@ -71,7 +71,7 @@ impl fmt::Debug for Key {
     }
 }
 
-/// The seed's regular expression `^[A-Za-z0-9+/]+={0,2}$`.
+/// The legacy setup's regular expression `^[A-Za-z0-9+/]+={0,2}$`.
 fn looks_like_base64(secret: &str) -> bool {
     let body = secret.trim_end_matches('=');
     let padding = secret.len() - body.len();
@@ -129,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_rule() {
+    fn legacy_rule() {
         assert!(looks_like_base64("abcd"));
         assert!(looks_like_base64("ab+/=="));
         assert!(!looks_like_base64("ab==="));
@@ -137,16 +137,19 @@ mod tests {
         assert!(!looks_like_base64("a-b"));
         assert!(!looks_like_base64(""));
         // Looks like base64, decodes: the decoded bytes are the key.
-        assert_eq!(Key::from_seed_secret(B64_32).unwrap().as_bytes().len(), 32);
+        assert_eq!(
+            Key::from_legacy_secret(B64_32).unwrap().as_bytes().len(),
+            32
+        );
         // Does not look like base64: the text is the key.
         let text = "a secret with spaces that is long enough";
         assert_eq!(
-            Key::from_seed_secret(text).unwrap().as_bytes(),
+            Key::from_legacy_secret(text).unwrap().as_bytes(),
             text.as_bytes()
         );
-        // Looks like base64 but Postgres' decode would fail on it, as the seed did.
+        // Looks like base64 but Postgres' decode would fail on it, as the legacy setup did.
         assert_eq!(
-            Key::from_seed_secret("abcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcde1"),
+            Key::from_legacy_secret("abcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcdeabcde1"),
             Err(KeyError::NotBase64)
         );
     }

@@ -5,7 +5,7 @@ use crate::claims::Claims;
 use crate::key::Key;
 
 /// Signs `payload_json` as written (no re-serialisation), with the header
-/// `{"alg":"…","typ":"JWT"}`: the same bytes the seed's `auth.sign_raw` signed.
+/// `{"alg":"…","typ":"JWT"}`: the same bytes the legacy setup's `auth.sign_raw` signed.
 pub fn sign(algorithm: Algorithm, key: &Key, payload_json: &str) -> String {
     let header = base64url::encode(algorithm.header_json().as_bytes());
     let payload = base64url::encode(payload_json.as_bytes());
@@ -44,7 +44,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn header_is_the_seeds() {
+    fn header_is_the_legacy_setups() {
         let key = Key::from_bytes(vec![7; 32]).unwrap();
         let token = sign(Algorithm::HS384, &key, "{}");
         let header = token.split('.').next().unwrap();

@@ -46,6 +46,12 @@ STRICT VOLATILE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'reseal_private_key_wrapper';
 
+-- pg_auth_ext::cookies::auth_rpc_paths
+CREATE OR REPLACE FUNCTION "auth_rpc_paths"() RETURNS TEXT[] /* Vec < & '_ str > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'auth_rpc_paths_wrapper';
+
 -- pg_auth_ext::tokens::live_session_of
 CREATE OR REPLACE FUNCTION "live_session_of"(
 	"access_token" TEXT /* & str */
@@ -53,6 +59,75 @@ CREATE OR REPLACE FUNCTION "live_session_of"(
 STRICT STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
+
+-- Whether a session can still be used: not ended, within its lifetime,
+-- and refreshed within pg_auth.session_idle_timeout. The one liveness rule
+-- (no SET clause: inlined into its callers' queries, which pin search_path).
+create or replace function auth.session_is_live(s auth.session) returns boolean
+language sql stable as $$
+    select s.revoked_at is null and s.expires_at > now()
+       and (auth.session_idle_timeout() is null or s.refreshed_at >= now() - auth.session_idle_timeout());
+$$;
+
+-- For PostgREST's db-pre-request: refuses access tokens of ended sessions
+-- (logout, reuse, password, role or name change) at once rather than when
+-- they expire, and tokens whose user is not the session's. The auth RPCs
+-- themselves are exempt: a browser holding the access cookie of an ended
+-- session must still be able to log in again and to log out.
+create or replace function auth.check_session() returns void
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    sid text := claims ->> 'sid';
+begin
+    if sid is null or current_setting('request.path', true) = any(auth.auth_rpc_paths()) then
+        return;
+    end if;
+    if not exists (select 1 from auth.session s
+                   where s.id = auth.parse_session_id(sid)
+                     and s.username = claims ->> 'sub'
+                     and auth.session_is_live(s)) then
+        perform auth.fail('session_ended'::text);
+    end if;
+end
+$$;
+
+-- The signed-in user's session (from the verified access token), or the
+-- problem `missing`.
+create or replace function auth.current_session() returns auth.session
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
+    found auth.session;
+begin
+    select s.* into found from auth.session s
+    where s.id = auth.parse_session_id(claims ->> 'sid') and s.username = claims ->> 'sub'
+      and auth.session_is_live(s);
+    if found.id is null then
+        perform auth.fail(case when claims ->> 'sid' is null then 'missing' else 'session_ended' end);
+    end if;
+    return found;
+end
+$$;
+
+-- The signed-in user's sessions that can still be refreshed, newest
+-- first: GET /rpc/sessions with Accept-Profile: auth.
+create or replace function auth.sessions()
+returns table (id uuid, created_at timestamptz, refreshed_at timestamptz, expires_at timestamptz,
+               login_address inet, login_user_agent text, refreshed_address inet,
+               refreshed_user_agent text, current boolean)
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+begin
+    return query
+        select s.id, s.created_at, s.refreshed_at, s.expires_at, s.login_address, s.login_user_agent,
+               s.refreshed_address, s.refreshed_user_agent, s.id = own.id
+        from auth.session s
+        where s.username = own.username and auth.session_is_live(s)
+        order by s.created_at desc;
+end
+$$;
 
 -- The JWKS for the proxies' jwks_uri: GET /rpc/jwks with Accept-Profile:
 -- auth (the shipped proxies also serve it at /.well-known/jwks.json). In

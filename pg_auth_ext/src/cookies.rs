@@ -83,3 +83,10 @@ fn response_headers(cookies: &[SetCookie<'_>]) -> Result<String, AuthError> {
         .collect::<Result<Vec<_>, AuthError>>()?;
     Ok(serde_json::Value::Array(headers).to_string())
 }
+
+/// The auth RPCs' paths as browsers call them (jwt_core's list, which the
+/// proxies serve and nothing else): `auth.check_session` lets them pass.
+#[pg_extern(immutable, parallel_safe)]
+fn auth_rpc_paths() -> Vec<&'static str> {
+    jwt_core::AUTH_RPC_PATHS.to_vec()
+}

@@ -10,14 +10,14 @@
 //! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
 //! | `auth.forwarded_address` (the client address in `X-Forwarded-For`) | `request.rs` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
-//! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens) | `install_sql/rpc.sql` |
+//! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens), `auth.session_is_live(session)` (the one liveness rule) | `install_sql/rpc.sql` |
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the old setup's) | `tokens.rs` |
 //! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
-//! | `auth.session_cookies`, `auth.logout_cookies` | `cookies.rs` |
+//! | `auth.session_cookies`, `auth.logout_cookies`, `auth.auth_rpc_paths` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
 //! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, `auth.reseal_signing_keys(old_key_file)`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
 //! | `auth.generate_signing_key` (key pairs, sealed), `auth.check_jwks`, `auth.max_published_keys`, what signs and verifies | `signing_keys.rs` |
@@ -109,6 +109,7 @@ extension_sql_file!(
         "signing_keys",
         cookies::session_cookies,
         cookies::logout_cookies,
+        cookies::auth_rpc_paths,
         passwords::verify_password,
         passwords::password_needs_rehash,
         passwords::upgrade_password_hash,

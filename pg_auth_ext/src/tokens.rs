@@ -40,7 +40,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
         .parse()
         .map_err(AuthError::UnknownAlgorithm)
         .or_raise();
-    let key = Key::from_seed_secret(secret)
+    let key = Key::from_legacy_secret(secret)
         .and_then(|key| key.check_for(algorithm).map(|()| key))
         .map_err(AuthError::SecretArgument)
         .or_raise();
@@ -51,7 +51,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
 /// `aud`/`iss` when configured; lifetime from `pg_auth.access_token_ttl`.
 #[pg_extern(stable, parallel_safe)]
 fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
-    let key = Key::from_seed_secret(secret)
+    let key = Key::from_legacy_secret(secret)
         .and_then(|key| key.check_for(settings::algorithm()).map(|()| key))
         .map_err(AuthError::SecretArgument)
         .or_raise();

@@ -363,6 +363,15 @@ begin
 end
 $$;
 
+-- Whether a session can still be used: not ended, within its lifetime,
+-- and refreshed within pg_auth.session_idle_timeout. The one liveness rule
+-- (no SET clause: inlined into its callers' queries, which pin search_path).
+create function auth.session_is_live(s auth.session) returns boolean
+language sql stable as $$
+    select s.revoked_at is null and s.expires_at > now()
+       and (auth.session_idle_timeout() is null or s.refreshed_at >= now() - auth.session_idle_timeout());
+$$;
+
 -- For PostgREST's db-pre-request: refuses access tokens of ended sessions
 -- (logout, reuse, password, role or name change) at once rather than when
 -- they expire, and tokens whose user is not the session's. The auth RPCs
@@ -374,16 +383,13 @@ declare
     claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
     sid text := claims ->> 'sid';
 begin
-    if sid is null
-       or current_setting('request.path', true) in ('/rpc/login', '/rpc/logout', '/rpc/refresh_token') then
+    if sid is null or current_setting('request.path', true) = any(auth.auth_rpc_paths()) then
         return;
     end if;
     if not exists (select 1 from auth.session s
                    where s.id = auth.parse_session_id(sid)
                      and s.username = claims ->> 'sub'
-                     and s.revoked_at is null and s.expires_at > now()
-                     and (auth.session_idle_timeout() is null
-                          or s.refreshed_at >= now() - auth.session_idle_timeout())) then
+                     and auth.session_is_live(s)) then
         perform auth.fail('session_ended'::text);
     end if;
 end

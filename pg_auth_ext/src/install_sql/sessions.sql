@@ -10,7 +10,7 @@ declare
 begin
     select s.* into found from auth.session s
     where s.id = auth.parse_session_id(claims ->> 'sid') and s.username = claims ->> 'sub'
-      and s.revoked_at is null and s.expires_at > now();
+      and auth.session_is_live(s);
     if found.id is null then
         perform auth.fail(case when claims ->> 'sid' is null then 'missing' else 'session_ended' end);
     end if;
@@ -32,8 +32,7 @@ begin
         select s.id, s.created_at, s.refreshed_at, s.expires_at, s.login_address, s.login_user_agent,
                s.refreshed_address, s.refreshed_user_agent, s.id = own.id
         from auth.session s
-        where s.username = own.username and s.revoked_at is null and s.expires_at > now()
-          and (auth.session_idle_timeout() is null or s.refreshed_at >= now() - auth.session_idle_timeout())
+        where s.username = own.username and auth.session_is_live(s)
         order by s.created_at desc;
 end
 $$;

@@ -278,6 +278,23 @@ mod tests {
         let _ = access;
     }
 
+    /// An idle session is no session for the session API either: the
+    /// liveness rule is one function now, and `current_session` lacked the
+    /// idle check the others had (aesthetics review).
+    #[pg_test]
+    fn an_idle_session_cannot_use_the_session_api() {
+        configure();
+        sql("set pg_auth.session_idle_timeout = 60");
+        let (access, _) = login_demo();
+        with_claims_of(&access);
+        assert!(count("select count(*) from auth.sessions()") == 1);
+        travel(61);
+        assert_eq!(
+            problem_of("select count(*) from auth.sessions()").as_deref(),
+            Some("PT401: Session has ended [session_ended]")
+        );
+    }
+
     /// A session that went idle is listed for the proxies while its last
     /// access token is still valid (a timeout shorter than its lifetime),
     /// although no statement marked it ended (redteam I5).
