@@ -1,5 +1,5 @@
 -- pg_auth_ext 0.2.0 to 0.3.0, run by ALTER EXTENSION pg_auth_ext UPDATE
--- (README "Upgrade": the 0.3.0 library must be installed and loaded first).
+-- (docs/extension.md "Upgrade": the 0.3.0 library must be installed and loaded first).
 -- Frozen once released: later versions add their own scripts.
 \echo Use "ALTER EXTENSION pg_auth_ext UPDATE" to load this file. \quit
 
@@ -60,6 +60,7 @@ STRICT STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
 
+-- Every function below as install_sql has it now (generate.py writes them).
 -- Whether a session can still be used: not ended, within its lifetime,
 -- and refreshed within pg_auth.session_idle_timeout. The one liveness rule
 -- (no SET clause: inlined into its callers' queries, which pin search_path).

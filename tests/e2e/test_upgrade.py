@@ -6,6 +6,7 @@ and the result is the same schema as a fresh install of this version.
 function 0.1.0 declares is still exported with the same signature, which is
 also what keeps the minutes between a library upgrade and the ALTER safe."""
 
+import hashlib
 import shutil
 import subprocess
 
@@ -98,3 +99,26 @@ def test_update_from_0_1_0_keeps_accounts_sessions_and_grants(stack, scratch_dat
     for name in CATALOG:
         assert installed[name], name
         assert upgraded[name] == installed[name], name
+
+
+UPGRADES = stack_controller.ROOT / "pg_auth_ext" / "upgrades"
+
+
+def test_the_unreleased_upgrade_script_is_as_generated():
+    """pg_auth_ext/upgrades/generate.py writes it from its template (the
+    schema changes) and install_sql's functions: a function changed in
+    install_sql without regenerating, or a script edited by hand, fails."""
+    templates = sorted(UPGRADES.glob("*.sql.in"))
+    assert templates, "no template for the version being made"
+    checked = subprocess.run(["python3", str(UPGRADES / "generate.py"), "--check"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_released_upgrade_scripts_never_change():
+    released = (UPGRADES / "released.sha256").read_text().split("\n")
+    entries = [line.split() for line in released if line.strip()]
+    assert entries
+    scripts = stack_controller.ROOT / "pg_auth_ext" / "sql"
+    for digest, name in entries:
+        assert hashlib.sha256((scripts / name).read_bytes()).hexdigest() == digest, f"{name} changed after release"
+        assert not (UPGRADES / f"{name.removeprefix('pg_auth_ext--')}.in").exists(), f"{name} is released"
