@@ -110,13 +110,17 @@ pub const RESERVED_CLAIMS: [&str; 10] = [
 /// its session.
 #[pg_extern(stable, parallel_restricted)]
 fn session_of(access_token: &str) -> Option<pgrx::Uuid> {
-    // A key set or key file that cannot be read names no session: logout
-    // still clears the cookies rather than fail.
-    let claims = signing_keys::verifier()
+    parse_session_id(signed_claims(access_token)?.get_str("sid")?)
+}
+
+/// The claims of a token we signed, its times unchecked. A key set or key
+/// file that cannot be read names no session: logout still clears the
+/// cookies rather than fail.
+fn signed_claims(access_token: &str) -> Option<jwt_core::Claims> {
+    signing_keys::verifier()
         .ok()?
         .verify_signature(access_token)
-        .ok()?;
-    parse_session_id(claims.get_str("sid")?)
+        .ok()
 }
 
 /// How long after its `exp` an access token still names its session for
@@ -127,10 +131,7 @@ const LIVE_TOKEN_LEEWAY_SECONDS: f64 = 30.0;
 /// sessions takes a live credential, not an old token found in a log.
 #[pg_extern(stable, parallel_restricted)]
 fn live_session_of(access_token: &str) -> Option<pgrx::Uuid> {
-    let claims = signing_keys::verifier()
-        .ok()?
-        .verify_signature(access_token)
-        .ok()?;
+    let claims = signed_claims(access_token)?;
     let exp = claims.get("exp")?.as_f64()?;
     // transaction_epoch() is whole seconds: far below any exp.
     #[allow(clippy::cast_precision_loss)]
