@@ -39,10 +39,12 @@ def copy_extension(source_bin: Path, target_bin: Path) -> None:
 
 
 def test_installing_for_the_tests_leaves_a_running_server_serving():
-    """A server running from another installation, as the demo's does, keeps
-    serving while the extension is installed again for the tests, exactly as
-    tests/run and stack/lib/build.sh do it."""
+    """A server running from one installation, as the demo's does, keeps
+    serving while the extension is installed again into another, exactly as
+    tests/run and stack/lib/build.sh do it (into installations of this
+    test's own, so as not to touch the one the other tests run from)."""
     other_bin = stack_controller.ensure_postgres("beside-check")
+    install_bin = stack_controller.ensure_postgres("beside-install")
     copy_extension(stack_controller.PG_BIN, other_bin)
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-beside-"))
     running = stack_controller.Stack.create(directory, stack_controller.new_secret())
@@ -52,7 +54,7 @@ def test_installing_for_the_tests_leaves_a_running_server_serving():
         running.migrate()
         token = sql_login(running, "postgres", "demo", "demo")
         installed = subprocess.run(
-            ["cargo", "pgrx", "install", "--release", "--pg-config", str(stack_controller.PG_BIN / "pg_config")],
+            ["cargo", "pgrx", "install", "--release", "--pg-config", str(install_bin / "pg_config")],
             cwd=ROOT / "pg_auth_ext", capture_output=True, text=True)
         assert installed.returncode == 0, installed.stderr[-2000:]
         # New backends of the running server: still serving, nothing crashed.
@@ -63,4 +65,5 @@ def test_installing_for_the_tests_leaves_a_running_server_serving():
     finally:
         running.down()
         shutil.rmtree(directory, ignore_errors=True)
-        shutil.rmtree(stack_controller.postgres_tree("beside-check"), ignore_errors=True)
+        for name in ("beside-check", "beside-install"):
+            shutil.rmtree(stack_controller.postgres_tree(name), ignore_errors=True)
