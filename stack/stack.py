@@ -55,9 +55,9 @@ def postgres_tree(name: str) -> Path:
     """Where the private PostgreSQL installation `name` lives: the demo and
     the tests each install the extension into their own copy of the Debian
     PostgreSQL, never into the system's, so that a build for one never
-    replaces the library the other's running server has loaded (a running
-    server that loads a replaced library crashes). Under /tmp, which the
-    postgres OS user can always reach; one per clone."""
+    replaces the library the other's running server has loaded (the
+    adoption review saw the demo's server crash when the tests did). Under
+    /tmp, which the postgres OS user can always reach; one per clone."""
     clone = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
     return Path(tempfile.gettempdir()) / f"pg-auth-{clone}" / name
 
