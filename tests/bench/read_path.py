@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""The authenticated read path as shipped: the demo's stack (PostgREST 12.0.2
-with stack/postgrest.conf, signing with an ES256 key pair, Envoy with the
-filter and the ended-sessions feed), side by side in one run, in alternating
-rounds, with the same token:
+"""The authenticated read path as shipped, against the setup it replaces, side
+by side in one run, in alternating rounds. The shipped rows run the demo's
+stack (PostgREST 12.0.2 with stack/postgrest.conf, signing with an ES256 key
+pair) with the demo's token:
 
+  - the old setup's path (the baseline): stock Caddy copying the access
+    cookie into Authorization unchecked (caddy-jwt's work left out, so the
+    old setup at its best) to a PostgREST that checks HS256 with its
+    jwt-secret, no in-database configuration and no JWT cache, as the
+    plpgsql + caddy-jwt setup ran it;
   - PostgREST direct, as shipped (its JWT cache on);
-  - PostgREST direct, the same configuration with jwt-cache-max-lifetime = 0
-    (labelled: what the demo ran before, verifying every ES256 signature);
-  - the full path through Envoy, as shipped.
+  - PostgREST direct without the JWT cache (labelled: what the demo ran
+    before, verifying every ES256 signature);
+  - the full paths as shipped: Envoy + filter + ended-sessions feed, and
+    Caddy 2.6 and nginx with pg_auth_gate (public keys only).
 
-Prints req/s and latency per variant and the ratios against the uncached
-PostgREST. Run on demand:
+Prints req/s and latency per variant and each full path's ratio to the old
+setup's path. Run on demand:
 
     python3 tests/bench/read_path.py [--seconds 5] [--rounds 3] [--connections 8]
 """
@@ -26,11 +32,17 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
+import fronts  # noqa: E402
 from harness import alternate, median, print_results, wrk  # noqa: E402
+from hosts import CADDY_COPY_ONLY  # noqa: E402
 
 import stack as stack_controller  # noqa: E402
-from processes import LOOPBACK, free_port  # noqa: E402
+from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until  # noqa: E402
 from support.flow import login  # noqa: E402
+from support.tokens import claims_of, mint  # noqa: E402
+
+OLD_SETUP = "old setup: Caddy copying the cookie -> PostgREST HS256 (baseline)"
+FULL_PATHS = ("Envoy + filter + feed, shipped", "Caddy 2.6 + gate, shipped", "nginx + gate, shipped")
 
 
 def main(argv: list[str]) -> int:
@@ -42,20 +54,44 @@ def main(argv: list[str]) -> int:
 
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-bench-read-"))
     bench = stack_controller.Stack.create(directory, stack_controller.new_secret(), free_port(), "keys")
+    started: list = []
     try:
         bench.up()
-        uncached_conf = directory / "postgrest-uncached.conf"
         shipped = stack_controller.POSTGREST_CONF.read_text()
-        uncached_conf.write_text(re.sub(r"(?m)^jwt-cache-max-lifetime = \d+$", "jwt-cache-max-lifetime = 0",
-                                        shipped))
-        uncached_port = free_port()
+        without_cache = re.sub(r"(?m)^jwt-cache-max-lifetime = \d+$", "jwt-cache-max-lifetime = 0", shipped)
+        (directory / "postgrest-uncached.conf").write_text(without_cache)
+        uncached_port, old_port = free_port(), free_port()
+        uncached_conf = directory / "postgrest-uncached.conf"
         bench.start_postgrest("postgrest_uncached", uncached_port, free_port(), conf=uncached_conf)
+        # The old setup's PostgREST: its jwt-secret, not the database's JWKS.
+        bench.start_postgrest("postgrest_old", old_port, free_port(), {"PGRST_DB_CONFIG": "false"},
+                              conf=uncached_conf)
+        old_caddy_port = free_port()
+        (directory / "Caddyfile.copy-only").write_text(CADDY_COPY_ONLY)
+        caddy_pid = spawn([str(fronts.BINARIES["caddy"]), "run", "--config", str(directory / "Caddyfile.copy-only"),
+                           "--adapter", "caddyfile"], directory / "caddy-copy.log",
+                          {"PORT": str(old_caddy_port), "UPSTREAM": f"{LOOPBACK}:{old_port}", "HOME": str(directory),
+                           "XDG_DATA_HOME": str(directory), "XDG_CONFIG_HOME": str(directory)})
+        started.append(caddy_pid)
+        old_url = f"http://{LOOPBACK}:{old_caddy_port}"
+        wait_until(lambda: http_status(f"{old_url}/rest/") == 200, "Caddy copy-only", directory / "caddy-copy.log",
+                   pid=caddy_pid)
+        gate = fronts.start_gate(directory / "gate", None, fronts.FILTER_CONFIGS["keys"], bench.postgrest_url)
+        started.append(gate.pid)
+        caddy_gate = fronts.start_front("caddy", directory / "caddy", gate, bench.ports["postgrest"])
+        nginx_gate = fronts.start_front("nginx", directory / "nginx", gate, bench.ports["postgrest"])
+        started += [caddy_gate.pid, nginx_gate.pid]
+
         access = login(bench.proxy_url).cookie_value("access_token")
-        bearer = {"Authorization": f"Bearer {access}"}
+        old_token = mint(bench.secret, claims_of(access))
+        cookie, bearer = {"Cookie": f"access_token={access}"}, {"Authorization": f"Bearer {access}"}
         variants = {
+            OLD_SETUP: (f"{old_url}/rest/task", {"Cookie": f"access_token={old_token}"}),
             "PostgREST direct, shipped (JWT cache on)": (f"{bench.postgrest_url}/task", bearer),
             "PostgREST direct, no JWT cache (before)": (f"http://{LOOPBACK}:{uncached_port}/task", bearer),
-            "Envoy + filter + feed, shipped": (f"{bench.proxy_url}/rest/task", {"Cookie": f"access_token={access}"}),
+            FULL_PATHS[0]: (f"{bench.proxy_url}/rest/task", cookie),
+            FULL_PATHS[1]: (f"{caddy_gate.url}/rest/task", cookie),
+            FULL_PATHS[2]: (f"{nginx_gate.url}/rest/task", cookie),
         }
         names = list(variants)
         throughput: dict = {name: [] for name in names}
@@ -66,12 +102,15 @@ def main(argv: list[str]) -> int:
             latency[name].append(wrk(url, headers, max(1, args.seconds // 2), 1))
         print_results(names, throughput, latency, seconds=args.seconds, rounds=args.rounds,
                       connections=args.connections)
-        baseline = median(throughput[names[1]], "rps")
-        print("\nratios of req/s against PostgREST direct without the JWT cache (ES256, as the demo ran before):")
-        for name in (names[0], names[2]):
+        baseline = median(throughput[OLD_SETUP], "rps")
+        print("\nratios of req/s to the old setup's path (targets: Envoy >= 1.0, each stock front + gate >= 0.85):")
+        for name in (*FULL_PATHS, names[1], names[2]):
             print(f"  {name}: {median(throughput[name], 'rps') / baseline:.2f}")
     finally:
+        for pid in started:
+            stop(pid)
         bench.stop_process("postgrest_uncached")
+        bench.stop_process("postgrest_old")
         bench.down()
         shutil.rmtree(directory, ignore_errors=True)
     return 0
