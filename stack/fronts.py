@@ -74,6 +74,14 @@ def feed_env(postgrest_url: str) -> dict[str, str]:
     return {"JWKS_URI": f"{postgrest_url}/rpc/jwks", "REVOCATION_URI": f"{postgrest_url}/rpc/ended_sessions"}
 
 
+def changed_filter_config(workdir: Path, config: Path, changes: dict) -> Path:
+    """`config` with `changes` on top, written as workdir/filter.json."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    changed = workdir / "filter.json"
+    changed.write_text(json.dumps({**json.loads(config.read_text()), **changes}))
+    return changed
+
+
 def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS["secret"],
                postgrest_url: str | None = None, config_changes: dict | None = None) -> Server:
     """pg_auth_gate with `config` (and `config_changes`), fetching its feeds
@@ -81,10 +89,7 @@ def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS[
     JWT_SECRET, when given."""
     port = free_port()
     if config_changes:
-        workdir.mkdir(parents=True, exist_ok=True)
-        changed = workdir / "filter.json"
-        changed.write_text(json.dumps({**json.loads(config.read_text()), **config_changes}))
-        config = changed
+        config = changed_filter_config(workdir, config, config_changes)
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "gate.log"
     env = {**({"JWT_SECRET": secret} if secret else {}), **(feed_env(postgrest_url) if postgrest_url else {})}

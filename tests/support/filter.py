@@ -3,7 +3,6 @@
 some tests) with the JWKS fetched every 2 s (60 s by default), so that key
 rotations and revocations reach the proxies within a test's patience."""
 
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +19,7 @@ FILTER_OVERRIDES = {"jwks_refresh_seconds": 2, "bad_token_limit_per_minute": 0}
 def filter_config(workdir: Path, signing: str = "secret", **changes) -> Path:
     """The shipped configuration for `signing` with the tests' overrides and
     `changes`, as a file."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "filter.json"
-    shipped = json.loads(fronts.FILTER_CONFIGS[signing].read_text())
-    config.write_text(json.dumps({**shipped, **FILTER_OVERRIDES, **changes}))
-    return config
+    return fronts.changed_filter_config(workdir, fronts.FILTER_CONFIGS[signing], {**FILTER_OVERRIDES, **changes})
 
 
 @contextmanager
