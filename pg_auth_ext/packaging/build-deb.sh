@@ -17,6 +17,7 @@ tree="target/debian/${name}_${version}_${architecture}"
 rm -rf "$tree"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+python3 pg_auth_ext/upgrades/generate.py
 if ! (cd pg_auth_ext && cargo pgrx package --pg-config "$pg_config" --out-dir "$root/$tree") >"$log" 2>&1; then
   cat "$log" >&2
   exit 1

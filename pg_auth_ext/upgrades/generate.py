@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
-"""Writes each upgrade script pg_auth_ext/sql/pg_auth_ext--A--B.sql from its
-template here, A--B.sql.in: the schema changes and C declarations as written
-(frozen with the release), and, for the line `-- @functions NAME ...`, each
-named function of src/install_sql/ as it is now, as CREATE OR REPLACE (the
-code, idempotent). A template exists only for the version not yet released;
-released scripts never change (their hashes are in released.sha256).
+"""Builds the upgrade scripts pg_auth_ext/sql/pg_auth_ext--A--CURRENT.sql,
+one for every earlier version A, as timescale's promscale builds its own.
+
+Two kinds of SQL, kept apart:
+- migrations (here, A--B.sql): the schema changes from A to B and the C
+  declarations of B, written by hand and frozen once B is released (their
+  hashes are in released.sha256). A line `-- @code` splits each into what
+  runs before the code and what runs after it (triggers, grants).
+- code: every function of src/install_sql/ as it is now, as CREATE OR
+  REPLACE: idempotent, never copied by hand.
+
+A script from A is: each migration from A on (the part before `-- @code`),
+then the code, then each migration's part after `-- @code`. The scripts are
+build outputs (stack/lib/build.sh runs this before `cargo pgrx install`):
+nothing in sql/ is checked in.
 
     python3 pg_auth_ext/upgrades/generate.py           # write the scripts
     python3 pg_auth_ext/upgrades/generate.py --check   # exit 1 if one differs
@@ -17,44 +26,96 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-INSTALL_SQL = HERE.parent / "src" / "install_sql"
-SCRIPTS = HERE.parent / "sql"
+EXTENSION = HERE.parent
+INSTALL_SQL = EXTENSION / "src" / "install_sql"
+SCRIPTS = EXTENSION / "sql"
+CODE_MARKER = "-- @code\n"
 
 
-def function_block(name: str, sources: dict[str, str]) -> str:
-    """The comment above `create function auth.NAME(` and the function, up to
-    its closing `$$;`, as CREATE OR REPLACE."""
-    pattern = re.compile(r"((?:--[^\n]*\n)*)create function auth\." + re.escape(name) + r"\(.*?\n\$\$;\n", re.DOTALL)
-    found = [match.group(0) for text in sources.values() for match in pattern.finditer(text)]
-    if len(found) != 1:
-        raise SystemExit(f"generate.py: {len(found)} definitions of auth.{name} in {INSTALL_SQL}")
-    return found[0].replace("create function auth.", "create or replace function auth.", 1)
-
-
-def generate(template: Path) -> str:
-    sources = {path.name: path.read_text() for path in sorted(INSTALL_SQL.glob("*.sql"))}
-    text = template.read_text()
-    match = re.search(r"(?m)^-- @functions (.+)\n", text)
+def current_version() -> str:
+    match = re.search(r'(?m)^version = "([^"]+)"', (EXTENSION / "Cargo.toml").read_text())
     if not match:
-        raise SystemExit(f"generate.py: {template.name} has no '-- @functions' line")
-    blocks = "\n".join(function_block(name, sources) for name in match.group(1).split())
-    return (text[:match.start()] + blocks).rstrip("\n") + "\n"
+        raise SystemExit("generate.py: no version in pg_auth_ext/Cargo.toml")
+    return match.group(1)
+
+
+def migrations() -> list[tuple[str, str, str]]:
+    """(from, to, text) of every migration, in the order they apply."""
+    found = {}
+    for path in HERE.glob("*--*.sql"):
+        start, end = path.stem.split("--")
+        found[start] = (end, path.read_text())
+    ordered, version = [], next((v for v in found if v not in {end for end, _ in found.values()}), None)
+    while version in found:
+        end, text = found[version]
+        if text.count(CODE_MARKER) != 1:
+            raise SystemExit(f"generate.py: {version}--{end}.sql needs exactly one '{CODE_MARKER.strip()}' line")
+        ordered.append((version, end, text))
+        version = end
+    if len(ordered) != len(found):
+        raise SystemExit("generate.py: the migrations do not form one chain")
+    return ordered
+
+
+def install_order() -> list[Path]:
+    """install_sql's files in the order lib.rs installs them (a function
+    written in SQL must come after the functions it calls)."""
+    names = re.findall(r'extension_sql_file!\(\s*"install_sql/([^"]+)"', (EXTENSION / "src" / "lib.rs").read_text())
+    return [INSTALL_SQL / name for name in names]
+
+
+def code() -> str:
+    """Every `create function auth.…` of install_sql, with the comment above
+    it, as CREATE OR REPLACE."""
+    pattern = re.compile(r"(?:--[^\n]*\n)*create function auth\.\w+\(.*?\n\$\$;\n", re.DOTALL)
+    blocks = [match.group(0).replace("create function auth.", "create or replace function auth.", 1)
+              for path in install_order() for match in pattern.finditer(path.read_text())]
+    if not blocks:
+        raise SystemExit(f"generate.py: no functions in {INSTALL_SQL}")
+    return "\n".join(blocks)
+
+
+def script(start: str, chain: list[tuple[str, str, str]], version: str) -> str:
+    steps = chain[[begin for begin, _, _ in chain].index(start):]
+    before = [text.split(CODE_MARKER)[0].strip("\n") for _, _, text in steps]
+    after = [text.split(CODE_MARKER)[1].strip("\n") for _, _, text in steps]
+    parts = [
+        f"-- pg_auth_ext {start} to {version}, run by ALTER EXTENSION pg_auth_ext UPDATE.\n"
+        "-- Generated by pg_auth_ext/upgrades/generate.py from the migrations there\n"
+        "-- and src/install_sql/: edit those, not this file.\n"
+        '\\echo Use "ALTER EXTENSION pg_auth_ext UPDATE" to load this file. \\quit',
+        *before,
+        "-- The code: every function as install_sql has it now.",
+        code().strip("\n"),
+        *after,
+        # New functions are PUBLIC's by default; the event trigger revokes
+        # that, but not from a version that did not have it yet.
+        "revoke all on all functions in schema auth from public;",
+    ]
+    return "\n\n".join(part for part in parts if part) + "\n"
 
 
 def main(argv: list[str]) -> int:
     check = argv == ["--check"]
-    differs = []
-    for template in sorted(HERE.glob("*.sql.in")):
-        script = SCRIPTS / f"pg_auth_ext--{template.name.removesuffix('.in')}"
-        generated = generate(template)
-        if check:
-            if not script.exists() or script.read_text() != generated:
-                differs.append(script.name)
-        else:
-            script.write_text(generated)
-    if differs:
-        print(f"not as generated (run {Path(__file__).name}): {', '.join(differs)}", file=sys.stderr)
-        return 1
+    chain, version = migrations(), current_version()
+    if not chain or chain[-1][1] != version:
+        raise SystemExit(f"generate.py: the last migration must end at {version} (pg_auth_ext/Cargo.toml)")
+    expected = {f"pg_auth_ext--{start}--{version}.sql": script(start, chain, version) for start, _, _ in chain}
+    if check:
+        present = {path.name for path in SCRIPTS.glob("pg_auth_ext--*--*.sql")}
+        differs = sorted(name for name, text in expected.items()
+                         if name not in present or (SCRIPTS / name).read_text() != text)
+        differs += sorted(present - expected.keys())
+        if differs:
+            print(f"not as generated (run {Path(__file__).name}): {', '.join(differs)}", file=sys.stderr)
+            return 1
+        return 0
+    SCRIPTS.mkdir(exist_ok=True)
+    for stale in set(SCRIPTS.glob("pg_auth_ext--*--*.sql")) - {SCRIPTS / name for name in expected}:
+        stale.unlink()
+    for name, text in expected.items():
+        if not (SCRIPTS / name).exists() or (SCRIPTS / name).read_text() != text:
+            (SCRIPTS / name).write_text(text)
     return 0
 
 

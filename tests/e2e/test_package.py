@@ -70,7 +70,7 @@ def test_the_package_owns_the_installed_files(installed_package):
     library = str(stack_controller.SYSTEM_PG_BIN.parent / "lib" / "pg_auth_ext.so")
     assert library in files
     assert any(f.endswith("/extension/pg_auth_ext.control") for f in files)
-    assert any(f.endswith("/extension/pg_auth_ext--0.1.0--0.2.0.sql") for f in files)
+    assert any(f.endswith("/extension/pg_auth_ext--0.1.0--0.3.0.sql") for f in files)
     assert any(f.endswith("/extension/pg_auth_ext--0.2.0--0.3.0.sql") for f in files)
     # What is on disk is what the package holds.
     verified = subprocess.run(["dpkg", "--verify", PACKAGE], capture_output=True, text=True)

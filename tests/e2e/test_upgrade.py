@@ -53,12 +53,28 @@ def catalog(stack, database):
             for name, query in CATALOG.items()}
 
 
+def extension_dir():
+    sharedir = subprocess.run([str(stack_controller.PG_BIN / "pg_config"), "--sharedir"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    return stack_controller.Path(sharedir) / "extension"
+
+
+def assert_same_as_a_fresh_install(stack, scratch_database, upgraded_database):
+    """Once both have this version's grants."""
+    fresh = scratch_database(f"fresh_beside_{upgraded_database}")
+    stack.psql(sql="create extension pg_auth_ext", database=fresh)
+    for database in (upgraded_database, fresh):
+        stack.psql("-f", str(GRANTS), database=database)
+    upgraded, installed = catalog(stack, upgraded_database), catalog(stack, fresh)
+    for name in CATALOG:
+        assert installed[name], name
+        assert upgraded[name] == installed[name], name
+
+
 @pytest.fixture
 def version_0_1_0():
     """0.1.0's install script next to this version's, for CREATE EXTENSION … VERSION '0.1.0'."""
-    sharedir = subprocess.run([str(stack_controller.PG_BIN / "pg_config"), "--sharedir"],
-                              capture_output=True, text=True, check=True).stdout.strip()
-    installed = stack_controller.Path(sharedir) / "extension" / FIXTURE.name
+    installed = extension_dir() / FIXTURE.name
     shutil.copyfile(FIXTURE, installed)
     yield
     installed.unlink()
@@ -90,35 +106,60 @@ def test_update_from_0_1_0_keeps_accounts_sessions_and_grants(stack, scratch_dat
     assert stack.psql("-A", "-t", sql="select has_function_privilege('anon', 'auth.refresh_token()', 'execute')",
                       database=old).strip() == "t"
 
-    # The same schema as a fresh install, once both have this version's grants.
-    fresh = scratch_database("fresh_0_2_0")
-    stack.psql(sql="create extension pg_auth_ext", database=fresh)
-    for database in (old, fresh):
-        stack.psql("-f", str(GRANTS), database=database)
-    upgraded, installed = catalog(stack, old), catalog(stack, fresh)
-    for name in CATALOG:
-        assert installed[name], name
-        assert upgraded[name] == installed[name], name
+    assert_same_as_a_fresh_install(stack, scratch_database, old)
 
 
 UPGRADES = stack_controller.ROOT / "pg_auth_ext" / "upgrades"
+SCRIPTS = stack_controller.ROOT / "pg_auth_ext" / "sql"
+# 0.2.0's upgrade script as it was released (before the scripts were
+# generated): git keeps it, and its hash says it is that one.
+RELEASED_0_2_0 = ("fcf516c295d606276e8ff3ee88b3d1ff677f3543", "pg_auth_ext/sql/pg_auth_ext--0.1.0--0.2.0.sql",
+                  "22f4686f355b51df09834c3f2fb18d09d6a5c3327f07a1b0d06e32014732b7a6")
 
 
-def test_the_unreleased_upgrade_script_is_as_generated():
-    """pg_auth_ext/upgrades/generate.py writes it from its template (the
-    schema changes) and install_sql's functions: a function changed in
-    install_sql without regenerating, or a script edited by hand, fails."""
-    templates = sorted(UPGRADES.glob("*.sql.in"))
-    assert templates, "no template for the version being made"
+@pytest.fixture
+def version_0_2_0(version_0_1_0):
+    """A real 0.2.0 install: 0.1.0's script and 0.2.0's released upgrade."""
+    commit, path, digest = RELEASED_0_2_0
+    shown = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=stack_controller.ROOT, capture_output=True)
+    assert shown.returncode == 0, f"this test reads 0.2.0 from git history: {shown.stderr.decode()}"
+    assert hashlib.sha256(shown.stdout).hexdigest() == digest
+    installed = extension_dir() / "pg_auth_ext--0.1.0--0.2.0.sql"
+    installed.write_bytes(shown.stdout)
+    yield
+    installed.unlink()
+
+
+def test_update_from_0_2_0_is_a_fresh_install(stack, scratch_database, version_0_2_0):
+    old = scratch_database("upgrade_from_0_2_0")
+    stack.psql(sql="create extension pg_auth_ext version '0.1.0'", database=old)
+    stack.psql(sql=GRANTS_0_1_0, database=old)
+    stack.psql(sql="alter extension pg_auth_ext update to '0.2.0'", database=old)
+    stack.psql(sql="insert into auth.user values ('early', 'early password', 'basic_subscriber')", database=old)
+    current = sql_login(stack, old, "early", "early password")
+    stack.psql(sql="alter extension pg_auth_ext update", database=old)
+    assert "refresh_token=" in sql_refresh(stack, old, current)
+    assert_same_as_a_fresh_install(stack, scratch_database, old)
+
+
+def test_the_upgrade_scripts_are_built_not_written():
+    """stack/lib/build.sh writes them with pg_auth_ext/upgrades/generate.py
+    (migrations + install_sql's code): git holds none, and the installed
+    ones are what the generator makes of the tree as it is."""
+    tracked = subprocess.run(["git", "ls-files", "pg_auth_ext/sql"], cwd=stack_controller.ROOT,
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert tracked == []
     checked = subprocess.run(["python3", str(UPGRADES / "generate.py"), "--check"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
+    scripts = sorted(path.name for path in SCRIPTS.glob("pg_auth_ext--*--*.sql"))
+    assert scripts == ["pg_auth_ext--0.1.0--0.3.0.sql", "pg_auth_ext--0.2.0--0.3.0.sql"]
+    for name in scripts:
+        assert (extension_dir() / name).read_text() == (SCRIPTS / name).read_text(), f"{name}: run build.sh"
 
 
-def test_released_upgrade_scripts_never_change():
+def test_released_migrations_never_change():
     released = (UPGRADES / "released.sha256").read_text().split("\n")
     entries = [line.split() for line in released if line.strip()]
     assert entries
-    scripts = stack_controller.ROOT / "pg_auth_ext" / "sql"
     for digest, name in entries:
-        assert hashlib.sha256((scripts / name).read_bytes()).hexdigest() == digest, f"{name} changed after release"
-        assert not (UPGRADES / f"{name.removeprefix('pg_auth_ext--')}.in").exists(), f"{name} is released"
+        assert hashlib.sha256((UPGRADES / name).read_bytes()).hexdigest() == digest, f"{name} changed after release"

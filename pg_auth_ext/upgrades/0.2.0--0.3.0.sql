@@ -1,13 +1,10 @@
--- pg_auth_ext 0.2.0 to 0.3.0, run by ALTER EXTENSION pg_auth_ext UPDATE
--- (docs/extension.md "Upgrade": the 0.3.0 library must be installed and loaded first).
--- Frozen once released: later versions add their own scripts.
-\echo Use "ALTER EXTENSION pg_auth_ext UPDATE" to load this file. \quit
+-- The schema changes of 0.3.0 (frozen once released; see 0.1.0--0.2.0.sql).
 
 -- The login throttle counts (username, address) pairs and IPv6 networks,
 -- and throttled attempts during a wait (one audit row per wait).
 alter table auth.login_throttle add column refused integer not null default 0;
-drop function auth.throttle_subjects(text, inet);
-drop function auth.record_login_success(text);
+drop function if exists auth.throttle_subjects(text, inet);
+drop function if exists auth.record_login_success(text);
 -- Only keys that may still sign keep their private key.
 update auth.signing_key set private_key = null where state = 'previous';
 alter table auth.signing_key drop constraint signing_key_private_key_check,
@@ -60,5 +57,4 @@ STRICT STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
 
--- Every function below as install_sql has it now (generate.py writes them).
--- @functions session_is_live check_session current_session sessions jwks address_key throttle_subjects login_wait record_login_failure record_login_refused record_login_success jwks_is_published ensure_jwks_published retire_expired_keys publish_jwks create_signing_key rotate_signing_keys cleanup_expired_sessions ended_sessions reseal_signing_keys issue_session_cookies login logout
+-- @code
