@@ -3,6 +3,7 @@ order, medians, and a token signed with a fresh key."""
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -18,6 +19,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SECRET_BYTES = os.urandom(32)
 SECRET_B64 = base64.b64encode(SECRET_BYTES).decode()
+
+
+def arguments(doc: str, argv=None, *, seconds: int = 10, rounds: int = 2, connections: int = 16,
+              extra=None) -> argparse.Namespace:
+    """Every benchmark's command line: --seconds per run, --rounds in
+    alternating order, --connections for wrk; `extra(parser)` adds its own."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n", maxsplit=1)[0])
+    parser.add_argument("--seconds", type=int, default=seconds, help="per run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="each variant once per round, order alternating")
+    parser.add_argument("--connections", type=int, default=connections, help="wrk connections")
+    if extra:
+        extra(parser)
+    return parser.parse_args(argv)
 
 
 def b64url(data: bytes) -> str:

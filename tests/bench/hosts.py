@@ -19,7 +19,6 @@ from pathlib import Path
 # Run as a script: the stack controller and the test helpers are importable.
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
-import argparse
 import shutil
 import subprocess
 import tempfile
@@ -79,12 +78,8 @@ def start_variant(variant: str, workdir: Path, gate: fronts.Server, upstream: in
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--postgrest", action="store_true", help="PostgREST behind every front")
-    args = parser.parse_args()
+    args = harness.arguments(__doc__, extra=lambda parser: parser.add_argument(
+        "--postgrest", action="store_true", help="PostgREST behind every front"))
 
     workdir = Path(tempfile.mkdtemp(prefix="hosts-bench-"))
     workdir.chmod(0o755)

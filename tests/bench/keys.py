@@ -21,7 +21,6 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
-import argparse
 import json
 import os
 import shutil
@@ -76,11 +75,7 @@ def filters(variant: str, keys: dict[str, dict]) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
+    args = harness.arguments(__doc__)
 
     workdir = Path(tempfile.mkdtemp(prefix="keys-bench-"))
     keys, tokens = {}, {"HS256": [harness.token()]}

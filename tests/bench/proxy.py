@@ -21,7 +21,6 @@ from pathlib import Path
 # Run as a script: the stack controller and the test helpers are importable.
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -74,11 +73,7 @@ def start_envoy(workdir: Path, name: str, config: str, admin: int) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
+    args = harness.arguments(__doc__)
     subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip1"], cwd=NOOP, check=True)
 
     workdir = Path(tempfile.mkdtemp(prefix="proxy-bench-"))

@@ -23,7 +23,6 @@ setup's path. Run on demand:
 
 from __future__ import annotations
 
-import argparse
 import re
 import shutil
 import sys
@@ -33,7 +32,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
 import fronts  # noqa: E402
-from harness import alternate, median, print_results, wrk  # noqa: E402
+from harness import alternate, arguments, median, print_results, wrk  # noqa: E402
 from hosts import CADDY_COPY_ONLY  # noqa: E402
 
 import stack as stack_controller  # noqa: E402
@@ -46,11 +45,7 @@ FULL_PATHS = ("Envoy + filter + feed, shipped", "Caddy 2.6 + gate, shipped", "ng
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--connections", type=int, default=8)
-    args = parser.parse_args(argv)
+    args = arguments(__doc__, argv, seconds=5, rounds=3, connections=8)
 
     directory = Path(tempfile.mkdtemp(prefix="pg-auth-bench-read-"))
     bench = stack_controller.Stack.create(directory, stack_controller.new_secret(), free_port(), "keys")

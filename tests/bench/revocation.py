@@ -20,13 +20,12 @@ from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__file__).resolve().parents[1])]
 
-import argparse
 import json
 import shutil
 import tempfile
 
 import fronts
-from harness import alternate, median, wrk
+from harness import alternate, arguments, median, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
@@ -68,11 +67,7 @@ def start_envoy(stack, workdir: Path, name: str, postgrest_port: int, feed: bool
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8)
-    args = parser.parse_args()
+    args = arguments(__doc__, connections=8)
 
     workdir = Path(tempfile.mkdtemp(prefix="revocation-bench-"))
     workdir.chmod(0o755)  # the postgres user reaches its data folder inside
