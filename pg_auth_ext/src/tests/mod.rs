@@ -19,4 +19,5 @@ mod passwords;
 mod privileges;
 mod session_api;
 mod sessions;
+mod settings;
 mod signing_keys;

@@ -1,0 +1,112 @@
+//! The settings SQL needs, read through these accessors rather than by name
+//! with `current_setting`, so that each has one owner and one type.
+
+use pgrx::datum::Interval;
+use pgrx::prelude::*;
+
+fn seconds(value: i64) -> Interval {
+    Interval::from_micros(value.saturating_mul(1_000_000))
+}
+
+/// `pg_auth.access_token_ttl` as an interval.
+#[pg_extern(stable, parallel_safe)]
+fn access_token_ttl() -> Interval {
+    seconds(super::access_token_ttl())
+}
+
+/// `pg_auth.refresh_token_ttl` as an interval: how long a session lasts.
+#[pg_extern(stable, parallel_safe)]
+fn session_lifetime() -> Interval {
+    seconds(super::refresh_token_ttl())
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn refresh_reuse_grace() -> Interval {
+    seconds(super::refresh_reuse_grace())
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn refresh_min_interval() -> Interval {
+    seconds(super::refresh_min_interval())
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn refresh_token_history() -> i32 {
+    super::refresh_token_history()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn access_cookie_name() -> String {
+    super::cookie_names().access
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn refresh_cookie_name() -> String {
+    super::cookie_names().refresh
+}
+
+/// `pg_auth.custom_claims_function`, or NULL.
+#[pg_extern(stable, parallel_safe)]
+fn custom_claims_function() -> Option<String> {
+    super::custom_claims_function()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn authenticator_role() -> String {
+    super::authenticator_role()
+}
+
+/// `pg_auth.signing_mode`: `secret` or `keys`.
+#[pg_extern(stable, parallel_safe)]
+fn signing_mode() -> &'static str {
+    match super::signing_mode() {
+        super::SigningMode::Secret => "secret",
+        super::SigningMode::Keys => "keys",
+    }
+}
+
+/// `pg_auth.key_rotation_delay` as an interval.
+#[pg_extern(stable, parallel_safe)]
+fn key_rotation_delay() -> Interval {
+    seconds(i64::from(super::KEY_ROTATION_DELAY.get()))
+}
+
+/// `pg_auth.session_idle_timeout` as an interval, NULL when off.
+#[pg_extern(stable, parallel_safe)]
+fn session_idle_timeout() -> Option<Interval> {
+    let value = super::SESSION_IDLE_TIMEOUT.get();
+    (value > 0).then(|| seconds(i64::from(value)))
+}
+
+/// The login throttle's settings: failures per username and per address
+/// (0: off), first delay, longest delay, window (seconds).
+#[pg_extern(stable, parallel_safe)]
+fn login_throttle_settings() -> Vec<i32> {
+    vec![
+        super::LOGIN_MAX_FAILURES.get(),
+        super::LOGIN_MAX_FAILURES_PER_ADDRESS.get(),
+        super::LOGIN_THROTTLE_DELAY.get(),
+        super::LOGIN_THROTTLE_MAX_DELAY.get(),
+        super::LOGIN_FAILURE_WINDOW.get(),
+    ]
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn trusted_proxy_hops() -> i32 {
+    super::TRUSTED_PROXY_HOPS.get()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn address_prefix_v6() -> i32 {
+    super::ADDRESS_PREFIX_V6.get()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn audit_enabled() -> bool {
+    super::AUDIT.get()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn audit_retention() -> Interval {
+    seconds(i64::from(super::AUDIT_RETENTION.get()))
+}
