@@ -57,4 +57,33 @@ STRICT STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
 
+-- Named results instead of arrays read by position. The library still
+-- exports the old two for 0.2.0's SQL until this update runs.
+drop function if exists auth.problem(text);
+drop function if exists auth.login_throttle_settings();
+
+-- pg_auth_ext::problems::problem_of
+CREATE OR REPLACE FUNCTION "problem_of"(
+	"slug" TEXT /* & str */
+) RETURNS TABLE (
+	"sqlstate" TEXT,  /* String */
+	"message" TEXT,  /* String */
+	"hint" TEXT  /* Option < String > */
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'problem_of_wrapper';
+
+-- pg_auth_ext::settings::sql::login_throttle_limits
+CREATE OR REPLACE FUNCTION "login_throttle_limits"() RETURNS TABLE (
+	"max_failures" INT,  /* i32 */
+	"max_failures_per_address" INT,  /* i32 */
+	"first_delay" INT,  /* i32 */
+	"max_delay" INT,  /* i32 */
+	"failure_window" INT  /* i32 */
+)
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'login_throttle_limits_wrapper';
+
 -- @code

@@ -8,12 +8,13 @@
 create function auth.fail(slug text) returns void
 language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
-    problem text[] := auth.problem(slug);
+    problem record;
 begin
-    if problem[3] is null then
-        raise exception using errcode = problem[1], message = problem[2], detail = slug;
+    select * into problem from auth.problem_of(slug);
+    if problem.hint is null then
+        raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug;
     end if;
-    raise exception using errcode = problem[1], message = problem[2], detail = slug, hint = problem[3];
+    raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug, hint = problem.hint;
 end
 $$;
 
@@ -21,8 +22,8 @@ $$;
 -- must commit and so answers without raising.
 create function auth.problem_body(slug text) returns json
 language sql stable set search_path = pg_catalog, pg_temp as $$
-    select json_build_object('code', p[1], 'message', p[2], 'details', slug, 'hint', p[3])
-    from (select auth.problem(slug) as p) problem;
+    select json_build_object('code', p.sqlstate, 'message', p.message, 'details', slug, 'hint', p.hint)
+    from auth.problem_of(slug) p;
 $$;
 
 -- Answers the problem `slug` without raising, for an RPC whose changes
@@ -30,7 +31,7 @@ $$;
 create function auth.problem_answer(slug text) returns json
 language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 begin
-    perform set_config('response.status', substr((auth.problem(slug))[1], 3), true);
+    perform set_config('response.status', substr((select p.sqlstate from auth.problem_of(slug) p), 3), true);
     return auth.problem_body(slug);
 end
 $$;

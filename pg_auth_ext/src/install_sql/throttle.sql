@@ -27,10 +27,11 @@ create function auth.throttle_subjects(user_ text, address inet)
 returns table (subject text, max_failures integer, doubling boolean)
 language sql stable set search_path = pg_catalog, pg_temp as $$
     select s.subject, s.max_failures, s.doubling
-    from (select auth.login_throttle_settings() as t, auth.address_key(address) as a, left(user_, 512) as u) c,
-         lateral (values ('pair:' || coalesce(c.a, '-') || ' ' || c.u, c.t[1], true),
-                         ('address:' || c.a, c.t[2], true),
-                         ('user:' || c.u, c.t[1] * 10, false)) s(subject, max_failures, doubling)
+    from auth.login_throttle_limits() l,
+         (select auth.address_key(address) as a, left(user_, 512) as u) c,
+         lateral (values ('pair:' || coalesce(c.a, '-') || ' ' || c.u, l.max_failures, true),
+                         ('address:' || c.a, l.max_failures_per_address, true),
+                         ('user:' || c.u, l.max_failures * 10, false)) s(subject, max_failures, doubling)
     where s.subject is not null and s.max_failures > 0;
 $$;
 
@@ -48,21 +49,21 @@ $$;
 create function auth.record_login_failure(user_ text, address inet) returns void
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    settings integer[] := auth.login_throttle_settings();
-    failure_window interval := make_interval(secs => settings[5]);
+    limits record;
     counted record;
 begin
+    select * into limits from auth.login_throttle_limits();
     for counted in select * from auth.throttle_subjects(user_, address) loop
         insert into auth.login_throttle as t (subject, failures, last_failure_at)
         values (counted.subject, 1, now())
         on conflict (subject) do update set
-            failures = case when t.last_failure_at < now() - failure_window then 1 else t.failures + 1 end,
+            failures = case when t.last_failure_at < now() - make_interval(secs => limits.failure_window) then 1 else t.failures + 1 end,
             last_failure_at = now();
         update auth.login_throttle t
         set blocked_until = now() + make_interval(secs => case when counted.doubling then least(
-                settings[4]::double precision,
-                settings[3] * power(2::double precision, least(t.failures - counted.max_failures, 30)))
-                else settings[3] end),
+                limits.max_delay::double precision,
+                limits.first_delay * power(2::double precision, least(t.failures - counted.max_failures, 30)))
+                else limits.first_delay end),
             refused = 0
         where t.subject = counted.subject and t.failures >= counted.max_failures;
     end loop;
@@ -97,7 +98,7 @@ language sql volatile security definer set search_path = pg_catalog, pg_temp as 
     delete from auth.login_throttle t
     where t.subject in (
         select o.subject from auth.login_throttle o
-        where o.last_failure_at < now() - make_interval(secs => (auth.login_throttle_settings())[5])
+        where o.last_failure_at < now() - make_interval(secs => (select l.failure_window from auth.login_throttle_limits() l))
           and (o.blocked_until is null or o.blocked_until < now())
         limit max_rows
         for update skip locked);

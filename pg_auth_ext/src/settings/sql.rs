@@ -79,16 +79,35 @@ fn session_idle_timeout() -> Option<Interval> {
 }
 
 /// The login throttle's settings: failures per username and per address
-/// (0: off), first delay, longest delay, window (seconds).
+/// before a wait (0: off), the first and the longest wait, and how long
+/// failures are remembered (seconds).
 #[pg_extern(stable, parallel_safe)]
-fn login_throttle_settings() -> Vec<i32> {
-    vec![
+fn login_throttle_limits() -> TableIterator<
+    'static,
+    (
+        name!(max_failures, i32),
+        name!(max_failures_per_address, i32),
+        name!(first_delay, i32),
+        name!(max_delay, i32),
+        name!(failure_window, i32),
+    ),
+> {
+    TableIterator::once((
         super::LOGIN_MAX_FAILURES.get(),
         super::LOGIN_MAX_FAILURES_PER_ADDRESS.get(),
         super::LOGIN_THROTTLE_DELAY.get(),
         super::LOGIN_THROTTLE_MAX_DELAY.get(),
         super::LOGIN_FAILURE_WINDOW.get(),
-    ]
+    ))
+}
+
+/// 0.2.0's array of the same, read by position: no longer declared, but
+/// exported for 0.2.0's SQL between a library upgrade and ALTER EXTENSION.
+#[pg_extern(stable, parallel_safe, sql = false)]
+fn login_throttle_settings() -> Vec<i32> {
+    login_throttle_limits()
+        .flat_map(|(a, b, c, d, e)| [a, b, c, d, e])
+        .collect()
 }
 
 #[pg_extern(stable, parallel_safe)]

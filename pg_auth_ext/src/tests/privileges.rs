@@ -187,7 +187,7 @@ mod tests {
             "cleanup_expired_sessions(n bigint) returns integer",
             "open_successor(t varchar, s bytea) returns text",
             "password_to_store(v varchar) returns text",
-            "problem(s varchar) returns text[]",
+            "problem_of(s varchar) returns text",
         ] {
             sql(&format!(
                 "create function auth.{signature} language plpgsql as $$ {hijack} $$"
