@@ -21,7 +21,7 @@
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
 //! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, `auth.reseal_signing_keys(old_key_file)`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
 //! | `auth.generate_signing_key` (key pairs, sealed), `auth.check_jwks`, `auth.max_published_keys`, what signs and verifies | `signing_keys.rs` |
-//! | `auth.problem` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
+//! | `auth.problem_of(slug)` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
 //! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
 //! | the key files (shared secret, key-encryption key) | `key_file.rs` |
 //!
@@ -79,7 +79,7 @@ extension_sql_file!(
     name = "throttle",
     requires = [
         "tables",
-        settings::sql::login_throttle_settings,
+        settings::sql::login_throttle_limits,
         settings::sql::address_prefix_v6
     ]
 );
@@ -113,7 +113,7 @@ extension_sql_file!(
         passwords::verify_password,
         passwords::password_needs_rehash,
         passwords::upgrade_password_hash,
-        problems::problem,
+        problems::problem_of,
         refresh::new_refresh_token,
         refresh::hash_token,
         refresh::seal_successor,
