@@ -39,7 +39,7 @@ pub use problem::Problem;
 pub use session_id::parse_session_id;
 pub use set_cookie::{SameSite, SetCookie, SetCookieError};
 pub use sign::{sign, sign_claims, sign_with_key};
-pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES, ISSUED_AT_SKEW_SECONDS};
+pub use verify::{Verifier, DEFAULT_MAX_TOKEN_BYTES, ISSUED_AT_SKEW_SECONDS, MAX_LEEWAY_SECONDS};
 
 /// Unpadded base64url, the encoding of JWS segments and of opaque tokens.
 pub fn encode_base64url(bytes: &[u8]) -> String {

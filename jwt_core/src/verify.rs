@@ -18,6 +18,11 @@ pub const DEFAULT_MAX_TOKEN_BYTES: usize = 4096;
 /// a moment ago look forged.
 pub const ISSUED_AT_SKEW_SECONDS: u32 = 5;
 
+/// The most `exp` leeway a verifier should allow: PostgREST allows 30 s of
+/// clock skew, and a proxy that allowed more would pass tokens PostgREST
+/// then refuses.
+pub const MAX_LEEWAY_SECONDS: u32 = 30;
+
 /// Strict JWS compact verification. The key, and with it the algorithm, is
 /// configuration, never read from the token: a token without `kid` is
 /// checked with the shared secret under one of the accepted HMAC

@@ -4,8 +4,36 @@
 //! an HTTP client or a file), and reports with [`Policy::fetched`]; all the
 //! scheduling (intervals, early fetches, retries) lives here.
 
-use crate::keys::{FeedSource, HttpSource};
 use crate::Policy;
+
+/// A larger answer is refused by every host that fetches (a JWKS is a few
+/// hundred bytes a key; the ended sessions of one interval are few).
+pub const MAX_FEED_BYTES: usize = 8 << 20;
+
+/// Where a host fetches a feed from, again and again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FeedSource {
+    /// A file (the gate's `jwks_file`), read again at every fetch.
+    File(String),
+    /// An HTTP endpoint (`jwks_uri`, `revocation_uri`).
+    Http(HttpSource),
+}
+
+/// An endpoint, taken apart for hosts that send the request themselves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpSource {
+    pub uri: String,
+    /// `https`.
+    pub tls: bool,
+    /// `host[:port]`.
+    pub authority: String,
+    /// Path and query.
+    pub path: String,
+    /// The Envoy cluster that reaches it (`jwks_cluster`, default: the host).
+    pub cluster: String,
+    /// Extra request headers (`jwks_headers`), lower-case names.
+    pub headers: Vec<(String, String)>,
+}
 
 /// Which feed a fetch is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

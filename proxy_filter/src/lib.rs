@@ -23,10 +23,10 @@ pub mod host;
 
 pub use config::{ConfigError, Env};
 pub use decision::{Decision, Denial, Forward, Outcome};
-pub use feeds::Feed;
-pub use keys::{FeedSource, HttpSource, KeyMetric};
+pub use feeds::{Feed, FeedSource, HttpSource, MAX_FEED_BYTES};
+pub use keys::KeyMetric;
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;
-pub use response::filter_failure;
+pub use response::{filter_failure, front_misconfigured};
 pub use routes::{RouteMatcher, JWKS_PATH};
 pub use schedule::{RETRY_SECONDS, UNKNOWN_KID_INTERVAL};

@@ -104,6 +104,18 @@ pub(crate) fn throttled(retry_after: i64) -> Denial {
     )
 }
 
+/// 500 `filter_failure` saying what the front in front of a host got wrong
+/// (the gate's subrequest): nothing passes until it is fixed.
+pub fn front_misconfigured(message: &str) -> Denial {
+    let problem = Problem::FilterFailure;
+    denial(
+        Outcome::Failure,
+        problem.status(),
+        None,
+        json_body("PF500", message, problem.slug(), None),
+    )
+}
+
 /// 500: the filter could not decide, so nothing passes.
 pub fn filter_failure() -> Denial {
     let problem = Problem::FilterFailure;

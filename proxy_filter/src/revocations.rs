@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde::Deserialize;
 
-use crate::keys::HttpSource;
+use crate::feeds::HttpSource;
 use crate::schedule::Schedule;
 
 /// Sessions ended within this long before the previous answer are asked
@@ -106,7 +106,7 @@ impl Revocations {
         let answer = self.schedule.finished(now, answer)?;
         let mut state = self.state();
         // A token verifies until its exp plus the configured leeway.
-        let slack = i64::from(crate::config::MAX_LEEWAY_SECONDS);
+        let slack = i64::from(jwt_core::MAX_LEEWAY_SECONDS);
         state
             .ended
             .retain(|_, until| until.saturating_add(slack) >= now);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{invalid, ConfigError, Env};
-use crate::keys::HttpSource;
+use crate::feeds::HttpSource;
 
 /// The URI of feed `feed` (`jwks`, `revocation`): `<feed>_uri`, or the value
 /// of the environment variable `<feed>_uri_env` names; `<feed>_cluster` and

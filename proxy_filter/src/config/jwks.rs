@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::endpoint::{feed_uri, http_source};
 use super::{invalid, ConfigError, Env};
-use crate::keys::FeedSource;
+use crate::feeds::FeedSource;
 
 pub(crate) const DEFAULT_REFRESH_SECONDS: u32 = 60;
 const MAX_REFRESH_SECONDS: u32 = 86_400;

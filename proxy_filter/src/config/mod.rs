@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use jwt_core::{
     is_cookie_name, Algorithm, CookieNames, Jwks, Key, Verifier, ACCESS_COOKIE,
-    DEFAULT_MAX_TOKEN_BYTES, REFRESH_COOKIE,
+    DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY_SECONDS, REFRESH_COOKIE,
 };
 use serde::Deserialize;
 
@@ -23,10 +23,6 @@ use crate::keys::Keys;
 use crate::policy::Policy;
 use crate::revocations::Revocations;
 use crate::routes::{default_public_routes, RouteMatcher};
-
-/// PostgREST allows 30 s of clock skew; a proxy that allowed more would pass
-/// tokens that PostgREST then refuses.
-pub const MAX_LEEWAY_SECONDS: u32 = 30;
 
 /// Headers a forwarded claim must never be written to: credentials, and
 /// headers that frame the request or that proxies own.

@@ -16,14 +16,12 @@ use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, Metr
 
 use crate::{
     filter_failure, unix_seconds, Decision, Denial, Env, Feed, FeedSource, Outcome, Policy,
+    MAX_FEED_BYTES,
 };
 
 /// How often the root asks the policy which fetches are due.
 const TICK: Duration = Duration::from_secs(1);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-/// A larger answer is refused (a JWKS is a few hundred bytes a key; the
-/// ended sessions of one interval are few).
-const MAX_FEED_BYTES: usize = 8 << 20;
 
 /// Environment variables, and fetches through an Envoy cluster.
 struct ProxyWasmEnv;

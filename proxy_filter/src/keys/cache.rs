@@ -12,7 +12,7 @@ use jwt_core::Claims;
 
 /// Beyond `exp`, how long an entry may stay before eviction drops it (the
 /// largest leeway a configuration may allow).
-const EXPIRY_SLACK_SECONDS: i64 = crate::config::MAX_LEEWAY_SECONDS as i64;
+const EXPIRY_SLACK_SECONDS: i64 = jwt_core::MAX_LEEWAY_SECONDS as i64;
 
 pub(crate) struct TokenCache {
     capacity: usize,

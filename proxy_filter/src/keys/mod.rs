@@ -10,34 +10,10 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use jwt_core::{Claims, Jwks, Verifier, VerifyError};
 
+use crate::feeds::FeedSource;
 use crate::schedule::Schedule;
 use crate::Policy;
 use cache::TokenCache;
-
-/// Where a host fetches a feed from, again and again.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FeedSource {
-    /// A file (the gate's `jwks_file`), read again at every fetch.
-    File(String),
-    /// An HTTP endpoint (`jwks_uri`, `revocation_uri`).
-    Http(HttpSource),
-}
-
-/// An endpoint, taken apart for hosts that send the request themselves.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpSource {
-    pub uri: String,
-    /// `https`.
-    pub tls: bool,
-    /// `host[:port]`.
-    pub authority: String,
-    /// Path and query.
-    pub path: String,
-    /// The Envoy cluster that reaches it (`jwks_cluster`, default: the host).
-    pub cluster: String,
-    /// Extra request headers (`jwks_headers`), lower-case names.
-    pub headers: Vec<(String, String)>,
-}
 
 /// A metric of the keys, for hosts to export under `<stat_prefix>.<name>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,11 +11,8 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-use crate::{unix_seconds, Feed, FeedSource, HttpSource, Policy};
+use crate::{unix_seconds, Feed, FeedSource, HttpSource, Policy, MAX_FEED_BYTES};
 
-/// A larger answer is refused (a JWKS is a few hundred bytes a key; the
-/// ended sessions of one interval are few).
-const MAX_FEED_BYTES: usize = 8 << 20;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Refuses, at start, an endpoint the gate cannot fetch.

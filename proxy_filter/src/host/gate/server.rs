@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 
 use super::forwarded::{self, NotForwarded, Style};
 use super::metrics::Metrics;
-use crate::{filter_failure, unix_seconds, Decision, Denial, Policy};
+use crate::{filter_failure, front_misconfigured, unix_seconds, Decision, Denial, Policy};
 
 /// How long a stopping gate lets requests in flight finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -59,15 +59,7 @@ impl Gate {
                     NotForwarded::Missing => "The proxy sent no X-Forwarded-Method and X-Forwarded-Uri (nor X-Original-Method and X-Original-URI): configure it as the README shows",
                     NotForwarded::Both => "The subrequest carries both X-Forwarded-* and X-Original-* headers: the proxy must set one style and clear the other",
                 };
-                let mut failure = filter_failure();
-                failure.body = serde_json::json!({
-                    "code": "PF500",
-                    "message": message,
-                    "details": "filter_failure",
-                    "hint": null,
-                })
-                .to_string();
-                return self.deny(failure, Style::Forwarded);
+                return self.deny(front_misconfigured(message), Style::Forwarded);
             }
         };
         let now = unix_seconds(Some(SystemTime::now()));
