@@ -7,7 +7,7 @@
 //!   logout can still tell which session to end after that.
 //! - the refresh cookie, `Path=pg_auth.refresh_cookie_path`: only the
 //!   refresh RPC ever receives it.
-//! - Logout removes each at the path it was set with (the old setup removed
+//! - Logout removes each at the path it was set with (the legacy setup removed
 //!   the refresh cookie at `/`, which left the real one in the browser).
 
 use jwt_core::SetCookie;

@@ -36,7 +36,7 @@ thread_local! {
 }
 
 /// The shared secret, or why it cannot be used.
-pub fn signing_key() -> Result<Key, AuthError> {
+pub fn shared_secret() -> Result<Key, AuthError> {
     const SETTING: &str = "pg_auth.jwt_secret_file";
     let path = settings::jwt_secret_file().ok_or(AuthError::MissingKey)?;
     let text = read_text(SETTING, &path)?;
@@ -44,7 +44,7 @@ pub fn signing_key() -> Result<Key, AuthError> {
 }
 
 /// Whether a shared secret is configured (verifiers also accept its tokens).
-pub fn has_signing_key() -> bool {
+pub fn has_shared_secret() -> bool {
     settings::jwt_secret_file().is_some()
 }
 

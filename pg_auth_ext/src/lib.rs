@@ -14,7 +14,7 @@
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
-//! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the old setup's) | `tokens.rs` |
+//! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the legacy setup's) | `tokens.rs` |
 //! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
 //! | `auth.session_cookies`, `auth.logout_cookies`, `auth.auth_rpc_paths` | `cookies.rs` |

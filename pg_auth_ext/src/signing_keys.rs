@@ -127,7 +127,7 @@ impl Signer {
     pub fn current() -> Result<Signer, AuthError> {
         match settings::signing_mode() {
             SigningMode::Secret => {
-                let (algorithm, key) = (settings::algorithm(), key_file::signing_key()?);
+                let (algorithm, key) = (settings::algorithm(), key_file::shared_secret()?);
                 key.check_for(algorithm).map_err(AuthError::Key)?;
                 Ok(Signer::Secret(algorithm, key))
             }
@@ -226,8 +226,8 @@ pub fn verifier() -> Result<Verifier, AuthError> {
     let jwks = Jwks::parse(&published)
         .map_err(|e| AuthError::Internal(format!("auth.public_keys(): {e}")))?;
     let secret = match settings::signing_mode() {
-        SigningMode::Secret => Some(key_file::signing_key()?),
-        SigningMode::Keys if key_file::has_signing_key() => key_file::signing_key().ok(),
+        SigningMode::Secret => Some(key_file::shared_secret()?),
+        SigningMode::Keys if key_file::has_shared_secret() => key_file::shared_secret().ok(),
         SigningMode::Keys => None,
     };
     let verifier = match secret {

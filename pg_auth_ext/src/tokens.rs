@@ -13,7 +13,7 @@ use crate::signing_keys::{self, Signer};
 /// allocate, which aborts the backend.
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
 
-/// Signs `payload` exactly as written, with the old setup's rule for the
+/// Signs `payload` exactly as written, with the legacy setup's rule for the
 /// secret (decoded when it looks like base64) and its header: byte-identical
 /// output. Unlike the old plpgsql, an unknown algorithm or a key under 32
 /// bytes is an error.
@@ -47,7 +47,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
     jwt_core::sign(algorithm, &key, payload)
 }
 
-/// The old setup's access token (role, username, sub, exp) plus `iat`, and
+/// The legacy setup's access token (role, username, sub, exp) plus `iat`, and
 /// `aud`/`iss` when configured; lifetime from `pg_auth.access_token_ttl`.
 #[pg_extern(stable, parallel_safe)]
 fn generate_access_token(role_: &str, user_: &str, secret: &str) -> String {
@@ -177,7 +177,7 @@ fn claims_map(
     claims
 }
 
-/// `extract(epoch from now())`: the transaction's start, as the old setup.
+/// `extract(epoch from now())`: the transaction's start, as the legacy setup.
 fn transaction_epoch() -> i64 {
     const POSTGRES_EPOCH_IN_UNIX_SECONDS: i64 = 946_684_800;
     // SAFETY: reads the current transaction's start timestamp.

@@ -69,11 +69,11 @@ fn is_plain_path(path: &str) -> bool {
             .any(|encoded| lower.contains(encoded)))
 }
 
-/// The routes of the plpgsql + caddy-jwt setup's Caddyfile: the auth RPCs
-/// and the OpenAPI root are public.
 /// Where the shipped proxies serve the public keys (PostgREST's `/rpc/jwks`).
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
+/// The routes of the legacy setup's Caddyfile: the auth RPCs and the
+/// OpenAPI root are public; so are the public keys.
 pub(crate) fn default_public_routes() -> Vec<RouteMatcher> {
     AUTH_RPC_PATHS
         .into_iter()

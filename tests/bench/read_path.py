@@ -4,9 +4,9 @@ by side in one run, in alternating rounds. The shipped rows run the demo's
 stack (PostgREST 12.0.2 with stack/postgrest.conf, signing with an ES256 key
 pair) with the demo's token:
 
-  - the old setup's path (the baseline): stock Caddy copying the access
+  - the legacy setup's path (the baseline): stock Caddy copying the access
     cookie into Authorization unchecked (caddy-jwt's work left out, so the
-    old setup at its best) to a PostgREST that checks HS256 with its
+    legacy setup at its best) to a PostgREST that checks HS256 with its
     jwt-secret, no in-database configuration and no JWT cache, as the
     plpgsql + caddy-jwt setup ran it;
   - PostgREST direct, as shipped (its JWT cache on);
@@ -40,7 +40,7 @@ from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until 
 from support.flow import login  # noqa: E402
 from support.tokens import claims_of, mint  # noqa: E402
 
-OLD_SETUP = "old setup: Caddy copying the cookie -> PostgREST HS256 (baseline)"
+LEGACY_SETUP = "legacy setup: Caddy copying the cookie -> PostgREST HS256 (baseline)"
 FULL_PATHS = ("Envoy + filter + feed, shipped", "Caddy 2.6 + gate, shipped", "nginx + gate, shipped")
 
 
@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
         uncached_port, old_port = free_port(), free_port()
         uncached_conf = directory / "postgrest-uncached.conf"
         bench.start_postgrest("postgrest_uncached", uncached_port, free_port(), conf=uncached_conf)
-        # The old setup's PostgREST: its jwt-secret, not the database's JWKS.
+        # The legacy setup's PostgREST: its jwt-secret, not the database's JWKS.
         bench.start_postgrest("postgrest_old", old_port, free_port(), {"PGRST_DB_CONFIG": "false"},
                               conf=uncached_conf)
         old_caddy_port = free_port()
@@ -81,7 +81,7 @@ def main(argv: list[str]) -> int:
         old_token = mint(bench.secret, claims_of(access))
         cookie, bearer = {"Cookie": f"access_token={access}"}, {"Authorization": f"Bearer {access}"}
         variants = {
-            OLD_SETUP: (f"{old_url}/rest/task", {"Cookie": f"access_token={old_token}"}),
+            LEGACY_SETUP: (f"{old_url}/rest/task", {"Cookie": f"access_token={old_token}"}),
             "PostgREST direct, shipped (JWT cache on)": (f"{bench.postgrest_url}/task", bearer),
             "PostgREST direct, no JWT cache (before)": (f"http://{LOOPBACK}:{uncached_port}/task", bearer),
             FULL_PATHS[0]: (f"{bench.proxy_url}/rest/task", cookie),
@@ -97,8 +97,8 @@ def main(argv: list[str]) -> int:
             latency[name].append(wrk(url, headers, max(1, args.seconds // 2), 1))
         print_results(names, throughput, latency, seconds=args.seconds, rounds=args.rounds,
                       connections=args.connections)
-        baseline = median(throughput[OLD_SETUP], "rps")
-        print("\nratios of req/s to the old setup's path (targets: Envoy >= 1.0, each stock front + gate >= 0.85):")
+        baseline = median(throughput[LEGACY_SETUP], "rps")
+        print("\nratios of req/s to the legacy setup's path (targets: Envoy >= 1.0, each stock front + gate >= 0.85):")
         for name in (*FULL_PATHS, names[1], names[2]):
             print(f"  {name}: {median(throughput[name], 'rps') / baseline:.2f}")
     finally:

@@ -80,7 +80,7 @@ mod tests {
         match rng.below(4) {
             // base64, as `openssl rand -base64 N` prints it
             0 => base64_standard(&bytes),
-            // hex: matches the old setup's base64 pattern, so it is decoded as base64
+            // hex: matches the legacy setup's base64 pattern, so it is decoded as base64
             1 => {
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
                 if hex.len() % 4 == 0 {
@@ -159,7 +159,7 @@ mod tests {
         ));
         assert!(ours.is_some());
         assert_eq!(ours, theirs);
-        // Where the old setup signed HS512 with a 32-byte key, ours refuses
+        // Where the legacy setup signed HS512 with a 32-byte key, ours refuses
         // (RFC 7518 section 3.2: a key as long as the hash output).
         assert!(error_of(&format!(
             "select auth.sign_raw('{{\"a\":1}}', {key}, 'HS512')"

@@ -7,7 +7,7 @@ mod tests {
     use crate::passwords::rounds_checked;
     use crate::tests::fixtures::*;
 
-    /// pgcrypto: crypt('demo', gen_salt('bf')), cost 6, as the old setup stored them.
+    /// pgcrypto: crypt('demo', gen_salt('bf')), cost 6, as the legacy setup stored them.
     const PGCRYPTO_COST_6: &str = "$2a$06$5her.iFKmYlG8Xx4Q4OpVOnyWHV7j9YKOy5U/Ct0qvIkqbDMcW.DK";
 
     #[pg_test]

@@ -1,6 +1,6 @@
 //! JavaScript glue (wasm-bindgen): the policy for server-side JavaScript
 //! (Node, edge runtimes, SSR middleware). JSON crosses the boundary both
-//! ways; `js/index.js` wraps it into objects and gives it types.
+//! ways; `js/lib/wrap.js` wraps it into objects and gives it types.
 
 use std::collections::BTreeMap;
 
