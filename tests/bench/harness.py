@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
-import hmac
-import json
 import os
 import re
 import statistics
 import subprocess
 import time
 from pathlib import Path
+
+from support.tokens import mint
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,19 +33,11 @@ def arguments(doc: str, argv=None, *, seconds: int = 10, rounds: int = 2, connec
     return parser.parse_args(argv)
 
 
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def token(lifetime: int = 3600, secret_b64: str = SECRET_B64) -> str:
     """An access token as the extension issues them, signed with the key."""
-    header = b64url(b'{"alg":"HS256","typ":"JWT"}')
     claims = {"role": "basic_subscriber", "username": "demo", "sub": "demo",
               "iat": int(time.time()), "exp": int(time.time()) + lifetime}
-    payload = b64url(json.dumps(claims, separators=(",", ":")).encode())
-    key = base64.b64decode(secret_b64)
-    signature = hmac.new(key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{b64url(signature)}"
+    return mint(secret_b64, claims)
 
 
 def to_micros(text: str) -> float:

@@ -28,11 +28,12 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, print_results, wrk
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, wrk
 from proxy import JWT_AUTHN, WASM, start_envoy
 
 from processes import LOOPBACK, free_port, stop
 from support import envoy
+from support.tokens import b64url
 
 ALGORITHMS = ["HS256", "ES256", "EdDSA"]
 # Each wrk run of a unique-token variant starts RUN_TOKENS further into the

@@ -27,11 +27,12 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, b64url, median, print_results, wrk
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
 from support import envoy
+from support.tokens import b64url
 
 WASM = ROOT / "target" / "wasm32-wasip1" / "wasm"
 NOOP = ROOT / "tests" / "bench" / "noop_filter"
