@@ -6,11 +6,15 @@
 use core::fmt;
 use core::str::FromStr;
 
-// One `signature` crate behind both: its traits sign and verify for either.
-use p256::ecdsa::signature::{Signer as _, Verifier as _};
+// The `signature` crate's trait signs ES256 (verification: es256.rs).
+use p256::ecdsa::signature::Signer as _;
 
 use crate::base64url;
 use crate::error::{JwkError, UnknownAlgorithm};
+
+mod es256;
+#[cfg(test)]
+mod wycheproof;
 
 /// The asymmetric JWS algorithms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,9 +58,39 @@ impl FromStr for KeyAlgorithm {
 /// A public key, as a JWK describes it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PublicKey {
-    Es256(p256::ecdsa::VerifyingKey),
+    Es256(Es256Key),
     EdDsa(ed25519_dalek::VerifyingKey),
 }
+
+/// A P-256 public key and, from its first verification on, the tables that
+/// make verifying with it fast (`es256.rs`). Clones share the tables.
+#[derive(Clone)]
+pub struct Es256Key {
+    key: p256::ecdsa::VerifyingKey,
+    tables: std::sync::Arc<std::sync::OnceLock<es256::KeyTable>>,
+}
+
+impl Es256Key {
+    fn new(key: p256::ecdsa::VerifyingKey) -> Es256Key {
+        Es256Key {
+            key,
+            tables: Default::default(),
+        }
+    }
+
+    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        let tables = self.tables.get_or_init(|| es256::key_table(&self.key));
+        es256::verify(tables, message, signature)
+    }
+}
+
+impl PartialEq for Es256Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Es256Key {}
 
 impl PublicKey {
     pub fn algorithm(&self) -> KeyAlgorithm {
@@ -74,7 +108,7 @@ impl PublicKey {
         }
         let point = p256::EncodedPoint::from_affine_coordinates(x.into(), y.into(), false);
         p256::ecdsa::VerifyingKey::from_encoded_point(&point)
-            .map(PublicKey::Es256)
+            .map(|key| PublicKey::Es256(Es256Key::new(key)))
             .map_err(|_| JwkError::NotOnCurve)
     }
 
@@ -103,8 +137,7 @@ impl PublicKey {
     /// the strict check (canonical S, no small-order keys).
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         match self {
-            PublicKey::Es256(key) => p256::ecdsa::Signature::from_slice(signature)
-                .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+            PublicKey::Es256(key) => key.verify(message, signature),
             PublicKey::EdDsa(key) => {
                 let Ok(bytes) = <&[u8; 64]>::try_from(signature) else {
                     return false;
@@ -120,7 +153,7 @@ impl PublicKey {
     fn coordinates(&self) -> (String, Option<String>) {
         match self {
             PublicKey::Es256(key) => {
-                let point = key.to_encoded_point(false);
+                let point = key.key.to_encoded_point(false);
                 let encode = |c: Option<&p256::FieldBytes>| {
                     base64url::encode(c.map(|c| c.as_slice()).unwrap_or_default())
                 };
@@ -207,7 +240,7 @@ impl PrivateKey {
 
     pub fn public_key(&self) -> PublicKey {
         match self {
-            PrivateKey::Es256(key) => PublicKey::Es256(*key.verifying_key()),
+            PrivateKey::Es256(key) => PublicKey::Es256(Es256Key::new(*key.verifying_key())),
             PrivateKey::EdDsa(key) => PublicKey::EdDsa(key.verifying_key()),
         }
     }
