@@ -30,7 +30,7 @@ import tempfile
 
 import harness
 from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, wrk
-from proxy import JWT_AUTHN, JWT_CACHE, WASM, start_envoy
+from proxy import JWT_AUTHN, JWT_CACHE, WASM, start_envoy, start_upstream
 
 from processes import LOOPBACK, free_port, stop
 from support import envoy
@@ -90,9 +90,7 @@ def main() -> int:
 
     throughput = {v: [] for v in VARIANTS}
     latency = {v: [] for v in VARIANTS}
-    upstream_port, upstream_admin = free_port(), free_port()
-    upstream = start_envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"),
-                           upstream_admin)
+    upstream, upstream_port = start_upstream(workdir)
     try:
         for round_index, variant in alternate(VARIANTS, args.rounds):
             port, admin = free_port(), free_port()

@@ -69,6 +69,12 @@ def front_filters(variant: str) -> str:
     return JWT_AUTHN.format(jwks=json.dumps(jwks), cache="" if "no cache" in variant else JWT_CACHE)
 
 
+def start_upstream(workdir: Path) -> tuple[int, int]:
+    """The Envoy every front proxies to, answering at once: (pid, port)."""
+    port, admin = free_port(), free_port()
+    return start_envoy(workdir, "upstream", envoy.direct_response_config(admin, port, "[]"), admin), port
+
+
 def start_envoy(workdir: Path, name: str, config: str, admin: int) -> int:
     path = workdir / f"{name}.yaml"
     path.write_text(config)
@@ -87,9 +93,7 @@ def main() -> int:
     throughput = {v: [] for v in VARIANTS}
     latency = {v: [] for v in VARIANTS}
     cookie = {"Cookie": f"access_token={harness.token()}"}
-    upstream_port, upstream_admin = free_port(), free_port()
-    upstream = start_envoy(workdir, "upstream", envoy.direct_response_config(upstream_admin, upstream_port, "[]"),
-                           upstream_admin)
+    upstream, upstream_port = start_upstream(workdir)
     try:
         for round_index, variant in alternate(VARIANTS, args.rounds):
             port, admin = free_port(), free_port()

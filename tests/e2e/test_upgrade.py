@@ -59,6 +59,17 @@ def extension_dir():
     return stack_controller.Path(sharedir) / "extension"
 
 
+def a_0_1_0_deployment(stack, database, users):
+    """0.1.0 installed and granted as its deployments did, with `users`
+    (password: NAME password)."""
+    stack.psql(sql="create extension pg_auth_ext version '0.1.0'", database=database)
+    stack.psql(sql=GRANTS_0_1_0, database=database)
+    for user in users:
+        stack.psql(sql=f"insert into auth.user values ('{user}', '{user} password', 'basic_subscriber')",
+                   database=database)
+    return database
+
+
 def assert_same_as_a_fresh_install(stack, scratch_database, upgraded_database):
     """Once both have this version's grants."""
     fresh = scratch_database(f"fresh_beside_{upgraded_database}")
@@ -81,11 +92,7 @@ def version_0_1_0():
 
 
 def test_update_from_0_1_0_keeps_accounts_sessions_and_grants(stack, scratch_database, version_0_1_0):
-    old = scratch_database("upgrade_from_0_1_0")
-    stack.psql(sql="create extension pg_auth_ext version '0.1.0'", database=old)
-    stack.psql(sql=GRANTS_0_1_0, database=old)
-    stack.psql(sql="insert into auth.user values ('early', 'early password', 'basic_subscriber'), "
-                   "('leaver', 'leaver password', 'basic_subscriber')", database=old)
+    old = a_0_1_0_deployment(stack, scratch_database("upgrade_from_0_1_0"), ["early", "leaver"])
     current = sql_login(stack, old, "early", "early password")
     rotated = sql_login(stack, old, "early", "early password")
     current_after_rotation = sql_refresh(stack, old, rotated).split("refresh_token=")[1].split(";")[0]
@@ -131,9 +138,7 @@ def version_0_2_0(version_0_1_0):
 
 
 def test_update_from_0_2_0_is_a_fresh_install(stack, scratch_database, version_0_2_0):
-    old = scratch_database("upgrade_from_0_2_0")
-    stack.psql(sql="create extension pg_auth_ext version '0.1.0'", database=old)
-    stack.psql(sql=GRANTS_0_1_0, database=old)
+    old = a_0_1_0_deployment(stack, scratch_database("upgrade_from_0_2_0"), [])
     stack.psql(sql="alter extension pg_auth_ext update to '0.2.0'", database=old)
     stack.psql(sql="insert into auth.user values ('early', 'early password', 'basic_subscriber')", database=old)
     current = sql_login(stack, old, "early", "early password")
