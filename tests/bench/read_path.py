@@ -13,9 +13,10 @@ pair) with the demo's token:
   - PostgREST direct without the JWT cache (labelled: what the demo ran
     before, verifying every ES256 signature);
   - the full paths as shipped: Envoy + filter + ended-sessions feed, and
-    Caddy 2.6 and nginx with pg_auth_gate (public keys only).
+    each stock front with pg_auth_gate (public keys only): Caddy 2.6 and 2.11,
+    nginx, Traefik.
 
-Prints req/s and latency per variant and each full path's ratio to the old
+Prints req/s and latency per variant and each full path's ratio to the legacy
 setup's path. Run on demand:
 
     python3 tests/bench/read_path.py [--seconds 5] [--rounds 3] [--connections 8]
@@ -41,7 +42,10 @@ from support.flow import login  # noqa: E402
 from support.tokens import claims_of, mint  # noqa: E402
 
 LEGACY_SETUP = "legacy setup: Caddy copying the cookie -> PostgREST HS256 (baseline)"
-FULL_PATHS = ("Envoy + filter + feed, shipped", "Caddy 2.6 + gate, shipped", "nginx + gate, shipped")
+FULL_PATHS = ("Envoy + filter + feed, shipped", "Caddy 2.6 + gate, shipped", "Caddy 2.11 + gate, shipped",
+              "nginx + gate, shipped", "Traefik + gate, shipped")
+# The stock fronts, in FULL_PATHS' order after Envoy.
+GATE_FRONTS = ("caddy", "caddy-latest", "nginx", "traefik")
 
 
 def main(argv: list[str]) -> int:
@@ -73,9 +77,8 @@ def main(argv: list[str]) -> int:
                    pid=caddy_pid)
         gate = fronts.start_gate(directory / "gate", None, fronts.FILTER_CONFIGS["keys"], bench.postgrest_url)
         started.append(gate.pid)
-        caddy_gate = fronts.start_front("caddy", directory / "caddy", gate, bench.ports["postgrest"])
-        nginx_gate = fronts.start_front("nginx", directory / "nginx", gate, bench.ports["postgrest"])
-        started += [caddy_gate.pid, nginx_gate.pid]
+        gated = [fronts.start_front(front, directory / front, gate, bench.ports["postgrest"]) for front in GATE_FRONTS]
+        started += [front.pid for front in gated]
 
         access = login(bench.proxy_url).cookie_value("access_token")
         old_token = mint(bench.secret, claims_of(access))
@@ -85,8 +88,7 @@ def main(argv: list[str]) -> int:
             "PostgREST direct, shipped (JWT cache on)": (f"{bench.postgrest_url}/task", bearer),
             "PostgREST direct, no JWT cache (before)": (f"http://{LOOPBACK}:{uncached_port}/task", bearer),
             FULL_PATHS[0]: (f"{bench.proxy_url}/rest/task", cookie),
-            FULL_PATHS[1]: (f"{caddy_gate.url}/rest/task", cookie),
-            FULL_PATHS[2]: (f"{nginx_gate.url}/rest/task", cookie),
+            **{name: (f"{front.url}/rest/task", cookie) for name, front in zip(FULL_PATHS[1:], gated, strict=True)},
         }
         names = list(variants)
         throughput: dict = {name: [] for name in names}
