@@ -42,10 +42,22 @@ pub enum Problem {
     /// No session of the signed-in user has that id (another user's
     /// session is "not found" too, never "forbidden").
     SessionNotFound,
+    /// Sign-up is off (`pg_auth.signup`).
+    SignupDisabled,
+    /// Login with the right password to an account whose email address is
+    /// not verified yet (`pg_auth.email_confirm_required`).
+    EmailNotVerified,
+    /// A new password the policy refuses; the hint says why.
+    WeakPassword,
+    /// Not an email address the extension can send to.
+    InvalidEmail,
+    /// A one-time link (verification, reset) that is unknown, used, replaced
+    /// by a newer one or expired: said alike.
+    InvalidLink,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 15] = [
+    pub const ALL: [Problem; 20] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -61,6 +73,11 @@ impl Problem {
         Problem::NotFound,
         Problem::MalformedCookie,
         Problem::ForgedHeader,
+        Problem::SignupDisabled,
+        Problem::EmailNotVerified,
+        Problem::WeakPassword,
+        Problem::InvalidEmail,
+        Problem::InvalidLink,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -80,6 +97,11 @@ impl Problem {
             Problem::NotFound => "not_found",
             Problem::MalformedCookie => "malformed_cookie",
             Problem::ForgedHeader => "forged_header",
+            Problem::SignupDisabled => "signup_disabled",
+            Problem::EmailNotVerified => "email_not_verified",
+            Problem::WeakPassword => "weak_password",
+            Problem::InvalidEmail => "invalid_email",
+            Problem::InvalidLink => "invalid_link",
         }
     }
 
@@ -93,8 +115,13 @@ impl Problem {
             Problem::AmbiguousCookie
             | Problem::RollbackRefused
             | Problem::MalformedCookie
-            | Problem::ForgedHeader => 400,
-            Problem::CrossSite | Problem::AccountUnusable => 403,
+            | Problem::ForgedHeader
+            | Problem::InvalidLink => 400,
+            Problem::CrossSite
+            | Problem::AccountUnusable
+            | Problem::SignupDisabled
+            | Problem::EmailNotVerified => 403,
+            Problem::WeakPassword | Problem::InvalidEmail => 422,
             Problem::Throttled => 429,
             Problem::SessionNotFound | Problem::NotFound => 404,
             Problem::FilterFailure => 500,
@@ -125,6 +152,11 @@ impl Problem {
             Problem::NotFound => "Not found",
             Problem::MalformedCookie => "The Cookie header is not valid UTF-8",
             Problem::ForgedHeader => "A header the proxy sets came from the client",
+            Problem::SignupDisabled => "Sign-up is closed",
+            Problem::EmailNotVerified => "Verify your email address first",
+            Problem::WeakPassword => "This password is too weak",
+            Problem::InvalidEmail => "Not a valid email address",
+            Problem::InvalidLink => "This link is invalid or has expired",
         }
     }
 
@@ -143,11 +175,18 @@ impl Problem {
             Problem::Throttled => Some("Retry after the time in Retry-After"),
             Problem::RollbackRefused => Some("Send the request without Prefer: tx=rollback"),
             Problem::ForgedHeader => Some("Send the request without the proxy's claim headers"),
+            Problem::EmailNotVerified => {
+                Some("Open the link in the verification mail, or ask for a new one (POST /rpc/resend_verification)")
+            }
+            Problem::WeakPassword => Some("Choose a longer, less common password"),
+            Problem::InvalidEmail => Some("Send one address like name@example.com"),
+            Problem::InvalidLink => Some("Ask for a new link"),
             Problem::FilterFailure
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
             | Problem::SessionNotFound
-            | Problem::NotFound => None,
+            | Problem::NotFound
+            | Problem::SignupDisabled => None,
         }
     }
 

@@ -14,6 +14,8 @@
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
+//! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.outbox_sent(id)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
+//! | `auth.normalize_email`, `auth.password_weakness` (the password policy), `auth.new_link_token` | `accounts/` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the legacy setup's) | `tokens.rs` |
 //! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
@@ -22,7 +24,7 @@
 //! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, `auth.reseal_signing_keys(old_key_file)`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
 //! | `auth.generate_signing_key` (key pairs, sealed), `auth.check_jwks`, `auth.max_published_keys`, what signs and verifies | `signing_keys.rs` |
 //! | `auth.problem_of(slug)` (the failures clients see, raised by `auth.fail`) | `problems.rs` |
-//! | settings `pg_auth.*`, and their SQL accessors | `settings.rs` |
+//! | settings `pg_auth.*`, and their SQL accessors | `settings/` |
 //! | the key files (shared secret, key-encryption key) | `key_file.rs` |
 //!
 //! Nothing is granted to PUBLIC (`install_sql/privileges.sql`), not even on
@@ -30,6 +32,7 @@
 
 use pgrx::prelude::*;
 
+mod accounts;
 mod cookies;
 mod error;
 mod key_file;
@@ -138,6 +141,22 @@ extension_sql_file!(
     "install_sql/sessions.sql",
     name = "sessions",
     requires = ["rpc"]
+);
+extension_sql_file!(
+    "install_sql/signup.sql",
+    name = "signup",
+    requires = [
+        "sessions",
+        accounts::normalize_email,
+        accounts::password_weakness,
+        accounts::new_link_token,
+        passwords::hash_password,
+        settings::sql::signup_open,
+        settings::sql::signup_role,
+        settings::sql::email_confirm_required,
+        settings::sql::link_lifetime,
+        settings::sql::site_url,
+    ]
 );
 extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);
 

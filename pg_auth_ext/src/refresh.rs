@@ -16,6 +16,11 @@ const TOKEN_BYTES: usize = 32;
 /// A new refresh token: 256 random bits, base64url.
 #[pg_extern(volatile, parallel_safe)]
 fn new_refresh_token() -> String {
+    random_token()
+}
+
+/// 256 random bits, base64url: refresh tokens and mailed links.
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes)
         .map_err(|e| AuthError::Random(e.to_string()))

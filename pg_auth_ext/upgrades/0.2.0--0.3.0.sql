@@ -86,4 +86,101 @@ STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'login_throttle_limits_wrapper';
 
+-- Accounts people open and recover (signup.sql): an optional email address
+-- per account, the one-time links mailed to it, the mail to send, and
+-- their audit events.
+alter table auth."user" add column email text unique check (length(email) <= 254),
+    add column email_verified_at timestamptz;
+create table auth.link_token (
+    token_hash bytea primary key check (length(token_hash) = 32),
+    kind text not null check (kind in ('verify_email', 'reset_password')),
+    username text not null references auth."user" on update cascade on delete cascade,
+    email text not null check (length(email) <= 254),
+    expires_at timestamptz not null,
+    unique (username, kind)
+);
+create index link_token_expires_at_idx on auth.link_token (expires_at);
+
+-- Mail to send. The database never sends: a mailer LISTENs on
+-- pg_auth_outbox, claims unsent rows (FOR UPDATE SKIP LOCKED), sends them
+-- and marks them with auth.outbox_sent, which also drops their token.
+-- Nobody but the extension's owner reads it until the mailer's role is
+-- granted SELECT and UPDATE.
+create table auth.outbox (
+    id bigint generated always as identity primary key,
+    template text not null check (template in ('verify_email', 'reset_password', 'signup_existing')),
+    recipient text not null check (length(recipient) <= 254),
+    data jsonb not null,
+    created_at timestamptz not null default now(),
+    sent_at timestamptz,
+    attempts integer not null default 0,
+    last_error text check (length(last_error) <= 2000)
+);
+create index outbox_unsent_idx on auth.outbox (id) where sent_at is null;
+create index outbox_created_at_idx on auth.outbox (created_at);
+select pg_catalog.pg_extension_config_dump('auth.link_token', '');
+select pg_catalog.pg_extension_config_dump('auth.outbox', '');
+alter table auth.audit_event drop constraint audit_event_event_check,
+    add constraint audit_event_event_check check (event in
+        ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
+         'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
+         'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
+         'password_reset'));
+
+-- pg_auth_ext::accounts::normalize_email
+CREATE OR REPLACE FUNCTION "normalize_email"(
+	"address" TEXT /* & str */
+) RETURNS TEXT /* Option < String > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'normalize_email_wrapper';
+
+-- pg_auth_ext::accounts::password_weakness
+CREATE OR REPLACE FUNCTION "password_weakness"(
+	"password" TEXT, /* & str */
+	"username" TEXT, /* Option < & str > */
+	"email" TEXT /* Option < & str > */
+) RETURNS TEXT /* Option < String > */
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'password_weakness_wrapper';
+
+-- pg_auth_ext::accounts::new_link_token
+CREATE OR REPLACE FUNCTION "new_link_token"() RETURNS TEXT /* String */
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'new_link_token_wrapper';
+
+-- pg_auth_ext::settings::sql::signup_open
+CREATE OR REPLACE FUNCTION "signup_open"() RETURNS bool /* bool */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'signup_open_wrapper';
+
+-- pg_auth_ext::settings::sql::signup_role
+CREATE OR REPLACE FUNCTION "signup_role"() RETURNS TEXT /* Option < String > */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'signup_role_wrapper';
+
+-- pg_auth_ext::settings::sql::email_confirm_required
+CREATE OR REPLACE FUNCTION "email_confirm_required"() RETURNS bool /* bool */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'email_confirm_required_wrapper';
+
+-- pg_auth_ext::settings::sql::link_lifetime
+CREATE OR REPLACE FUNCTION "link_lifetime"(
+	"kind" TEXT /* & str */
+) RETURNS interval /* Interval */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'link_lifetime_wrapper';
+
+-- pg_auth_ext::settings::sql::site_url
+CREATE OR REPLACE FUNCTION "site_url"() RETURNS TEXT /* Option < String > */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'site_url_wrapper';
+
 -- @code

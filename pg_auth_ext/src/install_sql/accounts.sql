@@ -34,6 +34,17 @@ begin
     if tg_op = 'INSERT' or new.password is distinct from old.password then
         new.password := auth.password_to_store(new.password);
     end if;
+    if new.email is not null and (tg_op = 'INSERT' or new.email is distinct from old.email) then
+        if auth.normalize_email(new.email) is null then
+            raise exception 'user %: % is not an email address the extension can send to', new.username, new.email
+                using errcode = 'invalid_parameter_value';
+        end if;
+        new.email := auth.normalize_email(new.email);
+        -- A new address is unverified, unless the same update says otherwise.
+        if tg_op = 'UPDATE' and new.email_verified_at is not distinct from old.email_verified_at then
+            new.email_verified_at := null;
+        end if;
+    end if;
     return new;
 end
 $$;
@@ -78,6 +89,10 @@ begin
     if reason is not null then
         update auth.session s set revoked_at = now(), end_reason = reason
         where s.username in (old.username, new.username) and s.revoked_at is null;
+    end if;
+    -- A new password also ends the account's mailed links.
+    if reason = 'password_changed' then
+        delete from auth.link_token l where l.username = new.username;
     end if;
     return null;
 end

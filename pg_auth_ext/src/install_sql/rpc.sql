@@ -4,17 +4,26 @@
 -- with arguments of exactly its parameter types, so that no other overload
 -- can ever be a better match.
 
--- Raises the problem `slug`: PostgREST answers with its HTTP status.
-create function auth.fail(slug text) returns void
+-- Raises the problem `slug` with `hint` instead of its own (why this
+-- password is weak): PostgREST answers with its HTTP status.
+create function auth.fail_because(slug text, hint text) returns void
 language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     problem record;
 begin
     select * into problem from auth.problem_of(slug);
-    if problem.hint is null then
+    if hint is null then
         raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug;
     end if;
-    raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug, hint = problem.hint;
+    raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug, hint = hint;
+end
+$$;
+
+-- Raises the problem `slug`, with its own hint.
+create function auth.fail(slug text) returns void
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
+begin
+    perform auth.fail_because(slug, (select p.hint from auth.problem_of(slug) p));
 end
 $$;
 
@@ -92,6 +101,7 @@ begin
         limit max_rows
         for update skip locked);
     perform auth.prune_login_throttle(max_rows);
+    perform auth.prune_links_and_mail(max_rows);
     perform auth.retire_expired_keys();
     delete from auth.audit_event a
     where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
@@ -172,15 +182,35 @@ begin
 end
 $$;
 
+-- A new session for `account`, answered as a login is: 204 with both
+-- cookies (login, and reset_password, which signs the caller in).
+create function auth.start_session(account auth."user") returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    new_session auth.session;
+    refresh text := auth.new_refresh_token();
+begin
+    perform auth.cleanup_expired_sessions(10);
+    insert into auth.session (username, expires_at, login_address, login_user_agent)
+    values (account.username, now() + auth.session_lifetime(), auth.client_address(), auth.client_user_agent())
+    returning * into new_session;
+    insert into auth.refresh_token (token_hash, session_id)
+    values (auth.hash_token(refresh), new_session.id);
+    perform auth.audit('login', account.username, new_session.id);
+    perform auth.issue_session_cookies(new_session, account.role, refresh);
+    perform set_config('response.status', '204', true);
+    return null;
+end
+$$;
+
 -- Answers 204 with both cookies, or (committed, so that the failure counts
--- and is audited) 401 invalid_credentials, 403 account_unusable, or 429
--- throttled with Retry-After, the same for unknown and known usernames.
+-- and is audited) 401 invalid_credentials, 403 account_unusable or
+-- email_not_verified, or 429 throttled with Retry-After, the same for
+-- unknown and known usernames. `user_` is a username or an email address.
 create function auth.login(user_ text, pass text) returns json
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 declare
     account auth."user";
-    new_session auth.session;
-    refresh text := auth.new_refresh_token();
     address inet := auth.client_address();
     wait integer;
 begin
@@ -193,6 +223,9 @@ begin
         return auth.throttled_answer(wait);
     end if;
     select * into account from auth."user" u where u.username = user_;
+    if account.username is null then
+        select * into account from auth."user" u where u.email = auth.normalize_email(user_);
+    end if;
     -- The same bcrypt work whether the user exists or not, whatever the
     -- stored hash's cost: no user oracle.
     if not auth.verify_password(pass, account.password) or account.username is null then
@@ -204,20 +237,15 @@ begin
         perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
         return auth.problem_answer('account_unusable'::text);
     end if;
+    if account.email_verified_at is null and account.email is not null and auth.email_confirm_required() then
+        perform auth.audit('login_failed', account.username, null, '{"reason": "email_not_verified"}'::jsonb);
+        return auth.problem_answer('email_not_verified'::text);
+    end if;
     perform auth.record_login_success(account.username, address);
     if auth.password_needs_rehash(account.password) then
         perform auth.upgrade_password_hash(account.username, pass);
     end if;
-    perform auth.cleanup_expired_sessions(10);
-    insert into auth.session (username, expires_at, login_address, login_user_agent)
-    values (account.username, now() + auth.session_lifetime(), address, auth.client_user_agent())
-    returning * into new_session;
-    insert into auth.refresh_token (token_hash, session_id)
-    values (auth.hash_token(refresh), new_session.id);
-    perform auth.audit('login', account.username, new_session.id);
-    perform auth.issue_session_cookies(new_session, account.role, refresh);
-    perform set_config('response.status', '204', true);
-    return null;
+    return auth.start_session(account);
 end
 $$;
 

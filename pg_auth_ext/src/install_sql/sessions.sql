@@ -98,6 +98,8 @@ begin
         perform auth.audit('login_failed', own.username, own.id, '{"during": "change_password"}'::jsonb);
         return auth.problem_answer('invalid_credentials'::text);
     end if;
+    perform auth.check_new_password(new_pass, own.username,
+                                    (select u.email from auth."user" u where u.username = own.username));
     -- The account trigger ends every session on a new password; this one
     -- is then taken back.
     update auth."user" u set password = new_pass where u.username = own.username;

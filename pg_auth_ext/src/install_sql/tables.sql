@@ -3,7 +3,11 @@
 create table auth."user" (
     username text primary key check (length(username) >= 3),
     password text not null check (length(password) < 512),
-    role name not null check (length(role) < 512)
+    role name not null check (length(role) < 512),
+    -- Optional (the legacy setup's accounts have none); stored as
+    -- auth.normalize_email writes it (auth.prepare_user), one per account.
+    email text unique check (length(email) <= 254),
+    email_verified_at timestamptz
 );
 
 -- One row per login. It ends (revoked_at, end_reason) at logout, at reuse
@@ -52,7 +56,8 @@ create table auth.audit_event (
     event text not null check (event in
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
-         'signing_key_revoked')),
+         'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
+         'password_reset')),
     username text,
     session_id uuid,
     address inet,
@@ -61,6 +66,37 @@ create table auth.audit_event (
 );
 create index audit_event_at_idx on auth.audit_event (at);
 create index audit_event_username_idx on auth.audit_event (username, at);
+
+-- The one-time tokens of mailed links (signup.sql): only their hash, one
+-- live link per account and kind (a newer one replaces it), ended by use,
+-- by expiry and by a password change.
+create table auth.link_token (
+    token_hash bytea primary key check (length(token_hash) = 32),
+    kind text not null check (kind in ('verify_email', 'reset_password')),
+    username text not null references auth."user" on update cascade on delete cascade,
+    email text not null check (length(email) <= 254),
+    expires_at timestamptz not null,
+    unique (username, kind)
+);
+create index link_token_expires_at_idx on auth.link_token (expires_at);
+
+-- Mail to send. The database never sends: a mailer LISTENs on
+-- pg_auth_outbox, claims unsent rows (FOR UPDATE SKIP LOCKED), sends them
+-- and marks them with auth.outbox_sent, which also drops their token.
+-- Nobody but the extension's owner reads it until the mailer's role is
+-- granted SELECT and UPDATE.
+create table auth.outbox (
+    id bigint generated always as identity primary key,
+    template text not null check (template in ('verify_email', 'reset_password', 'signup_existing')),
+    recipient text not null check (length(recipient) <= 254),
+    data jsonb not null,
+    created_at timestamptz not null default now(),
+    sent_at timestamptz,
+    attempts integer not null default 0,
+    last_error text check (length(last_error) <= 2000)
+);
+create index outbox_unsent_idx on auth.outbox (id) where sent_at is null;
+create index outbox_created_at_idx on auth.outbox (created_at);
 
 -- Failed logins per username and address ('pair:<address> <name>'), per
 -- client address ('address:<address>') and per username ('user:<name>'):
@@ -82,3 +118,5 @@ select pg_catalog.pg_extension_config_dump('auth."user"', '');
 select pg_catalog.pg_extension_config_dump('auth.session', '');
 select pg_catalog.pg_extension_config_dump('auth.refresh_token', '');
 select pg_catalog.pg_extension_config_dump('auth.audit_event', '');
+select pg_catalog.pg_extension_config_dump('auth.link_token', '');
+select pg_catalog.pg_extension_config_dump('auth.outbox', '');

@@ -66,6 +66,25 @@ string_check!(
     c"Name the function with its schema, in lower case: myschema.my_claims"
 );
 
+string_check!(
+    /// Refuses a site address mailed links could not start with.
+    check_site_url,
+    |url| url.is_none_or(|u| u.is_empty() || is_site_url(u)),
+    c"The site's address starts with https:// (or http://) and holds no spaces, quotes or angle brackets"
+);
+
+fn is_site_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    rest.is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !b"\"'<>\\`".contains(&b))
+    })
+}
+
 fn is_qualified_name(name: &str) -> bool {
     let identifier = |part: &str| {
         part.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')

@@ -15,7 +15,9 @@ use jwt_core::{
 use pgrx::{pg_sys, GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 
 use crate::passwords::{MAX_COST, MIN_COST};
-use checks::{check_cookie_domain, check_cookie_name, check_cookie_path, check_function_name};
+use checks::{
+    check_cookie_domain, check_cookie_name, check_cookie_path, check_function_name, check_site_url,
+};
 
 mod checks;
 mod sql;
@@ -37,6 +39,15 @@ pub enum SigningMode {
     Secret,
     #[name = c"keys"]
     Keys,
+}
+
+/// Who may create an account with `auth.signup`.
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Signup {
+    #[name = c"off"]
+    Off,
+    #[name = c"open"]
+    Open,
 }
 
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,7 +127,7 @@ macro_rules! define_enums {
         }
     )*};
 }
-define_enums!(JwtAlgorithm, SigningMode, CookieSameSite);
+define_enums!(JwtAlgorithm, SigningMode, CookieSameSite, Signup);
 
 /// One row per setting: its static, type and default, its name, what limits
 /// its values, and what it means (shown by `SHOW ALL` and `pg_settings`).
@@ -237,6 +248,24 @@ settings! {
         c"Whether auth.audit_event records logins, refreshes, logouts and the other events.";
     AUDIT_RETENTION: i32 = 90 * 24 * 3600, c"pg_auth.audit_retention", seconds(60),
         c"Seconds auth.audit_event rows are kept (auth.cleanup_expired_sessions deletes older ones).";
+    SIGNUP: Signup = Signup::Off, c"pg_auth.signup", (),
+        c"Who may create an account with auth.signup(email, pass): off (nobody) or open (anyone).";
+    SIGNUP_ROLE: Option<CString> = None, c"pg_auth.signup_role", NO_CHECK,
+        c"The role of accounts auth.signup creates; it must be usable like any user's role.";
+    EMAIL_CONFIRM_REQUIRED: bool = true, c"pg_auth.email_confirm_required", (),
+        c"Whether an account with an email address must verify it before it can log in.";
+    EMAIL_TOKEN_TTL: i32 = 24 * 3600, c"pg_auth.email_token_ttl", seconds(60),
+        c"Seconds a verification link stays valid.";
+    RESET_TOKEN_TTL: i32 = 3600, c"pg_auth.reset_token_ttl", seconds(60),
+        c"Seconds a password reset link stays valid.";
+    PASSWORD_MIN_LENGTH: i32 = 10, c"pg_auth.password_min_length", 1..=256,
+        c"Characters a new password needs at least (sign-up, reset, change_password).";
+    PASSWORD_MIN_SCORE: i32 = 3, c"pg_auth.password_min_score", 0..=4,
+        c"zxcvbn score (0-4) a new password needs at least; 0 turns the estimate off.";
+    PASSWORD_BLOCKLIST_FILE: Option<CString> = None, c"pg_auth.password_blocklist_file", NO_CHECK,
+        c"A file of breached or banned passwords, one per line, refused as new passwords (compared without case).";
+    SITE_URL: Option<CString> = None, c"pg_auth.site_url", Some(check_site_url),
+        c"The app's address (https://app.example.com): mailed links open it with ?verify=TOKEN or ?reset=TOKEN.";
 }
 
 /// Called from `_PG_init`.
@@ -348,6 +377,26 @@ pub fn refresh_cookie_path() -> String {
 
 pub fn bcrypt_cost() -> u32 {
     u32::try_from(BCRYPT_COST.get()).unwrap_or(10)
+}
+
+pub fn signup_open() -> bool {
+    SIGNUP.get() == Signup::Open
+}
+
+pub fn signup_role() -> Option<String> {
+    text(&SIGNUP_ROLE)
+}
+
+pub fn password_min_length() -> usize {
+    usize::try_from(PASSWORD_MIN_LENGTH.get()).unwrap_or(10)
+}
+
+pub fn password_min_score() -> u8 {
+    u8::try_from(PASSWORD_MIN_SCORE.get()).unwrap_or(3)
+}
+
+pub fn password_blocklist_file() -> Option<String> {
+    text(&PASSWORD_BLOCKLIST_FILE)
 }
 
 pub fn authenticator_role() -> String {

@@ -129,3 +129,38 @@ fn audit_enabled() -> bool {
 fn audit_retention() -> Interval {
     seconds(i64::from(super::AUDIT_RETENTION.get()))
 }
+
+/// `pg_auth.signup`: whether anyone may sign up.
+#[pg_extern(stable, parallel_safe)]
+fn signup_open() -> bool {
+    super::signup_open()
+}
+
+/// `pg_auth.signup_role`, or NULL.
+#[pg_extern(stable, parallel_safe)]
+fn signup_role() -> Option<String> {
+    super::signup_role()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn email_confirm_required() -> bool {
+    super::EMAIL_CONFIRM_REQUIRED.get()
+}
+
+/// How long a link of `kind` stays valid: `reset_password` links
+/// `pg_auth.reset_token_ttl`, the others `pg_auth.email_token_ttl`.
+#[pg_extern(stable, parallel_safe)]
+fn link_lifetime(kind: &str) -> Interval {
+    let ttl = if kind == "reset_password" {
+        super::RESET_TOKEN_TTL.get()
+    } else {
+        super::EMAIL_TOKEN_TTL.get()
+    };
+    seconds(i64::from(ttl))
+}
+
+/// `pg_auth.site_url` without a trailing slash, or NULL.
+#[pg_extern(stable, parallel_safe)]
+fn site_url() -> Option<String> {
+    super::text(&super::SITE_URL).map(|url| url.trim_end_matches('/').to_owned())
+}

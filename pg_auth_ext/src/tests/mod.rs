@@ -21,3 +21,4 @@ mod session_api;
 mod sessions;
 mod settings;
 mod signing_keys;
+mod signup;

@@ -241,14 +241,17 @@ mod tests {
         request("/rpc/change_password", "");
         with_claims_of(&first);
         assert_eq!(
-            answer_of("select auth.change_password('demo', 'new password')"),
+            answer_of("select auth.change_password('demo', 'violet otter galaxy 91')"),
             None
         );
         assert_eq!(ended_because(&first), None);
         assert_eq!(ended_because(&second).as_deref(), Some("password_changed"));
         assert_eq!(ended_because(&third).as_deref(), Some("password_changed"));
         request("/rpc/login", "");
-        assert_eq!(answer_of("select auth.login('demo', 'new password')"), None);
+        assert_eq!(
+            answer_of("select auth.login('demo', 'violet otter galaxy 91')"),
+            None
+        );
         assert_eq!(
             count("select count(*) from auth.audit_event where event = 'password_changed'"),
             1
