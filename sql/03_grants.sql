@@ -20,3 +20,13 @@ grant execute on function auth.jwks() to anon, basic_subscriber;
 -- The ended sessions, for the proxies' revocation_uri (they fetch without a
 -- token; the filter never passes this path on to PostgREST for clients).
 grant execute on function auth.ended_sessions(double precision) to anon;
+-- Accounts people open and recover: anyone may call these (pg_auth.signup
+-- decides whether sign-up is open; the others answer alike for every
+-- address), within the proxies' per-client rate limit.
+grant execute on function
+    auth.signup(text, text),
+    auth.verify_email(text),
+    auth.resend_verification(text),
+    auth.request_password_reset(text),
+    auth.reset_password(text, text)
+to anon, basic_subscriber;

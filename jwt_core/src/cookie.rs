@@ -10,8 +10,19 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 /// cookie's `Path`.
 pub const DEFAULT_REFRESH_PATH: &str = "/rpc/refresh_token";
 /// The auth RPCs as browsers call them: public routes at the proxies, which
-/// serve them nowhere else (not under `/rest/`, not percent-encoded).
-pub const AUTH_RPC_PATHS: [&str; 3] = ["/rpc/login", "/rpc/logout", DEFAULT_REFRESH_PATH];
+/// serve them nowhere else (not under `/rest/`, not percent-encoded), never
+/// with a Bearer token, and (all but logout and refresh) within a per-client
+/// rate limit: sign-in, and the account RPCs (sign-up, verification, reset).
+pub const AUTH_RPC_PATHS: [&str; 8] = [
+    "/rpc/login",
+    "/rpc/logout",
+    DEFAULT_REFRESH_PATH,
+    "/rpc/signup",
+    "/rpc/verify_email",
+    "/rpc/resend_verification",
+    "/rpc/request_password_reset",
+    "/rpc/reset_password",
+];
 
 /// Cookie name prefixes browsers enforce (RFC 6265bis section 4.1.3):
 /// `__Host-` cookies are `Secure`, `Path=/` and host-only, so no sibling
