@@ -30,3 +30,7 @@ grant execute on function
     auth.request_password_reset(text),
     auth.reset_password(text, text)
 to anon, basic_subscriber;
+-- The outbox (mail with one-time tokens in it) is the mailer's alone.
+grant usage on schema auth to mailer;
+grant select, update on auth.outbox to mailer;
+grant execute on function auth.outbox_sent(bigint), auth.outbox_failed(bigint, text) to mailer;

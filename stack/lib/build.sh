@@ -3,7 +3,8 @@
 # PostgreSQL 15 (PG_AUTH_POSTGRES names it: demo by default, tests for
 # tests/run; see stack.py postgres), never into the system's, whose library a
 # running server may have loaded; builds the forward-auth gate
-# (target/release/pg_auth_gate), both wasm filters (target/wasm32-wasip1/wasm/)
+# (target/release/pg_auth_gate), the mailer (target/release/pg_auth_mailer),
+# both wasm filters (target/wasm32-wasip1/wasm/)
 # and the JavaScript package (js/pkg/).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -19,6 +20,8 @@ python3 pg_auth_ext/upgrades/generate.py  # the upgrade scripts, into pg_auth_ex
 
 log "pg_auth_gate (release)"
 cargo build -q --release -p proxy_filter --features gate --bin pg_auth_gate
+log "pg_auth_mailer (release)"
+cargo build -q --release -p pg_auth_mailer
 
 log "proxy_filter: proxy-wasm and http-wasm"
 cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features proxy-wasm --lib

@@ -235,6 +235,15 @@ language sql volatile security definer set search_path = pg_catalog, pg_temp as 
     where o.id = outbox_sent.id;
 $$;
 
+-- For the mailer: sending failed; the next attempt waits twice as long as
+-- the last (1 s, 2 s, 4 s... at most an hour).
+create function auth.outbox_failed(id bigint, error text) returns void
+language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+    update auth.outbox o set attempts = o.attempts + 1, last_error = left(error, 2000),
+        next_attempt_at = now() + make_interval(secs => least(power(2, least(o.attempts, 12)), 3600))
+    where o.id = outbox_failed.id;
+$$;
+
 -- Expired links, and mail sent or left unsent past any link's life, in
 -- bounded batches (auth.cleanup_expired_sessions calls it).
 create function auth.prune_links_and_mail(max_rows integer) returns void

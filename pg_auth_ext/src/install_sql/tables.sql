@@ -82,7 +82,8 @@ create index link_token_expires_at_idx on auth.link_token (expires_at);
 
 -- Mail to send. The database never sends: a mailer LISTENs on
 -- pg_auth_outbox, claims unsent rows (FOR UPDATE SKIP LOCKED), sends them
--- and marks them with auth.outbox_sent, which also drops their token.
+-- and marks them with auth.outbox_sent, which also drops their token (or
+-- auth.outbox_failed, which retries later).
 -- Nobody but the extension's owner reads it until the mailer's role is
 -- granted SELECT and UPDATE.
 create table auth.outbox (
@@ -93,6 +94,7 @@ create table auth.outbox (
     created_at timestamptz not null default now(),
     sent_at timestamptz,
     attempts integer not null default 0,
+    next_attempt_at timestamptz not null default now(),
     last_error text check (length(last_error) <= 2000)
 );
 create index outbox_unsent_idx on auth.outbox (id) where sent_at is null;

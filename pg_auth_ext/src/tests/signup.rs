@@ -330,6 +330,19 @@ mod tests {
         open_signup();
         signup("erin@example.org", STRONG);
         let id = count("select id from auth.outbox");
+        sql(&format!(
+            "select auth.outbox_failed({id}, 'SMTP: connection refused')"
+        ));
+        sql(&format!(
+            "select auth.outbox_failed({id}, 'SMTP: connection refused')"
+        ));
+        assert_eq!(
+            text("select attempts || ' ' || last_error || ' ' || (next_attempt_at - now() = interval '2 seconds') \
+                  || ' ' || (data ? 'token') from auth.outbox")
+                .as_deref(),
+            Some("2 SMTP: connection refused true true"),
+            "retried later, twice as late each time, its token kept until sent"
+        );
         sql(&format!("select auth.outbox_sent({id})"));
         assert_eq!(
             text("select (data ? 'token')::text || (data ? 'link')::text || (sent_at is not null)::text from auth.outbox")
