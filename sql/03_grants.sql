@@ -28,8 +28,11 @@ grant execute on function
     auth.verify_email(text),
     auth.resend_verification(text),
     auth.request_password_reset(text),
-    auth.reset_password(text, text)
+    auth.reset_password(text, text),
+    auth.confirm_email_change(text)
 to anon, basic_subscriber;
+-- A new address needs the session and the password.
+grant execute on function auth.change_email(text, text) to basic_subscriber;
 -- The outbox (mail with one-time tokens in it) is the mailer's alone.
 grant usage on schema auth to mailer;
 grant select, update on auth.outbox to mailer;

@@ -2,7 +2,7 @@
 //! in, each replaceable by a file in `PG_AUTH_MAILER_TEMPLATES`
 //! (`verify_email.subject`, `verify_email.txt`, `verify_email.html`...).
 //! Placeholders: `{link}` (the link, or the bare token when
-//! `pg_auth.site_url` is unset), `{username}`, `{expires_at}`. Values are
+//! `pg_auth.site_url` is unset), `{username}`, `{expires_at}`, `{new_email}`. Values are
 //! HTML-escaped in the HTML part.
 
 use std::collections::HashMap;
@@ -12,7 +12,13 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 
 /// The templates auth.outbox may name.
-const NAMES: [&str; 3] = ["verify_email", "reset_password", "signup_existing"];
+const NAMES: [&str; 5] = [
+    "verify_email",
+    "reset_password",
+    "signup_existing",
+    "change_email",
+    "email_changed",
+];
 
 #[derive(Debug, Clone)]
 struct Template {
@@ -36,6 +42,17 @@ fn built_in(name: &str) -> Template {
             "Open this link to choose a new password for {username}:\n\n{link}\n\n\
              It works once, until {expires_at}, and signs out every device. \
              If you did not ask for it, ignore this mail: your password stays as it is.\n",
+        ),
+        "change_email" => (
+            "Confirm your new email address",
+            "Open this link to make this the address of {username}:\n\n{link}\n\n\
+             It works once, until {expires_at}. If you did not ask for it, ignore this mail.\n",
+        ),
+        "email_changed" => (
+            "Your email address is being changed",
+            "Someone signed in as {username} asked to move the account to {new_email}. \
+             Nothing changes until that address confirms. If it was not you, change your \
+             password now.\n",
         ),
         _ => (
             "Someone tried to sign up with your address",
@@ -114,6 +131,7 @@ impl Templates {
             ("{link}", link),
             ("{username}", field("username")),
             ("{expires_at}", field("expires_at")),
+            ("{new_email}", field("new_email")),
         ];
         let fill = |text: &str, escape: bool| {
             values

@@ -14,7 +14,7 @@
 //! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
-//! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.outbox_sent(id)`, `auth.outbox_failed(id, error)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
+//! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.change_email(new_email, pass)`, `auth.confirm_email_change(token)`, `auth.outbox_sent(id)`, `auth.outbox_failed(id, error)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
 //! | `auth.normalize_email`, `auth.password_weakness` (the password policy), `auth.new_link_token` | `accounts/` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the legacy setup's) | `tokens.rs` |
 //! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |

@@ -93,7 +93,7 @@ alter table auth."user" add column email text unique check (length(email) <= 254
     add column email_verified_at timestamptz;
 create table auth.link_token (
     token_hash bytea primary key check (length(token_hash) = 32),
-    kind text not null check (kind in ('verify_email', 'reset_password')),
+    kind text not null check (kind in ('verify_email', 'reset_password', 'change_email')),
     username text not null references auth."user" on update cascade on delete cascade,
     email text not null check (length(email) <= 254),
     expires_at timestamptz not null,
@@ -109,7 +109,8 @@ create index link_token_expires_at_idx on auth.link_token (expires_at);
 -- granted SELECT and UPDATE.
 create table auth.outbox (
     id bigint generated always as identity primary key,
-    template text not null check (template in ('verify_email', 'reset_password', 'signup_existing')),
+    template text not null check (template in
+        ('verify_email', 'reset_password', 'signup_existing', 'change_email', 'email_changed')),
     recipient text not null check (length(recipient) <= 254),
     data jsonb not null,
     created_at timestamptz not null default now(),
@@ -127,7 +128,7 @@ alter table auth.audit_event drop constraint audit_event_event_check,
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
          'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
-         'password_reset'));
+         'password_reset', 'email_change_requested', 'email_changed'));
 
 -- pg_auth_ext::accounts::normalize_email
 CREATE OR REPLACE FUNCTION "normalize_email"(

@@ -57,7 +57,8 @@ begin
         'username', account.username,
         'token', token,
         'expires_at', expires,
-        'link', site || case link_kind when 'verify_email' then '/?verify=' else '/?reset=' end || token));
+        'link', site || case link_kind when 'verify_email' then '/?verify='
+                                       when 'change_email' then '/?email_change=' else '/?reset=' end || token));
 end
 $$;
 
@@ -224,6 +225,66 @@ begin
         return auth.problem_answer('account_unusable'::text);
     end if;
     return auth.start_session(account);
+end
+$$;
+
+-- Asks to change the signed-in account's address (its password again, as
+-- change_password does): a link to the new address, a notice to the old
+-- one. The same answer whether or not another account has the address.
+-- 401 invalid_credentials (counted by the throttle), 422 invalid_email.
+create function auth.change_email(new_email text, pass text) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+    address text;
+    client inet := auth.client_address();
+    account auth."user";
+    wait integer;
+begin
+    perform auth.require_commit();
+    address := auth.email_or_fail(new_email);
+    wait := auth.login_wait(own.username, client);
+    if wait > 0 then
+        return auth.throttled_answer(wait);
+    end if;
+    select * into account from auth."user" u where u.username = own.username;
+    if not auth.verify_password(pass, account.password) then
+        perform auth.record_login_failure(own.username, client);
+        perform auth.audit('login_failed', own.username, own.id, '{"during": "change_email"}'::jsonb);
+        return auth.problem_answer('invalid_credentials'::text);
+    end if;
+    if not exists (select from auth."user" u where u.email = address) then
+        perform auth.send_link('change_email'::text, account, address);
+        if account.email is not null then
+            perform auth.enqueue_mail('email_changed', account.email,
+                                      jsonb_build_object('username', account.username, 'new_email', address));
+        end if;
+    end if;
+    perform auth.audit('email_change_requested', account.username, own.id);
+    return auth.mail_sent_answer();
+end
+$$;
+
+-- Moves the account to the address its change link was sent to (verified:
+-- the link reached it). 204; 400 invalid_link, also when another account
+-- took the address meanwhile.
+create function auth.confirm_email_change(token text) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    link auth.link_token := auth.live_link('change_email'::text, token);
+begin
+    perform auth.require_commit();
+    if link.username is null or exists (select from auth."user" u where u.email = link.email) then
+        perform auth.fail('invalid_link'::text);
+    end if;
+    delete from auth.link_token l where l.token_hash = link.token_hash;
+    -- clock_timestamp(): a new value, which auth.prepare_user takes as
+    -- deliberate (an address changed with an unchanged time is unverified).
+    update auth."user" u set email = link.email, email_verified_at = clock_timestamp()
+    where u.username = link.username;
+    perform auth.audit('email_changed', link.username, null);
+    perform set_config('response.status', '204', true);
+    return null;
 end
 $$;
 

@@ -265,7 +265,7 @@ settings! {
     PASSWORD_BLOCKLIST_FILE: Option<CString> = None, c"pg_auth.password_blocklist_file", NO_CHECK,
         c"A file of breached or banned passwords, one per line, refused as new passwords (compared without case).";
     SITE_URL: Option<CString> = None, c"pg_auth.site_url", Some(check_site_url),
-        c"The app's address (https://app.example.com): mailed links open it with ?verify=TOKEN or ?reset=TOKEN.";
+        c"The app's address (https://app.example.com): mailed links open it with ?verify=, ?reset= or ?email_change=TOKEN.";
 }
 
 /// Called from `_PG_init`.

@@ -23,6 +23,11 @@ mod tests {
     /// problem as "code: message [details]".
     fn call(rpc: &str, statement: &str) -> String {
         request(&format!("/rpc/{rpc}"), "");
+        answer(statement)
+    }
+
+    /// `call` within the request as it stands (claims set).
+    fn answer(statement: &str) -> String {
         text(&format!(
             "do $$ declare d text; r json; begin execute {} into r; \
              perform set_config('test.out', coalesce((r ->> 'code') || ': ' || (r ->> 'message') \
@@ -323,6 +328,53 @@ mod tests {
             literal(OTHER_STRONG)
         ));
         assert_eq!(count("select count(*) from auth.link_token"), 0);
+    }
+
+    #[pg_test]
+    fn a_new_address_is_confirmed_by_its_link_and_the_old_one_is_told() {
+        open_signup();
+        sql("update auth.user set email = 'demo@example.org', email_verified_at = now() where username = 'demo'");
+        sql("insert into auth.user (username, password, role, email) \
+             values ('taken', 'taken', 'basic_subscriber', 'taken@example.org')");
+        let (access, _) = login_demo();
+        let change = |address: &str, password: &str| {
+            request("/rpc/change_email", "");
+            with_claims_of(&access);
+            answer(&format!(
+                "select auth.change_email({}, {})",
+                literal(address),
+                literal(password)
+            ))
+        };
+        assert_eq!(
+            change("new@example.org", "wrong"),
+            "PT401: Invalid user or password [invalid_credentials]"
+        );
+        // Another account's address: the same answer, and no link.
+        assert_eq!(change("taken@example.org", "demo"), SENT);
+        assert_eq!(count("select count(*) from auth.link_token"), 0);
+        assert_eq!(change("New@Example.org", "demo"), SENT);
+        let token = mailed_token("change_email", "new@example.org");
+        assert_eq!(
+            text(
+                "select data ->> 'new_email' from auth.outbox where template = 'email_changed' \
+                  and recipient = 'demo@example.org'"
+            )
+            .as_deref(),
+            Some("new@example.org")
+        );
+        let confirm = format!("select auth.confirm_email_change({})", literal(&token));
+        assert_eq!(call("confirm_email_change", &confirm), "");
+        assert_eq!(
+            text("select email || ' ' || (email_verified_at is not null) from auth.user where username = 'demo'")
+                .as_deref(),
+            Some("new@example.org true")
+        );
+        assert_eq!(
+            call("confirm_email_change", &confirm),
+            "PT400: This link is invalid or has expired [invalid_link]"
+        );
+        login("new@example.org", "demo");
     }
 
     #[pg_test]
