@@ -44,6 +44,7 @@ ENVOY_FEEDS = fronts.feed_env("http://postgrest")
 
 ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / ".stack" / "tools"
+MAILER = ROOT / "target" / "release" / "pg_auth_mailer"
 DEMO_DIR = ROOT / ".stack" / "demo"
 ENV_FILE = ROOT / ".env"
 VERSIONS = dict(line.split("=", 1) for line in (ROOT / "stack" / "versions.env").read_text().splitlines()
@@ -241,10 +242,11 @@ class Stack:
 
     def running(self) -> dict[str, bool]:
         proxies = ["envoy"] if self.front == "envoy" else ["gate", self.front]
+        mail = [name for name in ("smtp", "mailer") if name in self.pids]
         return {
             "postgres": pid_alive(self.postgres_pid()),
             "postgrest": pid_alive(self.pids.get("postgrest")),
-            **{name: pid_alive(self.pids.get(name)) for name in proxies},
+            **{name: pid_alive(self.pids.get(name)) for name in [*proxies, *mail]},
         }
 
     # ---- PostgreSQL ----------------------------------------------------------
@@ -438,6 +440,32 @@ class Stack:
         self.pids[self.front] = front.pid
         self.save()
 
+    # ---- mail (the demo) -----------------------------------------------------
+    @property
+    def mail_dir(self) -> Path:
+        return self.dir / "mail"
+
+    def start_mail(self) -> None:
+        """Sign-up open, a local SMTP server (aiosmtpd) writing each message
+        to DIR/mail/ as an .eml file, and pg_auth_mailer sending to it."""
+        for statement in ("alter system set pg_auth.signup = 'open'",
+                          "alter system set pg_auth.signup_role = 'basic_subscriber'",
+                          f"alter system set pg_auth.site_url = '{self.proxy_url}'", "select pg_reload_conf()"):
+            self.psql(sql=statement)
+        if not pid_alive(self.pids.get("smtp")):
+            if "smtp" not in self.ports or not port_is_free(self.ports["smtp"]):
+                self.ports["smtp"] = free_port()
+            self.spawn("smtp", [str(TOOLS / "venv" / "bin" / "python"), "-m", "aiosmtpd", "-n",
+                                "-l", f"{LOOPBACK}:{self.ports['smtp']}", "-c", "mail_files.EmlFiles",
+                                str(self.mail_dir)], {"PYTHONPATH": str(ROOT / "stack")})
+            wait_until(lambda: not port_is_free(self.ports["smtp"]), "aiosmtpd", self.log("smtp"),
+                       pid=self.pids["smtp"])
+        if not pid_alive(self.pids.get("mailer")):
+            self.spawn("mailer", [str(MAILER)], {
+                "PG_AUTH_MAILER_DATABASE_URL": f"postgres://mailer@{LOOPBACK}:{self.ports['postgres']}/postgres",
+                "PG_AUTH_MAILER_SMTP_URL": f"smtp://{LOOPBACK}:{self.ports['smtp']}",
+                "PG_AUTH_MAILER_FROM": "pg_auth demo <no-reply@localhost.localdomain>"})
+
     def stop_process(self, name: str) -> None:
         stop(self.pids.pop(name, None))
         self.save()
@@ -465,6 +493,8 @@ class Stack:
             raise
 
     def down(self) -> None:
+        self.stop_process("mailer")
+        self.stop_process("smtp")
         for front in fronts.FRONTS:
             self.stop_process(front)
         self.stop_process("gate")
@@ -492,6 +522,7 @@ def write_env_file(stack: Stack) -> None:
         "POSTGREST_URL": stack.postgrest_url,
         "PROXY_URL": stack.proxy_url,
         "ENVOY_ADMIN_URL": stack.envoy_admin_url,
+        "MAIL_DIR": str(stack.mail_dir),
     })
     ENV_FILE.write_text("".join(f"{key}={value}\n" for key, value in values.items()))
     ENV_FILE.chmod(0o600)
@@ -522,10 +553,12 @@ def main(argv: list[str]) -> int:
         secret = read_env_file().get("JWT_SECRET") or new_secret()
         stack = Stack.create(directory, secret, args.proxy_port, args.signing, args.front)
         stack.up()
+        stack.start_mail()
         if directory == DEMO_DIR:
             write_env_file(stack)
         print(f"Stack up: {stack.front} {stack.proxy_url}, PostgREST {stack.postgrest_url}, "
-              f"PostgreSQL {stack.database_url} (data in {stack.pgdata})")
+              f"PostgreSQL {stack.database_url} (data in {stack.pgdata}); sign-up open, "
+              f"its mail in {stack.mail_dir}")
         return 0
 
     stack = Stack.load(directory)
