@@ -3,7 +3,7 @@ PostgREST and PostgreSQL: the account RPCs are public routes (no access
 cookie needed, no Bearer passed on), within login's per-client rate limit;
 sign-up -> verification link -> login by address; reset -> new password ->
 every old session refused within the revocation bound. The links are read
-from auth.outbox (the mailer that sends them is not in this version)."""
+from auth.outbox (the tests' stack runs no mailer; test_mailer.py runs one)."""
 
 from __future__ import annotations
 
@@ -13,37 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from support.accounts import OTHER_STRONG, SENT, STRONG, mailed_token, signup_open
 from support.flow import AUTH, login, read_refused, read_tasks
 from support.http import request
-
-STRONG = "violet otter galaxy 91"
-OTHER_STRONG = "amber heron quartz 27"
-SENT = "If the address can be used, a mail is on its way"
 
 
 @pytest.fixture
 def open_signup(stack):
-    """pg_auth.signup open for the whole cluster (PostgREST's pooled
-    connections take it at the reload), closed again afterwards."""
-    for statement in ("alter system set pg_auth.signup = 'open'",
-                      "alter system set pg_auth.signup_role = 'basic_subscriber'", "select pg_reload_conf()"):
-        stack.psql(sql=statement)
-    yield
-    for statement in ("alter system reset pg_auth.signup", "alter system reset pg_auth.signup_role",
-                      "select pg_reload_conf()"):
-        stack.psql(sql=statement)
+    with signup_open(stack):
+        yield
 
 
 def call(api: str, rpc: str, body: dict, cookie: str | None = None):
     headers = {**AUTH, **({"Cookie": cookie} if cookie else {})}
     return request("POST", f"{api}/rpc/{rpc}", headers, json.dumps(body))
-
-
-def mailed_token(stack, template: str, recipient: str) -> str:
-    token = stack.psql("-A", "-t", sql=f"select data ->> 'token' from auth.outbox where template = '{template}' "
-                                       f"and recipient = '{recipient}' order by id desc limit 1").strip()
-    assert token, f"no {template} mail to {recipient}"
-    return token
 
 
 def test_the_account_rpcs_are_public_and_answer_alike(stack, front):
