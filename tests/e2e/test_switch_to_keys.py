@@ -20,6 +20,12 @@ from support.tokens import claims_of, header_of, mint, now
 # A proxy learns a change of the JWKS within its refresh interval, the
 # one-second tick that starts a fetch, and the fetch itself.
 PROXY_BOUND_SECONDS = FILTER_OVERRIDES["jwks_refresh_seconds"] + 2
+# PostgREST 12 holds either the shared secret or the JWKS, never both: a
+# token signed with the key pair in the moment between the database's
+# switch and PostgREST's reload of its JWKS (NOTIFY pgrst) is refused by
+# PostgREST. Reads in that moment may fail; refreshes never do, and nobody
+# is signed out. Seen at 0 s on an idle machine, under a second when loaded.
+RELOAD_WINDOW_SECONDS = 2.0
 
 
 class Browser:
@@ -92,7 +98,12 @@ def test_switching_to_key_pairs_signs_nobody_out(stack, nginx):
             thread.join(timeout=30)
     try:
         for browser in browsers:
-            assert not browser.failures, browser.failures[:5]
+            signed_out = [failure for failure in browser.failures if not failure.startswith("read 401")]
+            assert not signed_out, signed_out[:5]
+            moments = [float(failure.rsplit(" at ", 1)[1]) for failure in browser.failures]
+            assert not moments or max(moments) - min(moments) < RELOAD_WINDOW_SECONDS, browser.failures[:5]
+            assert all("ES256" in failure and "PGRST301" in failure for failure in browser.failures), \
+                browser.failures[:5]
             assert browser.reads > 20, browser.reads
             assert browser.signed_with == "ES256", "refreshed onto the key pair"
         # A token of the secret is now refused by the proxy itself, with a slug.
