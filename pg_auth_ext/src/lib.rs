@@ -5,7 +5,7 @@
 //! | SQL | where |
 //! |---|---|
 //! | `auth.login(user_, pass)`, `auth.refresh_token()`, `auth.logout(scope)` (the PostgREST RPCs) | `install_sql/rpc.sql` |
-//! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)`, `auth.end_user_sessions(username)` (administrators), `auth.ended_sessions(since)` (for the proxies) | `install_sql/sessions.sql` |
+//! | `auth.sessions()`, `auth.end_session(id)`, `auth.change_password(old_pass, new_pass)` (with `auth.recheck_password`, which change_email shares), `auth.end_user_sessions(username)` (administrators), `auth.ended_sessions(since)` (for the proxies) | `install_sql/sessions.sql` |
 //! | the login throttle (`auth.login_wait`, `auth.record_login_failure`, `auth.address_key`...), table `auth.login_throttle` | `install_sql/throttle.sql` |
 //! | the audit trail (`auth.audit`, table `auth.audit_event`), `auth.client_address()`, `auth.client_user_agent()` | `install_sql/audit.sql` |
 //! | `auth.forwarded_address` (the client address in `X-Forwarded-For`) | `request.rs` |

@@ -79,24 +79,38 @@ $$;
 -- session of the user ends (a thief's among them), this one stays. Wrong
 -- current passwords count toward the login throttle, so a stolen session
 -- cannot guess the password faster than the login form.
+-- The signed-in user's password once more, before a change to the account
+-- (change_password, change_email): NULL when it is right, otherwise the
+-- answer to return, which commits: 429 throttled, or 401
+-- invalid_credentials, counted by the login throttle and audited.
+create function auth.recheck_password(own auth.session, pass text, during text) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    address inet := auth.client_address();
+    wait integer := auth.login_wait(own.username, address);
+begin
+    if wait > 0 then
+        return auth.throttled_answer(wait);
+    end if;
+    if not auth.verify_password(pass, (select u.password from auth."user" u where u.username = own.username)) then
+        perform auth.record_login_failure(own.username, address);
+        perform auth.audit('login_failed', own.username, own.id, jsonb_build_object('during', during));
+        return auth.problem_answer('invalid_credentials'::text);
+    end if;
+    return null;
+end
+$$;
+
 create function auth.change_password(old_pass text, new_pass text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
     own auth.session := auth.current_session();
-    address inet := auth.client_address();
-    stored text;
-    wait integer;
+    refused json;
 begin
     perform auth.require_commit();
-    wait := auth.login_wait(own.username, address);
-    if wait > 0 then
-        return auth.throttled_answer(wait);
-    end if;
-    select u.password into stored from auth."user" u where u.username = own.username;
-    if not auth.verify_password(old_pass, stored) then
-        perform auth.record_login_failure(own.username, address);
-        perform auth.audit('login_failed', own.username, own.id, '{"during": "change_password"}'::jsonb);
-        return auth.problem_answer('invalid_credentials'::text);
+    refused := auth.recheck_password(own, old_pass, 'change_password'::text);
+    if refused is not null then
+        return refused;
     end if;
     perform auth.check_new_password(new_pass, own.username,
                                     (select u.email from auth."user" u where u.username = own.username));

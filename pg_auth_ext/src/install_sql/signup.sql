@@ -237,22 +237,16 @@ language plpgsql volatile security definer set search_path = pg_catalog, pg_temp
 declare
     own auth.session := auth.current_session();
     address text;
-    client inet := auth.client_address();
     account auth."user";
-    wait integer;
+    refused json;
 begin
     perform auth.require_commit();
     address := auth.email_or_fail(new_email);
-    wait := auth.login_wait(own.username, client);
-    if wait > 0 then
-        return auth.throttled_answer(wait);
+    refused := auth.recheck_password(own, pass, 'change_email'::text);
+    if refused is not null then
+        return refused;
     end if;
     select * into account from auth."user" u where u.username = own.username;
-    if not auth.verify_password(pass, account.password) then
-        perform auth.record_login_failure(own.username, client);
-        perform auth.audit('login_failed', own.username, own.id, '{"during": "change_email"}'::jsonb);
-        return auth.problem_answer('invalid_credentials'::text);
-    end if;
     if not exists (select from auth."user" u where u.email = address) then
         perform auth.send_link('change_email'::text, account, address);
         if account.email is not null then
