@@ -4,14 +4,15 @@
 -- with arguments of exactly its parameter types, so that no other overload
 -- can ever be a better match.
 
--- Raises the problem `slug` with `hint` instead of its own (why this
--- password is weak): PostgREST answers with its HTTP status.
+-- Raises the problem `slug`, with `hint` instead of its own when given (why
+-- this password is weak): PostgREST answers with its HTTP status.
 create function auth.fail_because(slug text, hint text) returns void
 language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     problem record;
 begin
     select * into problem from auth.problem_of(slug);
+    hint := coalesce(hint, problem.hint);
     if hint is null then
         raise exception using errcode = problem.sqlstate, message = problem.message, detail = slug;
     end if;
@@ -23,7 +24,7 @@ $$;
 create function auth.fail(slug text) returns void
 language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 begin
-    perform auth.fail_because(slug, (select p.hint from auth.problem_of(slug) p));
+    perform auth.fail_because(slug, null::text);
 end
 $$;
 
