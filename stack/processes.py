@@ -5,6 +5,7 @@ Standard library only."""
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,7 +21,34 @@ class ProcessError(RuntimeError):
     """A server did not start or answer; the message says which and shows its log."""
 
 
+# Ports below the kernel's ephemeral range: a port from there cannot be taken
+# as some client's local port between the probe and the server's bind, which
+# is what happens to a port the kernel hands out for bind(0).
+_FIRST_PORT = 10000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def free_port() -> int:
+    """A loopback port nothing listens on, never the same twice in a process."""
+    end = _ephemeral_start()
+    for _ in range(200 if end - _FIRST_PORT >= 1000 else 0):
+        port = random.randrange(_FIRST_PORT, end)
+        if port in _handed_out:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind((LOOPBACK, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
     with socket.socket() as probe:
         probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
@@ -36,6 +64,48 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The addresses the TCP sockets of `pid` and its children listen on, read
+    from /proc: what a test checks to see that a server listens on loopback only."""
+    inodes: set[str] = set()
+    for process in [pid, *_children(pid)]:
+        try:
+            for fd in Path(f"/proc/{process}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:[") : -1])
+        except OSError:
+            continue
+    addresses = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            rows = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                addresses.add(_address_of(fields[1].split(":")[0]))
+    return addresses
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found + [grandchild for child in found for grandchild in _children(child)]
+
+
+def _address_of(hexadecimal: str) -> str:
+    raw = bytes.fromhex(hexadecimal)
+    # /proc prints each 32-bit word in host (little-endian) order.
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return socket.inet_ntop(socket.AF_INET if len(words) == 4 else socket.AF_INET6, words)
 
 
 def pid_alive(pid: int | None) -> bool:

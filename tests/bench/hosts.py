@@ -37,6 +37,7 @@ CADDY_COPY_ONLY = """{
 \tadmin off
 }
 http://127.0.0.1:{$PORT} {
+\tbind 127.0.0.1
 \t@cookie header_regexp Cookie (^|;\\s*)access_token=[^;]+
 \trequest_header @cookie Authorization "Bearer {http.request.cookie.access_token}"
 \thandle_path /rest/* {
@@ -47,7 +48,7 @@ http://127.0.0.1:{$PORT} {
 VARIANTS = ["Caddy, copy only", "Caddy + gate", "nginx + gate", "Envoy + wasm filter", "Envoy, no filter"]
 
 
-def start_variant(variant: str, workdir: Path, gate: fronts.Server, upstream: int,
+def start_variant(variant: str, workdir: Path, gate: fronts.Server | None, upstream: int,
                   secret: str) -> tuple[str, list[int]]:
     """Starts one front; its URL and the PIDs to stop."""
     if variant == "Caddy, copy only":

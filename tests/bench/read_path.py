@@ -34,10 +34,10 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__f
 
 import fronts  # noqa: E402
 from harness import alternate, arguments, median, print_results, wrk  # noqa: E402
-from hosts import CADDY_COPY_ONLY  # noqa: E402
+from hosts import start_variant  # noqa: E402
 
 import stack as stack_controller  # noqa: E402
-from processes import LOOPBACK, ProcessError, free_port, http_status, spawn, stop, wait_until  # noqa: E402
+from processes import LOOPBACK, free_port, stop  # noqa: E402
 from support.flow import login  # noqa: E402
 from support.tokens import claims_of, mint  # noqa: E402
 
@@ -65,26 +65,8 @@ def main(argv: list[str]) -> int:
         # The legacy setup's PostgREST: its jwt-secret, not the database's JWKS.
         bench.start_postgrest("postgrest_old", old_port, free_port(), {"PGRST_DB_CONFIG": "false"},
                               conf=uncached_conf)
-        (directory / "Caddyfile.copy-only").write_text(CADDY_COPY_ONLY)
-        # A port free_port() found may be taken as a client's ephemeral port
-        # before Caddy binds it: then another port.
-        for attempt in range(3):
-            old_caddy_port = free_port()
-            log = directory / f"caddy-copy-{attempt}.log"
-            caddy_pid = spawn([str(fronts.BINARIES["caddy"]), "run", "--config",
-                               str(directory / "Caddyfile.copy-only"), "--adapter", "caddyfile"], log,
-                              {"PORT": str(old_caddy_port), "UPSTREAM": f"{LOOPBACK}:{old_port}",
-                               "HOME": str(directory), "XDG_DATA_HOME": str(directory),
-                               "XDG_CONFIG_HOME": str(directory)})
-            started.append(caddy_pid)
-            old_url = f"http://{LOOPBACK}:{old_caddy_port}"
-            try:
-                wait_until(lambda url=old_url: http_status(f"{url}/rest/") == 200, "Caddy copy-only", log,
-                           pid=caddy_pid)
-                break
-            except ProcessError:
-                if attempt == 2 or "address already in use" not in log.read_text():
-                    raise
+        old_url, pids = start_variant("Caddy, copy only", directory, None, old_port, bench.secret)
+        started += pids
         gate = fronts.start_gate(directory / "gate", None, fronts.FILTER_CONFIGS["keys"], bench.postgrest_url)
         started.append(gate.pid)
         gated = [fronts.start_front(front, directory / front, gate, bench.ports["postgrest"]) for front in GATE_FRONTS]
