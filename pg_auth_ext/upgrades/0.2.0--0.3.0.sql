@@ -128,7 +128,7 @@ alter table auth.audit_event drop constraint audit_event_event_check,
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
          'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
-         'password_reset', 'email_change_requested', 'email_changed'));
+         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested'));
 
 -- pg_auth_ext::accounts::normalize_email
 CREATE OR REPLACE FUNCTION "normalize_email"(

@@ -85,6 +85,13 @@ begin
 end
 $$;
 
+-- How long resend_verification and request_password_reset take at least:
+-- well above the few milliseconds writing a link and its mail takes.
+create function auth.mail_link_floor() returns interval
+language sql immutable set search_path = pg_catalog, pg_temp as $$
+    select interval '20 milliseconds';
+$$;
+
 -- The one answer of signup, resend_verification and request_password_reset.
 create function auth.mail_sent_answer() returns json
 language sql immutable set search_path = pg_catalog, pg_temp as $$
@@ -164,6 +171,7 @@ $$;
 create function auth.mail_link(email text, link_kind text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
+    started timestamptz := clock_timestamp();
     address text;
     account auth."user";
     wait integer;
@@ -178,10 +186,17 @@ begin
     where u.email = address and (link_kind = 'reset_password' or u.email_verified_at is null);
     if account.username is not null then
         perform auth.send_link(link_kind, account, address);
-        if link_kind = 'reset_password' then
-            perform auth.audit('password_reset_requested', account.username, null);
-        end if;
     end if;
+    -- Audited for any address (asking about many unknown ones is what an
+    -- enumeration looks like), which also makes both answers commit a write.
+    perform auth.audit(case link_kind when 'reset_password' then 'password_reset_requested'
+                                      else 'verification_requested' end,
+                       account.username, null,
+                       case when account.username is null then '{"account": false}'::jsonb end);
+    -- Writing a link and its mail takes longer than writing nothing: every
+    -- answer waits until the same moment after the start (as Authelia pads
+    -- its reset requests), so that its time says nothing about the address.
+    perform pg_sleep(greatest(0, extract(epoch from started + auth.mail_link_floor() - clock_timestamp())));
     return auth.mail_sent_answer();
 end
 $$;

@@ -57,7 +57,7 @@ create table auth.audit_event (
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
          'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
-         'password_reset', 'email_change_requested', 'email_changed')),
+         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested')),
     username text,
     session_id uuid,
     address inet,

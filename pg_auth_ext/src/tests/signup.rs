@@ -249,6 +249,11 @@ mod tests {
         // The same answer for an address without an account, and no mail.
         assert_eq!(request_reset("nobody@example.org"), SENT);
         assert_eq!(mails(), 0);
+        // Audited all the same, with no account and no address.
+        assert_eq!(
+            count("select count(*) from auth.audit_event where event = 'password_reset_requested' and username is null and details = '{\"account\": false}'"),
+            1
+        );
         assert_eq!(request_reset("Demo@example.org"), SENT);
         let first = mailed_token("reset_password", "demo@example.org");
         assert_eq!(request_reset("demo@example.org"), SENT);
@@ -291,7 +296,7 @@ mod tests {
         login("demo", STRONG);
         assert_eq!(
             count("select count(*) from auth.audit_event where event in ('password_reset_requested', 'password_reset')"),
-            3
+            4
         );
     }
 
