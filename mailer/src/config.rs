@@ -28,6 +28,9 @@ impl Config {
                 .ok_or_else(|| format!("{name} is not set"))
         };
         let database_url = required("PG_AUTH_MAILER_DATABASE_URL")?;
+        database_url
+            .parse::<postgres::Config>()
+            .map_err(|e| format!("PG_AUTH_MAILER_DATABASE_URL: {e}"))?;
         let smtp_url = required("PG_AUTH_MAILER_SMTP_URL")?;
         SmtpTransport::from_url(&smtp_url).map_err(|e| format!("PG_AUTH_MAILER_SMTP_URL: {e}"))?;
         let from = required("PG_AUTH_MAILER_FROM")?
@@ -103,6 +106,11 @@ mod tests {
                 "PG_AUTH_MAILER_DATABASE_URL",
                 "",
                 "PG_AUTH_MAILER_DATABASE_URL is not set",
+            ),
+            (
+                "PG_AUTH_MAILER_DATABASE_URL",
+                "postgres://mailer@127.0.0.1:port/postgres",
+                "PG_AUTH_MAILER_DATABASE_URL: ",
             ),
             (
                 "PG_AUTH_MAILER_SMTP_URL",

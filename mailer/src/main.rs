@@ -25,6 +25,16 @@ const IDLE_WAIT: Duration = Duration::from_secs(2);
 const RECONNECT_WAIT: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
+    // `--check`: read the configuration and the templates, say whether they
+    // hold, and stop (what a deployment runs before it starts the mailer).
+    let check_only = match std::env::args().skip(1).collect::<Vec<_>>().as_slice() {
+        [] => false,
+        [flag] if flag == "--check" => true,
+        _ => {
+            eprintln!("usage: pg_auth_mailer [--check]  (configuration: PG_AUTH_MAILER_* variables)");
+            return ExitCode::from(2);
+        }
+    };
     let config = match Config::from_env(|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(problem) => {
@@ -39,6 +49,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if check_only {
+        eprintln!(
+            "pg_auth_mailer: configuration and templates hold; would send through {}",
+            config.smtp_display()
+        );
+        return ExitCode::SUCCESS;
+    }
     eprintln!(
         "pg_auth_mailer: sending auth.outbox through {}",
         config.smtp_display()

@@ -22,6 +22,9 @@ ROOT = stack_controller.ROOT
 COMPOSE = ROOT / "compose.yaml"
 SETTINGS = {"JWT_SECRET": SECRET, "POSTGRES_PASSWORD": "a-postgres-password",
             "AUTHENTICATOR_PASSWORD": "an-authenticator-password"}
+# The mail profile's settings: optional, as the profile is.
+MAIL = {"MAILER_PASSWORD": "a-mailer-password", "SMTP_URL": "smtp://user:pass@relay.example.org:587?tls=required",
+        "MAIL_FROM": "Example <no-reply@example.org>"}
 
 
 def compose(*args, env):
@@ -42,7 +45,8 @@ def bind_mounts(service):
 
 @pytest.fixture(scope="module")
 def services():
-    result = compose("--profile", "caddy", "--profile", "nginx", "config", env=SETTINGS)
+    result = compose("--profile", "caddy", "--profile", "nginx", "--profile", "mail", "config",
+                     env={**SETTINGS, **MAIL})
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["services"]
 
@@ -55,8 +59,8 @@ def test_each_secret_is_required_and_has_no_default(missing):
 
 
 def test_services_and_their_files(services):
-    assert set(services) == {"postgres", "postgrest", "envoy", "gate", "caddy", "nginx"}
-    for name in ("postgres", "envoy", "gate"):
+    assert set(services) == {"postgres", "postgrest", "envoy", "gate", "caddy", "nginx", "mailer"}
+    for name in ("postgres", "envoy", "gate", "mailer"):
         dockerfile = ROOT / services[name]["build"]["dockerfile"]
         assert dockerfile.is_file(), name
         for source in re.findall(r"^COPY (?!--from)(\S+) ", dockerfile.read_text(), re.MULTILINE):
@@ -200,3 +204,34 @@ def test_the_keys_encoding_is_postgrests_everywhere(services):
     filter_config = json.loads(fronts.FILTER_CONFIGS["secret"].read_text())
     assert {"on": "true", "off": "false"}[extension] == postgrest
     assert str(filter_config.get("secret_is_base64", False)).lower() == postgrest
+
+
+def test_the_mailer_starts_with_compose_settings_and_names_what_is_missing(services):
+    """The mail profile: pg_auth_mailer --check accepts what compose gives it,
+    logs in with the password sql/01_roles.sql gives the mailer role, and
+    without the mail settings refuses to start, naming the one missing."""
+    mailer = stack_controller.MAILER
+    environment = services["mailer"]["environment"]
+    assert services["postgres"]["environment"]["MAILER_PASSWORD"] == MAIL["MAILER_PASSWORD"]
+    assert environment["PG_AUTH_MAILER_DATABASE_URL"] == f"postgres://mailer:{MAIL['MAILER_PASSWORD']}@postgres:5432/postgres"
+    assert "\\getenv mailer_password MAILER_PASSWORD" in (ROOT / "sql" / "01_roles.sql").read_text()
+    checked = subprocess.run([str(mailer), "--check"], env={"PATH": os.environ["PATH"], **environment},
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert "smtp://relay.example.org:587" in checked.stderr and "pass@" not in checked.stderr
+    result = compose("--profile", "mail", "config", env=SETTINGS)
+    assert result.returncode == 0, result.stderr
+    bare = yaml.safe_load(result.stdout)["services"]["mailer"]["environment"]
+    refused = subprocess.run([str(mailer), "--check"], env={"PATH": os.environ["PATH"], **bare},
+                             capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert "PG_AUTH_MAILER_SMTP_URL is not set" in refused.stderr
+
+
+def test_sign_up_is_off_unless_asked_for(services):
+    command = services["postgres"]["command"]
+    assert "pg_auth.signup=off" in command
+    assert "pg_auth.site_url=http://localhost:8000" in command
+    result = compose("config", env={**SETTINGS, "PG_AUTH_SIGNUP": "open", "SITE_URL": "https://app.example.org"})
+    command = yaml.safe_load(result.stdout)["services"]["postgres"]["command"]
+    assert "pg_auth.signup=open" in command and "pg_auth.site_url=https://app.example.org" in command
