@@ -12,7 +12,7 @@ import fronts
 import pytest
 
 import stack as stack_controller
-from processes import free_port, pid_alive
+from processes import free_port, listening_addresses, pid_alive
 from support.flow import login, logout, read_refused, read_tasks, refresh
 from support.http import request
 from support.tokens import header_of
@@ -44,6 +44,8 @@ def test_the_demo_stack_runs_on_every_front(front):
             page = request("GET", f"{api}/")
             assert page.status == 200 and b"<script>" in page.body
         pids = [demo.pids["gate"], demo.pids[front], demo.pids["postgrest"], demo.postgres_pid()]
+        for pid in pids:
+            assert listening_addresses(pid) == {"127.0.0.1"}, (pid, "listens beyond loopback")
     finally:
         demo.down()
     try:
