@@ -18,7 +18,12 @@ pub struct Config {
     /// `PG_AUTH_MAILER_TEMPLATES`: a folder of templates replacing the
     /// built-in ones (`templates.rs`).
     pub templates_dir: Option<PathBuf>,
+    /// `PG_AUTH_MAILER_WORKERS`: messages sent at once (1 to 64, default 4).
+    pub workers: usize,
 }
+
+const DEFAULT_WORKERS: usize = 4;
+const MAX_WORKERS: usize = 64;
 
 impl Config {
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
@@ -39,11 +44,24 @@ impl Config {
         let templates_dir = var("PG_AUTH_MAILER_TEMPLATES")
             .filter(|value| !value.is_empty())
             .map(PathBuf::from);
+        let workers = match var("PG_AUTH_MAILER_WORKERS").filter(|value| !value.is_empty()) {
+            None => DEFAULT_WORKERS,
+            Some(value) => value
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_WORKERS).contains(n))
+                .ok_or_else(|| {
+                    format!(
+                        "PG_AUTH_MAILER_WORKERS: {value:?} is not a number from 1 to {MAX_WORKERS}"
+                    )
+                })?,
+        };
         Ok(Config {
             database_url,
             smtp_url,
             from,
             templates_dir,
+            workers,
         })
     }
 
@@ -97,6 +115,10 @@ mod tests {
     fn a_good_configuration_starts_and_hides_the_smtp_password() {
         let config = from(&GOOD).unwrap();
         assert_eq!(config.smtp_display(), "smtps://mail.example.org:465");
+        assert_eq!(config.workers, 4);
+        let mut eight = GOOD.to_vec();
+        eight.push(("PG_AUTH_MAILER_WORKERS", "8"));
+        assert_eq!(from(&eight).unwrap().workers, 8);
     }
 
     #[test]
@@ -122,11 +144,13 @@ mod tests {
                 "not an address",
                 "PG_AUTH_MAILER_FROM",
             ),
+            ("PG_AUTH_MAILER_WORKERS", "0", "PG_AUTH_MAILER_WORKERS: "),
+            ("PG_AUTH_MAILER_WORKERS", "65", "PG_AUTH_MAILER_WORKERS: "),
+            ("PG_AUTH_MAILER_WORKERS", "four", "PG_AUTH_MAILER_WORKERS: "),
         ] {
-            let pairs: Vec<(&str, &str)> = GOOD
-                .iter()
-                .map(|&(n, v)| if n == name { (n, value) } else { (n, v) })
-                .collect();
+            let mut pairs: Vec<(&str, &str)> =
+                GOOD.iter().filter(|(n, _)| *n != name).copied().collect();
+            pairs.push((name, value));
             let error = from(&pairs).unwrap_err();
             assert!(error.starts_with(problem), "{error}");
         }

@@ -31,7 +31,9 @@ fn main() -> ExitCode {
         [] => false,
         [flag] if flag == "--check" => true,
         _ => {
-            eprintln!("usage: pg_auth_mailer [--check]  (configuration: PG_AUTH_MAILER_* variables)");
+            eprintln!(
+                "usage: pg_auth_mailer [--check]  (configuration: PG_AUTH_MAILER_* variables)"
+            );
             return ExitCode::from(2);
         }
     };
@@ -57,13 +59,24 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     eprintln!(
-        "pg_auth_mailer: sending auth.outbox through {}",
-        config.smtp_display()
+        "pg_auth_mailer: sending auth.outbox through {} with {} workers",
+        config.smtp_display(),
+        config.workers
     );
-    loop {
-        if let Err(problem) = outbox::serve(&config, &templates, IDLE_WAIT) {
-            eprintln!("pg_auth_mailer: {problem}; connecting again");
+    // Each worker has its own database and SMTP connections and claims rows
+    // like a mailer of its own. Several, because one SMTP connection sends
+    // about 20 messages a second: lettre 0.11.23 leaves Nagle on, so the
+    // end of each message waits for the server's delayed ACK (40 ms on
+    // Linux; lettre/lettre#1159 fixes it, unreleased as of 2026-12).
+    std::thread::scope(|scope| {
+        for _ in 0..config.workers {
+            scope.spawn(|| loop {
+                if let Err(problem) = outbox::serve(&config, &templates, IDLE_WAIT) {
+                    eprintln!("pg_auth_mailer: {problem}; connecting again");
+                }
+                std::thread::sleep(RECONNECT_WAIT);
+            });
         }
-        std::thread::sleep(RECONNECT_WAIT);
-    }
+    });
+    ExitCode::FAILURE
 }
