@@ -461,10 +461,14 @@ class Stack:
             wait_until(lambda: not port_is_free(self.ports["smtp"]), "aiosmtpd", self.log("smtp"),
                        pid=self.pids["smtp"])
         if not pid_alive(self.pids.get("mailer")):
-            self.spawn("mailer", [str(MAILER)], {
-                "PG_AUTH_MAILER_DATABASE_URL": f"postgres://mailer@{LOOPBACK}:{self.ports['postgres']}/postgres",
-                "PG_AUTH_MAILER_SMTP_URL": f"smtp://{LOOPBACK}:{self.ports['smtp']}",
-                "PG_AUTH_MAILER_FROM": "pg_auth demo <no-reply@localhost.localdomain>"})
+            self.start_mailer()
+
+    def start_mailer(self, name: str = "mailer") -> None:
+        """A pg_auth_mailer sending to the local SMTP server (several may run)."""
+        self.spawn(name, [str(MAILER)], {
+            "PG_AUTH_MAILER_DATABASE_URL": f"postgres://mailer@{LOOPBACK}:{self.ports['postgres']}/postgres",
+            "PG_AUTH_MAILER_SMTP_URL": f"smtp://{LOOPBACK}:{self.ports['smtp']}",
+            "PG_AUTH_MAILER_FROM": "pg_auth demo <no-reply@localhost.localdomain>"})
 
     def stop_process(self, name: str) -> None:
         stop(self.pids.pop(name, None))

@@ -27,3 +27,14 @@ def test_the_es256_speed_example_agrees_with_p256():
                           "--", "50", "1"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     assert re.search(r"ES256 jwt_core \(whole JWS\): [0-9.]+ µs per verification", run.stdout), run.stdout
+
+
+def test_the_accounts_benchmark_measures_each_call_and_the_mailer():
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "accounts.py"),
+                          "--seconds", "1", "--rounds", "1", "--connections", "2", "--mails", "40"],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    ratios = dict(re.findall(r"^  (sign-ups|reset requests) / logins: ([0-9.]+)$", run.stdout, re.MULTILINE))
+    assert set(ratios) == {"sign-ups", "reset requests"} and all(float(r) > 0 for r in ratios.values()), run.stdout
+    drains = re.findall(r"^  ([12]) mailers?: ([0-9]+) messages/s$", run.stdout, re.MULTILINE)
+    assert [mailers for mailers, _ in drains] == ["1", "2"] and all(int(rate) > 0 for _, rate in drains), run.stdout
