@@ -22,6 +22,7 @@ from support.http import request
 # Sign-up hashes a password (about 70 ms, with jitter); reset and verification
 # requests take about 2 ms, so more rounds of them cost little.
 SIGNUP_ROUNDS, LINK_ROUNDS = 31, 61
+ATTEMPTS = 3
 
 
 def seconds(api: str, rpc: str, body: dict) -> float:
@@ -59,25 +60,41 @@ def measure(api: str, rpc: str, known: list[str], body) -> list[dict[str, float]
     return rounds
 
 
+def gaps_until_within(bound: float, measure_once) -> list[tuple[float, dict]]:
+    """Paired gaps of up to ATTEMPTS measurements, stopping at the first
+    within `bound` ms: an oracle shows in every one (the unpadded reset
+    request did, 0.6-0.7 ms each time), a busy moment of the machine in one."""
+    results = []
+    for _ in range(ATTEMPTS):
+        results.append(paired_gap(measure_once()))
+        if abs(results[-1][0]) < bound:
+            break
+    return results
+
+
 def test_sign_up_answers_alike_whether_or_not_the_address_has_an_account(stack):
-    with signup_open(stack):
+    def once():
         known = accounts(stack, SIGNUP_ROUNDS + 1)
         measure(stack.postgrest_url, "signup", known[:1], lambda who: {"email": who, "pass": STRONG})  # warm
-        rounds = measure(stack.postgrest_url, "signup", known[1:], lambda who: {"email": who, "pass": STRONG})
-    gap, medians = paired_gap(rounds)
-    assert medians["unknown"] > 20, f"a sign-up hashes the password (tens of ms): {medians}"
-    assert abs(gap) < 2.0, f"paired median gap {gap:.2f} ms; medians {medians}"
+        return measure(stack.postgrest_url, "signup", known[1:], lambda who: {"email": who, "pass": STRONG})
+
+    with signup_open(stack):
+        results = gaps_until_within(2.0, once)
+    assert all(medians["unknown"] > 20 for _, medians in results), f"a sign-up hashes the password: {results}"
+    assert abs(results[-1][0]) < 2.0, f"paired median gaps (ms) and medians of each attempt: {results}"
 
 
 def test_reset_and_verification_requests_answer_alike_for_any_address(stack):
     for rpc in ("request_password_reset", "resend_verification"):
-        known = accounts(stack, LINK_ROUNDS + 1)
-        if rpc == "resend_verification":
-            stack.psql(sql="update auth.user set email_verified_at = null where email = any(array["
-                           + ", ".join(f"'{a}'" for a in known) + "])")
-        measure(stack.postgrest_url, rpc, known[:1], lambda who: {"email": who})  # warm
-        rounds = measure(stack.postgrest_url, rpc, known[1:], lambda who: {"email": who})
-        gap, medians = paired_gap(rounds)
-        assert medians["unknown"] > 20, f"{rpc} waits for auth.mail_link_floor(): {medians}"
+        def once(rpc=rpc):
+            known = accounts(stack, LINK_ROUNDS + 1)
+            if rpc == "resend_verification":
+                stack.psql(sql="update auth.user set email_verified_at = null where email = any(array["
+                               + ", ".join(f"'{a}'" for a in known) + "])")
+            measure(stack.postgrest_url, rpc, known[:1], lambda who: {"email": who})  # warm
+            return measure(stack.postgrest_url, rpc, known[1:], lambda who: {"email": who})
+
         # What is left is the commit: a link and its mail, or the audit row alone.
-        assert abs(gap) < 0.3, f"{rpc}: paired median gap {gap:.2f} ms; medians {medians}"
+        results = gaps_until_within(0.3, once)
+        assert all(medians["unknown"] > 20 for _, medians in results), f"{rpc} waits for the floor: {results}"
+        assert abs(results[-1][0]) < 0.3, f"{rpc}: paired median gaps (ms) and medians of each attempt: {results}"
