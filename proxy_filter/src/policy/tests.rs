@@ -38,6 +38,16 @@ fn request(method: &str, path: &str, cookies: &[&str], authorization: Option<&st
     }
 }
 
+/// A read of a private route with `token` as the access cookie.
+fn read(token: &str) -> RequestHead {
+    request(
+        "GET",
+        "/rest/task",
+        &[&format!("access_token={token}")],
+        None,
+    )
+}
+
 fn forwarded(decision: Decision) -> Forward {
     match decision {
         Decision::Forward(forward) => forward,
@@ -62,15 +72,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[test]
 fn private_route_with_a_valid_cookie_gets_bearer() {
     let token = valid();
-    let forward = forwarded(policy("").decide(
-        &request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={token}")],
-            None,
-        ),
-        Some(NOW),
-    ));
+    let forward = forwarded(policy("").decide(&read(&token), Some(NOW)));
     assert_eq!(forward.outcome, Outcome::Allowed);
     assert_eq!(
         header(&forward.set_headers, "authorization"),
@@ -157,15 +159,7 @@ fn an_empty_cookie_is_a_missing_token() {
 #[test]
 fn expired_token_is_401_invalid_token_and_never_echoes_the_token() {
     let expired = token(&format!(r#"{{"sub":"demo","exp":{}}}"#, NOW - 1));
-    let denial = denied(policy("").decide(
-        &request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={expired}")],
-            None,
-        ),
-        Some(NOW),
-    ));
+    let denial = denied(policy("").decide(&read(&expired), Some(NOW)));
     assert_eq!(denial.status, 401);
     assert_eq!(denial.outcome, Outcome::Denied("expired"));
     assert_eq!(
@@ -228,15 +222,7 @@ fn a_client_authorization_header_never_reaches_public_routes() {
 #[test]
 fn no_clock_no_decision() {
     let token = valid();
-    let denial = denied(policy("").decide(
-        &request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={token}")],
-            None,
-        ),
-        None,
-    ));
+    let denial = denied(policy("").decide(&read(&token), None));
     assert_eq!(denial.status, 500);
     assert_eq!(denial.outcome, Outcome::Failure);
     assert_eq!(unix_seconds(None), None);
@@ -499,15 +485,7 @@ fn cors_for_allowed_origins_only() {
 fn prefixed_cookie_names_follow_one_switch() {
     let policy = policy(r#","cookie_prefixes":true"#);
     let token = valid();
-    let plain = denied(policy.decide(
-        &request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={token}")],
-            None,
-        ),
-        Some(NOW),
-    ));
+    let plain = denied(policy.decide(&read(&token), Some(NOW)));
     assert_eq!(plain.status, 401);
     let prefixed = request(
         "GET",
@@ -679,12 +657,7 @@ fn a_client_sending_forged_tokens_waits_without_more_checks() {
     .map(|(signed, _)| format!("{signed}.AAAA"))
     .unwrap();
     let from = |client: &str, token: &str| {
-        let mut head = request(
-            "GET",
-            "/rest/task",
-            &[&format!("access_token={token}")],
-            None,
-        );
+        let mut head = read(token);
         head.client = Some(client.into());
         head
     };
