@@ -75,10 +75,6 @@ begin
 end
 $$;
 
--- The signed-in user's new password, given the current one; every other
--- session of the user ends (a thief's among them), this one stays. Wrong
--- current passwords count toward the login throttle, so a stolen session
--- cannot guess the password faster than the login form.
 -- The signed-in user's password once more, before a change to the account
 -- (change_password, change_email): NULL when it is right, otherwise the
 -- answer to return, which commits: 429 throttled, or 401
@@ -101,6 +97,10 @@ begin
 end
 $$;
 
+-- The signed-in user's new password, given the current one; every other
+-- session of the user ends (a thief's among them), this one stays. Wrong
+-- current passwords count toward the login throttle, so a stolen session
+-- cannot guess the password faster than the login form.
 create function auth.change_password(old_pass text, new_pass text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare

@@ -62,12 +62,24 @@ begin
 end
 $$;
 
--- The live link of `link_kind` whose token is `token`, or NULL (unknown,
--- replaced, used or expired: alike).
-create function auth.live_link(link_kind text, token text) returns auth.link_token
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
-    select l.* from auth.link_token l
-    where l.token_hash = auth.hash_token(coalesce(token, '')) and l.kind = link_kind and l.expires_at > now();
+-- The live link of `link_kind` whose token is `token`, used up (an error
+-- later in the call rolls that back); 400 invalid_link when there is none
+-- (unknown, replaced, used or expired: alike). Refuses a request PostgREST
+-- would roll back, as every RPC that uses a link commits.
+create function auth.use_link(link_kind text, token text) returns auth.link_token
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    link auth.link_token;
+begin
+    perform auth.require_commit();
+    delete from auth.link_token l
+    where l.token_hash = auth.hash_token(coalesce(token, '')) and l.kind = link_kind and l.expires_at > now()
+    returning l.* into link;
+    if link.username is null then
+        perform auth.fail('invalid_link'::text);
+    end if;
+    return link;
+end
 $$;
 
 -- Throttles the account RPCs as logins are (per address and email, per
@@ -150,13 +162,8 @@ $$;
 create function auth.verify_email(token text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    link auth.link_token := auth.live_link('verify_email'::text, token);
+    link auth.link_token := auth.use_link('verify_email'::text, token);
 begin
-    perform auth.require_commit();
-    if link.username is null then
-        perform auth.fail('invalid_link'::text);
-    end if;
-    delete from auth.link_token l where l.token_hash = link.token_hash;
     update auth."user" u set email_verified_at = now() where u.username = link.username and u.email = link.email;
     perform auth.audit('email_verified', link.username, null);
     perform set_config('response.status', '204', true);
@@ -221,20 +228,15 @@ $$;
 create function auth.reset_password(token text, new_pass text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    link auth.link_token := auth.live_link('reset_password'::text, token);
+    link auth.link_token := auth.use_link('reset_password'::text, token);
     account auth."user";
 begin
-    perform auth.require_commit();
-    if link.username is null then
-        perform auth.fail('invalid_link'::text);
-    end if;
     perform auth.check_new_password(new_pass, link.username, link.email);
     update auth."user" u set password = new_pass,
         email_verified_at = case when u.email = link.email then coalesce(u.email_verified_at, now())
                                  else u.email_verified_at end
     where u.username = link.username
     returning * into account;
-    delete from auth.link_token l where l.token_hash = link.token_hash;
     perform auth.audit('password_reset', account.username, null);
     if not auth.role_is_usable(account.role) then
         return auth.problem_answer('account_unusable'::text);
@@ -280,13 +282,11 @@ $$;
 create function auth.confirm_email_change(token text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    link auth.link_token := auth.live_link('change_email'::text, token);
+    link auth.link_token := auth.use_link('change_email'::text, token);
 begin
-    perform auth.require_commit();
-    if link.username is null or exists (select from auth."user" u where u.email = link.email) then
+    if exists (select from auth."user" u where u.email = link.email) then
         perform auth.fail('invalid_link'::text);
     end if;
-    delete from auth.link_token l where l.token_hash = link.token_hash;
     -- clock_timestamp(): a new value, which auth.prepare_user takes as
     -- deliberate (an address changed with an unchanged time is unverified).
     update auth."user" u set email = link.email, email_verified_at = clock_timestamp()
