@@ -9,6 +9,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::os::unix::fs::MetadataExt;
 
+use crate::passwords::MAX_PASSWORD_BYTES;
 use crate::settings;
 
 /// zxcvbn's cost grows with the length; beyond this many characters a
@@ -23,6 +24,14 @@ pub(super) fn weakness(password: &str, known: &[Option<&str>]) -> Option<String>
     let min_length = settings::password_min_length();
     if length < min_length {
         return Some(format!("Use at least {min_length} characters"));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        // bcrypt reads no more: refused here, with the reason, rather than
+        // by the hash (a 400 with no slug) or silently truncated.
+        return Some(format!(
+            "Use at most {MAX_PASSWORD_BYTES} bytes (this one has {})",
+            password.len()
+        ));
     }
     let lower = password.to_lowercase();
     if known

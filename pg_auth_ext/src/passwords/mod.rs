@@ -12,8 +12,8 @@ use crate::settings;
 
 mod bcrypt;
 
-use bcrypt::{burn, pad, Hash, MAX_PASSWORD_BYTES};
-pub use bcrypt::{MAX_COST, MIN_COST};
+use bcrypt::{burn, pad, Hash};
+pub use bcrypt::{MAX_COST, MAX_PASSWORD_BYTES, MIN_COST};
 
 thread_local! {
     /// How often the hashing loop has checked for interrupts in this

@@ -198,6 +198,14 @@ mod tests {
             hint_of(short).as_deref(),
             Some("Use at least 10 characters")
         );
+        let long = format!(
+            "select auth.signup('dan@example.org', '{}')",
+            "violet otter ".repeat(6)
+        );
+        assert_eq!(
+            hint_of(&long).as_deref(),
+            Some("Use at most 72 bytes (this one has 78)")
+        );
         let guessable = "select auth.signup('dan@example.org', 'password123')";
         assert!(hint_of(guessable).unwrap().starts_with("Too easy to guess"));
         let own_address = "select auth.signup('dan.smith@example.org', 'dan.smith@example.org')";
