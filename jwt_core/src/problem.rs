@@ -54,10 +54,14 @@ pub enum Problem {
     /// A one-time link (verification, reset) that is unknown, used, replaced
     /// by a newer one or expired: said alike.
     InvalidLink,
+    /// The proxy's list of ended sessions is older than its bound (not
+    /// fetched since it started, or PostgREST not answering): it cannot
+    /// tell whether the token's session has ended, so it does not pass it.
+    RevocationsStale,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 20] = [
+    pub const ALL: [Problem; 21] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -78,6 +82,7 @@ impl Problem {
         Problem::WeakPassword,
         Problem::InvalidEmail,
         Problem::InvalidLink,
+        Problem::RevocationsStale,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -102,6 +107,7 @@ impl Problem {
             Problem::WeakPassword => "weak_password",
             Problem::InvalidEmail => "invalid_email",
             Problem::InvalidLink => "invalid_link",
+            Problem::RevocationsStale => "revocations_stale",
         }
     }
 
@@ -125,6 +131,7 @@ impl Problem {
             Problem::Throttled => 429,
             Problem::SessionNotFound | Problem::NotFound => 404,
             Problem::FilterFailure => 500,
+            Problem::RevocationsStale => 503,
             Problem::Missing
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
@@ -157,6 +164,7 @@ impl Problem {
             Problem::WeakPassword => "This password is too weak",
             Problem::InvalidEmail => "Not a valid email address",
             Problem::InvalidLink => "This link is invalid or has expired",
+            Problem::RevocationsStale => "The proxy cannot tell yet whether this session has ended",
         }
     }
 
@@ -172,7 +180,9 @@ impl Problem {
                 Some("Unsafe methods must come from the same origin (Sec-Fetch-Site or Origin)")
             }
             Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),
-            Problem::Throttled => Some("Retry after the time in Retry-After"),
+            Problem::Throttled | Problem::RevocationsStale => {
+                Some("Retry after the time in Retry-After")
+            }
             Problem::RollbackRefused => Some("Send the request without Prefer: tx=rollback"),
             Problem::ForgedHeader => Some("Send the request without the proxy's claim headers"),
             Problem::EmailNotVerified => {

@@ -39,6 +39,7 @@ impl Outcome {
         all.push(Outcome::Refused(Problem::MalformedCookie));
         all.push(Outcome::Refused(Problem::ForgedHeader));
         all.push(Outcome::Refused(Problem::Throttled));
+        all.push(Outcome::Refused(Problem::RevocationsStale));
         all.push(Outcome::Failure);
         all
     }

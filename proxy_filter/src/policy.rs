@@ -6,7 +6,7 @@ use crate::bad_tokens::BadTokens;
 use crate::decision::{Decision, Forward, Outcome};
 use crate::keys::Keys;
 use crate::request::RequestHead;
-use crate::revocations::Revocations;
+use crate::revocations::{Revocations, SessionState};
 use crate::routes::{self, RouteMatcher};
 use crate::{cors, csrf, response};
 
@@ -188,6 +188,9 @@ impl Policy {
             (false, Some((_, Err(Rejected::SessionEnded)))) => {
                 Decision::Deny(response::session_ended())
             }
+            (false, Some((_, Err(Rejected::RevocationsStale)))) => {
+                Decision::Deny(response::revocations_stale())
+            }
         }
     }
 
@@ -195,8 +198,12 @@ impl Policy {
     fn verify(&self, token: &str, now: i64) -> Result<std::sync::Arc<Claims>, Rejected> {
         let claims = self.keys.verify(token, now).map_err(Rejected::Invalid)?;
         match claims.get_str("sid") {
-            Some(sid) if self.revocations.is_ended(sid) => Err(Rejected::SessionEnded),
-            _ => Ok(claims),
+            Some(sid) => match self.revocations.session(sid, now) {
+                SessionState::Live => Ok(claims),
+                SessionState::Ended => Err(Rejected::SessionEnded),
+                SessionState::Unknown => Err(Rejected::RevocationsStale),
+            },
+            None => Ok(claims),
         }
     }
 
@@ -286,6 +293,7 @@ impl Policy {
 enum Rejected {
     Invalid(jwt_core::VerifyError),
     SessionEnded,
+    RevocationsStale,
 }
 
 impl Rejected {
@@ -293,6 +301,7 @@ impl Rejected {
         match self {
             Rejected::Invalid(error) => error.reason(),
             Rejected::SessionEnded => Problem::SessionEnded.slug(),
+            Rejected::RevocationsStale => Problem::RevocationsStale.slug(),
         }
     }
 }

@@ -104,6 +104,23 @@ pub(crate) fn throttled(retry_after: i64) -> Denial {
     )
 }
 
+/// 503 with Retry-After: the ended sessions are not known recently enough
+/// to pass a session's token.
+pub(crate) fn revocations_stale() -> Denial {
+    let problem = Problem::RevocationsStale;
+    denial(
+        Outcome::Refused(problem),
+        problem.status(),
+        Some(("retry-after", "1".to_owned())),
+        json_body(
+            &format!("PF{}", problem.status()),
+            problem.message(),
+            problem.slug(),
+            problem.hint(),
+        ),
+    )
+}
+
 /// 500 `filter_failure` saying what the front in front of a host got wrong
 /// (the gate's subrequest): nothing passes until it is fixed.
 pub fn front_misconfigured(message: &str) -> Denial {

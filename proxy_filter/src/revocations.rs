@@ -5,7 +5,10 @@
 //! transactions that commit late), each with the time its last access
 //! token expires; an entry is dropped then. A failed fetch keeps what is
 //! known. The worst case between a logout and its refusal here is the
-//! refresh interval plus the host's one-second tick plus one fetch.
+//! refresh interval plus the host's one-second tick plus one fetch; and it
+//! is never more than `revocation_max_age_seconds`: a list older than that
+//! (never fetched since the start, or PostgREST not answering) passes no
+//! session's token, as it cannot tell whether the session has ended.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -26,7 +29,18 @@ const MAX_ENDED: usize = 1_000_000;
 pub(crate) struct Revocations {
     source: Option<HttpSource>,
     pub(crate) schedule: Schedule,
+    /// How old the list may be and still pass a session's token.
+    max_age: i64,
     state: Mutex<State>,
+}
+
+/// What the list says of a session.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SessionState {
+    Live,
+    Ended,
+    /// The list is too old to tell.
+    Unknown,
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +49,8 @@ struct State {
     ended: HashMap<String, i64>,
     /// The database's `now` of the last answer.
     cursor: Option<f64>,
+    /// When the last answer arrived (the host's clock, Unix seconds).
+    fetched_at: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -50,10 +66,15 @@ struct Ended {
 }
 
 impl Revocations {
-    pub(crate) fn new(source: Option<HttpSource>, refresh_seconds: u32) -> Revocations {
+    pub(crate) fn new(
+        source: Option<HttpSource>,
+        refresh_seconds: u32,
+        max_age_seconds: u32,
+    ) -> Revocations {
         Revocations {
             source,
             schedule: Schedule::new(refresh_seconds),
+            max_age: i64::from(max_age_seconds),
             state: Mutex::default(),
         }
     }
@@ -66,9 +87,23 @@ impl Revocations {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether the session `sid` has ended (as of the last fetch).
-    pub(crate) fn is_ended(&self, sid: &str) -> bool {
-        self.source.is_some() && self.state().ended.contains_key(sid)
+    /// Whether the session `sid` has ended, as of a fetch at most
+    /// `max_age` seconds old (always live without a feed).
+    pub(crate) fn session(&self, sid: &str, now: i64) -> SessionState {
+        if self.source.is_none() {
+            return SessionState::Live;
+        }
+        let state = self.state();
+        match state.fetched_at {
+            Some(at) if now - at <= self.max_age => {
+                if state.ended.contains_key(sid) {
+                    SessionState::Ended
+                } else {
+                    SessionState::Live
+                }
+            }
+            _ => SessionState::Unknown,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -124,6 +159,7 @@ impl Revocations {
             }
         }
         state.cursor = Some(answer.now);
+        state.fetched_at = Some(now);
         Ok(state.ended.len())
     }
 }
@@ -239,6 +275,48 @@ mod tests {
     }
 
     #[test]
+    fn a_list_never_fetched_or_too_old_passes_no_session() {
+        let policy = policy();
+        // A proxy that just started: nothing known yet, so no session passes
+        // (a logout just before a restart must not reach data).
+        let stale = Err("503 decision.refused.revocations_stale".to_owned());
+        assert_eq!(decide(&policy, "/rest/task", "any", NOW), stale);
+        assert_eq!(
+            decide(&policy, "/rpc/logout", "any", NOW),
+            Ok(()),
+            "public routes still pass"
+        );
+        let _ = path_of_due(&policy, NOW);
+        let empty = format!(r#"{{"now":{NOW},"sessions":[]}}"#);
+        assert_eq!(
+            policy.fetched(Feed::EndedSessions, NOW, Ok(empty.as_bytes())),
+            Ok(0)
+        );
+        assert_eq!(decide(&policy, "/rest/task", "any", NOW + 5), Ok(()));
+        // Fetches failing (PostgREST down): what is known serves for 5 s.
+        let _ = path_of_due(&policy, NOW + 1);
+        assert!(policy
+            .fetched(Feed::EndedSessions, NOW + 1, Err("refused".into()))
+            .is_err());
+        assert_eq!(decide(&policy, "/rest/task", "any", NOW + 5), Ok(()));
+        assert_eq!(decide(&policy, "/rest/task", "any", NOW + 6), stale);
+        // The answer carries Retry-After.
+        let request = RequestHead {
+            method: "GET".into(),
+            path: "/rest/task".into(),
+            cookies: vec![format!("access_token={}", token("any"))],
+            ..RequestHead::default()
+        };
+        let Decision::Deny(denial) = policy.decide(&request, Some(NOW + 6)) else {
+            panic!("passed");
+        };
+        assert!(denial
+            .headers
+            .contains(&("retry-after".to_owned(), "1".to_owned())));
+        assert!(denial.body.contains(r#""details":"revocations_stale""#));
+    }
+
+    #[test]
     fn the_feed_is_never_served_to_clients() {
         let policy = policy();
         for path in ["/rpc/ended_sessions", "/rest/rpc/ended_sessions"] {
@@ -272,6 +350,10 @@ mod tests {
             r#"{{{base},"revocation_uri":"http://x/","revocation_refresh_seconds":0}}"#
         ))
         .contains("1 to 3600"));
+        assert!(error(&format!(
+            r#"{{{base},"revocation_uri":"http://x/","revocation_refresh_seconds":5,"revocation_max_age_seconds":6}}"#
+        ))
+        .contains("must be 7 (revocation_refresh_seconds + 2) to 7200"));
         assert!(error(&format!(r#"{{{base},"revocation_cluster":"x"}}"#)).contains("go with"));
         let static_host = Policy::from_json(
             format!(r#"{{{base},"revocation_uri":"http://x/"}}"#).as_bytes(),

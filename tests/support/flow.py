@@ -41,6 +41,11 @@ def read_tasks(api: str, access: str) -> Response:
 # The proxies fetch the ended sessions every second on a one-second tick: an
 # ended session's tokens are refused within about 2 s plus a fetch.
 REVOCATION_BOUND_SECONDS = 3.0
+# Whatever happens (a proxy restart, PostgREST or PostgreSQL down): a proxy
+# passes a session's token only on a list of ended sessions at most
+# revocation_max_age_seconds (5) old, counted in whole seconds (under 6 s),
+# fetched after a query that took a moment.
+REVOCATION_HARD_BOUND_SECONDS = 7.0
 
 
 def read_refused(api: str, access: str) -> Response:

@@ -90,6 +90,13 @@ struct FilterConfig {
     revocation_headers: BTreeMap<String, String>,
     #[serde(default = "one", deserialize_with = "scalars::number")]
     revocation_refresh_seconds: u32,
+    /// The oldest list of ended sessions that still passes a session's
+    /// token: the bound on how long an ended session can reach data.
+    #[serde(
+        default = "default_revocation_max_age",
+        deserialize_with = "scalars::number"
+    )]
+    revocation_max_age_seconds: u32,
     /// Verified tokens remembered (0: none).
     #[serde(
         default = "jwks::default_token_cache_size",
@@ -193,6 +200,12 @@ fn default_stat_prefix() -> String {
 
 fn yes() -> bool {
     true
+}
+
+/// Five one-second refreshes: well above a healthy fetch's age (at most
+/// about 2 s), and the bound the docs promise.
+fn default_revocation_max_age() -> u32 {
+    5
 }
 
 fn one() -> u32 {
@@ -416,6 +429,13 @@ impl FilterConfig {
         if !(1..=3600).contains(&self.revocation_refresh_seconds) {
             return Err(invalid("\"revocation_refresh_seconds\" must be 1 to 3600"));
         }
+        // A refresh, the host's one-second tick and a fetch must fit.
+        let least_age = self.revocation_refresh_seconds + 2;
+        if !(least_age..=7200).contains(&self.revocation_max_age_seconds) {
+            return Err(invalid(format!(
+                "\"revocation_max_age_seconds\" must be {least_age} (revocation_refresh_seconds + 2) to 7200"
+            )));
+        }
         let source = match uri {
             Some(uri) if !env.can_fetch() => {
                 return Err(invalid(format!(
@@ -430,7 +450,11 @@ impl FilterConfig {
             )?),
             None => None,
         };
-        Ok(Revocations::new(source, self.revocation_refresh_seconds))
+        Ok(Revocations::new(
+            source,
+            self.revocation_refresh_seconds,
+            self.revocation_max_age_seconds,
+        ))
     }
 }
 

@@ -518,7 +518,7 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 6 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 7 + 1);
     assert!(all.contains(&Outcome::Refused(Problem::ForgedHeader)));
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
