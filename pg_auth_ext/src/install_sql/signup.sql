@@ -193,6 +193,10 @@ begin
     where u.email = address and (link_kind = 'reset_password' or u.email_verified_at is null);
     if account.username is not null then
         perform auth.send_link(link_kind, account, address);
+    else
+        -- The commit after the floor below does the same: a NOTIFY as when
+        -- a mail is queued (the mailer wakes and finds nothing due).
+        perform pg_catalog.pg_notify('pg_auth_outbox', '');
     end if;
     -- Audited for any address (asking about many unknown ones is what an
     -- enumeration looks like), which also makes both answers commit a write.
