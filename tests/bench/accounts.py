@@ -42,7 +42,7 @@ from harness import alternate, arguments  # noqa: E402
 
 import stack as stack_controller  # noqa: E402
 from processes import free_port  # noqa: E402
-from support.accounts import STRONG  # noqa: E402
+from support.accounts import STRONG, verified_accounts  # noqa: E402
 from support.flow import AUTH  # noqa: E402
 from support.http import request  # noqa: E402
 
@@ -108,17 +108,6 @@ def overflow(response) -> bool:
     return response.status == 503 and b"overflow" in response.body
 
 
-def accounts_to_reset(bench, count: int) -> list[str]:
-    """`count` verified accounts with addresses (cheap hashes: their
-    passwords are never checked here)."""
-    tag = secrets.token_hex(4)
-    bench.psql(sql=f"set pg_auth.bcrypt_cost = 4; insert into auth.user (username, password, role, email, "
-                   f"email_verified_at) select a, 'unused password', 'basic_subscriber', a, now() "
-                   f"from (select 'reset-{tag}-' || n || '@example.org' as a "
-                   f"from generate_series(1, {count}) n) addresses")
-    return [f"reset-{tag}-{n}@example.org" for n in range(1, count + 1)]
-
-
 def drain_seconds(bench, mails: int, mailers: int) -> float:
     """Seconds from starting `mailers` mailers to every one of `mails`
     pending messages sent."""
@@ -147,7 +136,7 @@ def main(argv: list[str]) -> int:
     try:
         bench.up()
         bench.start_mail()
-        resets = iter(accounts_to_reset(bench, args.seconds * args.rounds * MAX_RESETS_PER_SECOND + 100))
+        resets = iter(verified_accounts(bench, args.seconds * args.rounds * MAX_RESETS_PER_SECOND + 100, "reset"))
         tag = secrets.token_hex(4)
         bodies = {
             LOGINS: itertools.repeat({"user_": "demo", "pass": "demo"}),
@@ -178,8 +167,7 @@ def main(argv: list[str]) -> int:
         for mailers, rates in drains.items():
             print(f"  {mailers} mailer{'s' if mailers > 1 else ''}: {statistics.median(rates):.0f} messages/s")
     finally:
-        for name in ("mailer-2",):
-            bench.stop_process(name)
+        bench.stop_process("mailer-2")
         bench.down()
         shutil.rmtree(directory, ignore_errors=True)
     return 0

@@ -16,7 +16,7 @@ import secrets
 import statistics
 import time
 
-from support.accounts import STRONG, signup_open
+from support.accounts import STRONG, signup_open, verified_accounts
 from support.flow import AUTH
 from support.http import request
 
@@ -36,13 +36,7 @@ def seconds(api: str, rpc: str, body: dict) -> float:
 
 
 def accounts(stack, count: int) -> list[str]:
-    """`count` verified accounts with addresses, made in one statement."""
-    tag = secrets.token_hex(4)
-    addresses = [f"known-{tag}-{n}@example.org" for n in range(count)]
-    values = ", ".join(f"('{a}', 'unused password 1', 'basic_subscriber', '{a}', now())" for a in addresses)
-    stack.psql(sql=f"set pg_auth.bcrypt_cost = 4; insert into auth.user (username, password, role, email, "
-                   f"email_verified_at) values {values}")
-    return addresses
+    return verified_accounts(stack, count, "known")
 
 
 def paired_gap(rounds: list[dict[str, float]]) -> tuple[float, dict[str, float]]:
