@@ -91,3 +91,13 @@ test("the web and edge build loads from bytes and decides alike", async () => {
   assert.equal(decision.allow, true);
   assert.equal(edgePolicy.verify(`access_token=${fixtures.forged}`).reason, "bad_signature");
 });
+
+test("aal2_routes need a token whose aal is aal2", () => {
+  const stepUp = new Policy({ ...config, aal2_routes: [{ path: "/rest/secret" }] }, { JWT_SECRET: fixtures.secret });
+  const read = (token) => stepUp.decide({ method: "GET", path: "/rest/secret", headers: cookie(token) });
+  const refused = read(fixtures.python);
+  assert.equal(refused.status, 403);
+  assert.equal(JSON.parse(refused.body).details, "insufficient_aal");
+  assert.equal(read(fixtures.aal2).allow, true);
+  assert.equal(stepUp.decide({ method: "GET", path: "/rest/task", headers: cookie(fixtures.python) }).allow, true);
+});

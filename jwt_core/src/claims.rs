@@ -5,6 +5,12 @@ use serde_json::{Map, Value};
 
 use crate::error::VerifyError;
 
+/// The authenticator assurance levels of the `aal` claim (NIST SP 800-63B,
+/// as Supabase Auth names them): a password only, and a password with a
+/// second factor or a passkey with user verification.
+pub const AAL1: &str = "aal1";
+pub const AAL2: &str = "aal2";
+
 /// A JOSE header or claims set: a JSON object whose top-level member names
 /// are unique. RFC 7515 section 4 lets parsers either reject duplicates or
 /// take the last; taking the last is how two parsers come to disagree on one

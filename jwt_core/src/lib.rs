@@ -26,7 +26,7 @@ mod verify;
 
 pub use algorithm::Algorithm;
 pub use asymmetric::{KeyAlgorithm, PrivateKey, PublicKey, PRIVATE_KEY_BYTES};
-pub use claims::Claims;
+pub use claims::{Claims, AAL1, AAL2};
 pub use cookie::{
     cookie_values, is_cookie_domain, is_cookie_name, is_cookie_path, CookieNames, Cookies,
     ACCESS_COOKIE, AUTH_RPC_PATHS, DEFAULT_REFRESH_PATH, HOST_PREFIX, REFRESH_COOKIE,

@@ -58,10 +58,20 @@ pub enum Problem {
     /// fetched since it started, or PostgREST not answering): it cannot
     /// tell whether the token's session has ended, so it does not pass it.
     RevocationsStale,
+    /// A route or RPC that needs a second factor (`aal2`), with a token of
+    /// a password-only session (`aal1`).
+    InsufficientAal,
+    /// A one-time code (TOTP or recovery) that is wrong, outside its window
+    /// or already used: said alike.
+    InvalidCode,
+    /// No factor of the signed-in user has that id.
+    FactorNotFound,
+    /// The account has as many factors as it may (`auth.max_factors`).
+    TooManyFactors,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 21] = [
+    pub const ALL: [Problem; 25] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -83,6 +93,10 @@ impl Problem {
         Problem::InvalidEmail,
         Problem::InvalidLink,
         Problem::RevocationsStale,
+        Problem::InsufficientAal,
+        Problem::InvalidCode,
+        Problem::FactorNotFound,
+        Problem::TooManyFactors,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -108,6 +122,10 @@ impl Problem {
             Problem::InvalidEmail => "invalid_email",
             Problem::InvalidLink => "invalid_link",
             Problem::RevocationsStale => "revocations_stale",
+            Problem::InsufficientAal => "insufficient_aal",
+            Problem::InvalidCode => "invalid_code",
+            Problem::FactorNotFound => "factor_not_found",
+            Problem::TooManyFactors => "too_many_factors",
         }
     }
 
@@ -126,10 +144,14 @@ impl Problem {
             Problem::CrossSite
             | Problem::AccountUnusable
             | Problem::SignupDisabled
-            | Problem::EmailNotVerified => 403,
-            Problem::WeakPassword | Problem::InvalidEmail => 422,
+            | Problem::EmailNotVerified
+            | Problem::InsufficientAal => 403,
+            Problem::WeakPassword
+            | Problem::InvalidEmail
+            | Problem::InvalidCode
+            | Problem::TooManyFactors => 422,
             Problem::Throttled => 429,
-            Problem::SessionNotFound | Problem::NotFound => 404,
+            Problem::SessionNotFound | Problem::NotFound | Problem::FactorNotFound => 404,
             Problem::FilterFailure => 500,
             Problem::RevocationsStale => 503,
             Problem::Missing
@@ -165,6 +187,10 @@ impl Problem {
             Problem::InvalidEmail => "Not a valid email address",
             Problem::InvalidLink => "This link is invalid or has expired",
             Problem::RevocationsStale => "The proxy cannot tell yet whether this session has ended",
+            Problem::InsufficientAal => "This needs a second factor",
+            Problem::InvalidCode => "Invalid, expired or already used code",
+            Problem::FactorNotFound => "No such factor",
+            Problem::TooManyFactors => "This account has as many factors as it may",
         }
     }
 
@@ -191,12 +217,18 @@ impl Problem {
             Problem::WeakPassword => Some("Choose a longer, less common password"),
             Problem::InvalidEmail => Some("Send one address like name@example.com"),
             Problem::InvalidLink => Some("Ask for a new link"),
+            Problem::InsufficientAal => {
+                Some("Verify a second factor with POST /rpc/mfa_verify (or sign in with a passkey), then retry")
+            }
+            Problem::InvalidCode => Some("Enter the code your authenticator app shows now"),
+            Problem::TooManyFactors => Some("Remove a factor first (POST /rpc/mfa_unenroll)"),
             Problem::FilterFailure
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
             | Problem::SessionNotFound
             | Problem::NotFound
-            | Problem::SignupDisabled => None,
+            | Problem::SignupDisabled
+            | Problem::FactorNotFound => None,
         }
     }
 

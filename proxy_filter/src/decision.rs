@@ -40,6 +40,7 @@ impl Outcome {
         all.push(Outcome::Refused(Problem::ForgedHeader));
         all.push(Outcome::Refused(Problem::Throttled));
         all.push(Outcome::Refused(Problem::RevocationsStale));
+        all.push(Outcome::Refused(Problem::InsufficientAal));
         all.push(Outcome::Failure);
         all
     }

@@ -1,6 +1,6 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, CookieNames, Problem, VerifyError, AUTH_RPC_PATHS};
+use jwt_core::{cookie_values, Claims, CookieNames, Problem, VerifyError, AAL2, AUTH_RPC_PATHS};
 
 use crate::bad_tokens::BadTokens;
 use crate::decision::{Decision, Forward, Outcome};
@@ -20,6 +20,7 @@ pub struct Policy {
     pub(crate) cookies: CookieNames,
     pub(crate) allow_authorization_header: bool,
     pub(crate) public_routes: Vec<RouteMatcher>,
+    pub(crate) aal2_routes: Vec<RouteMatcher>,
     /// (claim, lower-case header name)
     pub(crate) forward_claims: Vec<(String, String)>,
     pub(crate) csrf_enabled: bool,
@@ -147,10 +148,15 @@ impl Policy {
         if csrf::blocks(self.csrf_enabled, &self.allowed_origins, request) {
             return cross_site();
         }
-        let public = self
-            .public_routes
+        let needs_aal2 = self
+            .aal2_routes
             .iter()
-            .any(|route| route.matches(&request.method, path));
+            .any(|route| route.covers(&request.method, path));
+        let public = !needs_aal2
+            && self
+                .public_routes
+                .iter()
+                .any(|route| route.matches(&request.method, path));
         if public && AUTH_RPC_PATHS.contains(&path) {
             // The auth RPCs read the cookies themselves: no Bearer, which
             // PostgREST would check first and, during a switch of signing
@@ -170,6 +176,12 @@ impl Policy {
         }
 
         match (public, verified) {
+            (_, Some((_, Ok(claims)))) if needs_aal2 && claims.get_str("aal") != Some(AAL2) => {
+                Decision::Deny(response::refused(
+                    Problem::InsufficientAal,
+                    Problem::InsufficientAal.message(),
+                ))
+            }
             (_, Some((token, Ok(claims)))) => {
                 let outcome = if public {
                     Outcome::PublicWithToken

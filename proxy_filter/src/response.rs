@@ -90,17 +90,10 @@ pub(crate) fn refused(problem: Problem, message: &str) -> Denial {
 
 /// 429 with Retry-After: a client that kept sending forged tokens.
 pub(crate) fn throttled(retry_after: i64) -> Denial {
-    let problem = Problem::Throttled;
-    denial(
-        Outcome::Refused(problem),
-        problem.status(),
-        Some(("retry-after", retry_after.to_string())),
-        json_body(
-            &format!("PF{}", problem.status()),
-            "Too many invalid tokens from this client",
-            problem.slug(),
-            problem.hint(),
-        ),
+    retry_later(
+        Problem::Throttled,
+        "Too many invalid tokens from this client",
+        retry_after,
     )
 }
 
@@ -108,13 +101,17 @@ pub(crate) fn throttled(retry_after: i64) -> Denial {
 /// to pass a session's token.
 pub(crate) fn revocations_stale() -> Denial {
     let problem = Problem::RevocationsStale;
+    retry_later(problem, problem.message(), 1)
+}
+
+fn retry_later(problem: Problem, message: &str, retry_after: i64) -> Denial {
     denial(
         Outcome::Refused(problem),
         problem.status(),
-        Some(("retry-after", "1".to_owned())),
+        Some(("retry-after", retry_after.to_string())),
         json_body(
             &format!("PF{}", problem.status()),
-            problem.message(),
+            message,
             problem.slug(),
             problem.hint(),
         ),

@@ -2,8 +2,9 @@ use jwt_core::AUTH_RPC_PATHS;
 
 use serde::Deserialize;
 
-/// A public route: an exact path or a path prefix, optionally for some
-/// methods only. Everything that matches no public route is private.
+/// A route: an exact path or a path prefix, optionally for some methods
+/// only. As a public route, everything that matches none is private; as an
+/// `aal2` route, see [`RouteMatcher::covers`].
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct RouteMatcher {
@@ -25,17 +26,52 @@ impl RouteMatcher {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), String> {
+    /// `list` names the configuration list, for the error.
+    pub(crate) fn validate(&self, list: &str) -> Result<(), String> {
         match (&self.path, &self.prefix) {
             (Some(p), None) | (None, Some(p)) if !p.starts_with('/') => {
-                Err(format!("public route {p:?} must start with /"))
+                Err(format!("{list}: {p:?} must start with /"))
             }
             // Otherwise "/public" would also match "/publicity".
             (None, Some(p)) if !p.ends_with('/') => {
-                Err(format!("public prefix {p:?} must end with /"))
+                Err(format!("{list}: prefix {p:?} must end with /"))
             }
+            (Some(p), None) | (None, Some(p)) if !is_plain_path(p) || p.contains('%') => Err(
+                format!("{list}: {p:?} must be a plain path (no dot segments or escapes)"),
+            ),
             (Some(_), None) | (None, Some(_)) => Ok(()),
-            _ => Err("a public route needs exactly one of \"path\" or \"prefix\"".into()),
+            _ => Err(format!(
+                "{list}: a route needs exactly one of \"path\" or \"prefix\""
+            )),
+        }
+    }
+
+    /// Whether a route that needs more (an `aal2` route) covers a request:
+    /// the reverse of [`RouteMatcher::matches`], it fails closed. The path
+    /// is compared percent-decoded (the upstream decodes it), a path an
+    /// upstream could resolve elsewhere (dot segments, `//`, escapes left
+    /// after decoding) is covered whatever it names, and `GET` covers
+    /// `HEAD`, which reads as much.
+    pub fn covers(&self, method: &str, path: &str) -> bool {
+        let method_ok = self.methods.is_empty()
+            || self.methods.iter().any(|m| {
+                m.eq_ignore_ascii_case(method)
+                    || (m.eq_ignore_ascii_case("GET") && method.eq_ignore_ascii_case("HEAD"))
+            });
+        if !method_ok {
+            return false;
+        }
+        let decoded = percent_decoded(path);
+        // A `%` left after decoding was escaped twice: nothing legitimate.
+        if !is_plain_path(&decoded) || decoded.contains('%') {
+            return true;
+        }
+        match (&self.path, &self.prefix) {
+            (Some(exact), _) => decoded == *exact || decoded.strip_suffix('/') == Some(exact),
+            (None, Some(prefix)) => {
+                decoded.starts_with(prefix.as_str()) || decoded == prefix.trim_end_matches('/')
+            }
+            (None, None) => false,
         }
     }
 
@@ -180,20 +216,58 @@ mod tests {
     }
 
     #[test]
+    fn a_covering_route_fails_closed() {
+        let secret = RouteMatcher::exact("/rest/secret");
+        for covered in [
+            "/rest/secret",
+            "/rest/secret/",
+            "/rest/%73ecret",
+            "/rest/%2573ecret",
+            "/rest//secret",
+            "/rest/x/../secret",
+            "/anything/./else",
+        ] {
+            assert!(secret.covers("GET", covered), "{covered}");
+        }
+        for other in [
+            "/rest/secrets",
+            "/rest/task",
+            "/rest/secret.csv",
+            "/rest/Secret",
+        ] {
+            assert!(!secret.covers("GET", other), "{other}");
+        }
+        let writes = RouteMatcher {
+            path: None,
+            prefix: Some("/rest/payout/".into()),
+            methods: vec!["GET".into(), "POST".into()],
+        };
+        assert!(writes.covers("HEAD", "/rest/payout/1"));
+        assert!(writes.covers("post", "/rest/payout"));
+        assert!(!writes.covers("DELETE", "/rest/payout/1"));
+        assert!(!writes.covers("GET", "/rest/payouts"));
+    }
+
+    #[test]
     fn validation() {
-        assert!(RouteMatcher::exact("/x").validate().is_ok());
-        assert!(RouteMatcher::exact("x").validate().is_err());
+        assert!(RouteMatcher::exact("/x").validate("l").is_ok());
+        assert!(RouteMatcher::exact("x").validate("l").is_err());
+        assert!(RouteMatcher::exact("/a/../b").validate("l").is_err());
+        assert!(RouteMatcher::exact("/a%2fb").validate("l").is_err());
         let unterminated = RouteMatcher {
             path: None,
             prefix: Some("/public".into()),
             methods: vec![],
         };
-        assert!(unterminated.validate().unwrap_err().contains("end with /"));
+        assert!(unterminated
+            .validate("l")
+            .unwrap_err()
+            .contains("end with /"));
         let both = RouteMatcher {
             path: Some("/a".into()),
             prefix: Some("/b".into()),
             methods: vec![],
         };
-        assert!(both.validate().is_err());
+        assert!(both.validate("l").is_err());
     }
 }

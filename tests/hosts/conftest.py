@@ -28,6 +28,7 @@ FILTER_CONFIG = {
     "secret_env": "JWT_SECRET",
     "secret_is_base64": True,
     "forward_claims": {"sub": "x-user"},
+    "aal2_routes": [{"path": "/rest/secret"}],
     # Many tests send forged tokens from 127.0.0.1; the count is tested on its own.
     "bad_token_limit_per_minute": 0,
 }

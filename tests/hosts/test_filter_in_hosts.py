@@ -91,6 +91,17 @@ def test_client_authorization_and_claim_headers_are_replaced(host):
     assert seen["x-user"] == ["demo"]
 
 
+@pytest.mark.parametrize("path", ["/rest/secret", "/rest/%73ecret", "/rest//secret"])
+def test_an_aal2_route_refuses_other_tokens(host, path):
+    for claims in ({}, {"aal": "aal1"}, {"aal": ["aal2"]}):
+        refused = request("GET", f"{host.url}{path}", {"Cookie": f"access_token={token(**claims)}"})
+        assert refused.status == 403, (claims, refused.body)
+        assert refused.header("x-echo") is None
+        assert refused.json()["details"] == "insufficient_aal"
+    allowed = request("GET", f"{host.url}/rest/secret", {"Cookie": f"access_token={token(aal='aal2')}"})
+    assert upstream_headers(allowed)["authorization"]
+
+
 def test_cross_site_post_is_403(host):
     response = request("POST", f"{host.url}/rpc/login", {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
     assert response.status == 403

@@ -54,6 +54,19 @@ def test_decisions_and_metrics(gate):
     assert valid not in metrics
 
 
+def test_aal2_routes_of_the_shipped_configuration(gate):
+    """stack/filter-secret.json protects the demo's /rest/secret."""
+    forwarded = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/secret", "X-Forwarded-Host": "api"}
+    for aal, status in (("aal1", 403), ("aal2", 200)):
+        token = mint(TEST_SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60, "aal": aal})
+        answer = ask(gate, {**forwarded, "Cookie": f"access_token={token}"})
+        assert answer.status == status, answer.body
+    nginx_style = ask(gate, {"X-Original-Method": "GET", "X-Original-URI": "/rest/secret",
+                             "Cookie": f"access_token={mint(TEST_SECRET, {'sub': 'demo', 'exp': now() + 60})}"})
+    assert nginx_style.status == 403
+    assert json.loads(nginx_style.header("x-pg-auth-body"))["details"] == "insufficient_aal"
+
+
 def test_nginx_style_carries_the_denial_in_headers(gate):
     """nginx's auth_request turns any status but 401 and 403 into 500: the
     gate answers 401 and carries the real status and body in headers."""

@@ -6,7 +6,7 @@ use core::fmt;
 use std::collections::BTreeMap;
 
 use jwt_core::{
-    is_cookie_name, Algorithm, CookieNames, Jwks, Key, Verifier, ACCESS_COOKIE,
+    is_cookie_name, Algorithm, CookieNames, Jwks, Key, Verifier, ACCESS_COOKIE, AUTH_RPC_PATHS,
     DEFAULT_MAX_TOKEN_BYTES, MAX_LEEWAY_SECONDS, REFRESH_COOKIE,
 };
 use serde::Deserialize;
@@ -155,6 +155,10 @@ struct FilterConfig {
     /// ...unless this is false: then `public_routes` is the whole list.
     #[serde(default = "yes", deserialize_with = "scalars::boolean")]
     default_public_routes: bool,
+    /// Routes that need a token with `"aal": "aal2"` (a second factor or a
+    /// passkey); checked before the public routes.
+    #[serde(default)]
+    aal2_routes: Vec<RouteMatcher>,
     /// Claim name -> request header to forward it in (e.g. `sub` -> `x-user`).
     #[serde(default)]
     forward_claims: BTreeMap<String, String>,
@@ -347,7 +351,20 @@ impl FilterConfig {
             }
         }
         for route in &self.public_routes {
-            route.validate().map_err(invalid)?;
+            route.validate("\"public_routes\"").map_err(invalid)?;
+        }
+        for route in &self.aal2_routes {
+            route.validate("\"aal2_routes\"").map_err(invalid)?;
+            if route
+                .path
+                .iter()
+                .chain(&route.prefix)
+                .any(|p| AUTH_RPC_PATHS.iter().any(|rpc| rpc.starts_with(p.as_str())))
+            {
+                return Err(invalid(format!(
+                    "\"aal2_routes\": {route:?} covers an auth RPC, which must stay reachable to sign in"
+                )));
+            }
         }
         let mut forward_claims = Vec::new();
         for (claim, header) in self.forward_claims {
@@ -408,6 +425,7 @@ impl FilterConfig {
             ),
             allow_authorization_header: self.allow_authorization_header,
             public_routes,
+            aal2_routes: self.aal2_routes,
             forward_claims,
             csrf_enabled: self.csrf.enabled,
             allowed_origins,

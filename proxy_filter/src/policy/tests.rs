@@ -518,7 +518,7 @@ fn metric_names() {
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
-    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 7 + 1);
+    assert_eq!(all.len(), 4 + 2 + jwt_core::VerifyError::ALL.len() + 8 + 1);
     assert!(all.contains(&Outcome::Refused(Problem::ForgedHeader)));
     assert!(all.contains(&Outcome::Denied("unknown_key")));
     let names: std::collections::BTreeSet<String> = all.iter().map(Outcome::metric).collect();
@@ -690,4 +690,75 @@ fn a_client_sending_forged_tokens_waits_without_more_checks() {
         ),
         "the next minute"
     );
+}
+
+fn at_level(aal: Option<&str>) -> String {
+    let aal = aal
+        .map(|aal| format!(r#","aal":"{aal}""#))
+        .unwrap_or_default();
+    token(&format!(
+        r#"{{"role":"basic_subscriber","sub":"demo","exp":{}{aal}}}"#,
+        NOW + 60
+    ))
+}
+
+fn cookie(token: &str) -> String {
+    format!("access_token={token}")
+}
+
+#[test]
+fn aal2_routes_need_an_aal2_token() {
+    let policy = policy(
+        r#","aal2_routes":[{"path":"/rest/secret"},{"prefix":"/rest/rpc/pay/","methods":["POST"]}],
+            "public_routes":[{"prefix":"/rest/"}]"#,
+    );
+    let aal2 = at_level(Some("aal2"));
+    for (method, path) in [("GET", "/rest/secret"), ("POST", "/rest/rpc/pay/x")] {
+        let decision = policy.decide(&request(method, path, &[&cookie(&aal2)], None), Some(NOW));
+        assert_eq!(forwarded(decision).outcome, Outcome::Allowed, "{path}");
+        for lower in [
+            at_level(Some("aal1")),
+            at_level(None),
+            at_level(Some("AAL2")),
+        ] {
+            let denial =
+                denied(policy.decide(&request(method, path, &[&cookie(&lower)], None), Some(NOW)));
+            assert_eq!(denial.status, 403);
+            assert_eq!(denial.outcome, Outcome::Refused(Problem::InsufficientAal));
+            assert!(denial.body.contains("insufficient_aal"), "{}", denial.body);
+            assert!(denial.body.contains("mfa_verify"), "{}", denial.body);
+        }
+        // Covered routes are private even under a public prefix.
+        let denial = denied(policy.decide(&request(method, path, &[], None), Some(NOW)));
+        assert_eq!(denial.status, 401);
+    }
+    // An encoded name is the same route; other routes keep their rules.
+    let aal1 = cookie(&at_level(Some("aal1")));
+    let denial =
+        denied(policy.decide(&request("GET", "/rest/%73ecret", &[&aal1], None), Some(NOW)));
+    assert_eq!(denial.status, 403);
+    let read = policy.decide(&request("GET", "/rest/task", &[&aal1], None), Some(NOW));
+    assert_eq!(forwarded(read).outcome, Outcome::PublicWithToken);
+    let other_method = policy.decide(
+        &request("GET", "/rest/rpc/pay/x", &[&aal1], None),
+        Some(NOW),
+    );
+    assert_eq!(forwarded(other_method).outcome, Outcome::PublicWithToken);
+}
+
+#[test]
+fn aal2_routes_are_checked_at_start() {
+    for bad in [
+        r#"[{"path":"rpc/x"}]"#,
+        r#"[{"prefix":"/rest"}]"#,
+        r#"[{"path":"/rest/%73ecret"}]"#,
+        r#"[{"prefix":"/rpc/"}]"#,
+        r#"[{"path":"/rpc/login"}]"#,
+        r#"[{"prefix":"/"}]"#,
+    ] {
+        let json =
+            format!(r#"{{"secret":"{SECRET}","secret_is_base64":true,"aal2_routes":{bad}}}"#);
+        let error = Policy::from_json(json.as_bytes(), |_| None).unwrap_err();
+        assert!(error.to_string().contains("aal2_routes"), "{bad}: {error}");
+    }
 }
