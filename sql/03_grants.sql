@@ -15,6 +15,14 @@ grant execute on function
     auth.end_session(uuid),
     auth.change_password(text, text)
 to basic_subscriber;
+-- Second factors: for signed-in roles (docs/mfa.md).
+grant execute on function
+    auth.mfa_enroll_totp(text),
+    auth.mfa_verify(uuid, text),
+    auth.mfa_recover(text),
+    auth.mfa_factors(),
+    auth.mfa_unenroll(uuid)
+to basic_subscriber;
 -- The public keys, for the proxies' jwks_uri (and anyone).
 grant execute on function auth.jwks() to anon, basic_subscriber;
 -- The ended sessions, for the proxies' revocation_uri (they fetch without a

@@ -36,6 +36,24 @@ fn session_cookies(access_token: &str, refresh_token: &str, max_age: i64) -> Str
     .or_raise()
 }
 
+/// The access cookie alone, of a session that lasts `max_age` more seconds:
+/// a step-up's new token (the refresh cookie, which only the refresh RPC
+/// receives, stays as it is).
+#[pg_extern(stable, parallel_safe)]
+fn access_cookie(access_token: &str, max_age: i64) -> String {
+    let max_age = Some(u64::try_from(max_age).unwrap_or(0));
+    let names = settings::cookie_names();
+    let domain = settings::cookie_domain();
+    response_headers(&[cookie(
+        &names.access,
+        access_token,
+        "/",
+        max_age,
+        domain.as_deref(),
+    )])
+    .or_raise()
+}
+
 /// Removes both cookies.
 #[pg_extern(stable, parallel_safe)]
 fn logout_cookies() -> String {

@@ -48,6 +48,10 @@ pub enum AuthError {
     SealedKey {
         kid: String,
     },
+    /// Another sealed secret (a TOTP factor's) that does not open.
+    SealedSecret {
+        what: String,
+    },
     /// `pg_auth.signing_mode` is `keys` and no key is current.
     NoCurrentKey,
     /// The custom claims function set a claim the extension owns.
@@ -63,6 +67,7 @@ impl AuthError {
             | AuthError::MissingKey
             | AuthError::MissingKeyEncryptionKey
             | AuthError::SealedKey { .. }
+            | AuthError::SealedSecret { .. }
             | AuthError::NoCurrentKey
             | AuthError::KeyFile { .. }
             | AuthError::Key(_)
@@ -96,6 +101,9 @@ impl AuthError {
             ),
             AuthError::SealedKey { .. } => Some(
                 "pg_auth.key_encryption_key_file must be the file the key was created under: restore it, or create a new key, rotate to it with force => true, then revoke this one",
+            ),
+            AuthError::SealedSecret { .. } => Some(
+                "pg_auth.key_encryption_key_file must be the file the secret was sealed under: restore it, or remove the factor (the user enrols again)",
             ),
             AuthError::HashOutsideImport => Some(
                 "only a superuser session can store existing bcrypt hashes (importing users, pg_restore); give the password itself",
@@ -133,6 +141,10 @@ impl fmt::Display for AuthError {
             AuthError::SealedKey { kid } => write!(
                 f,
                 "the private key of signing key {kid:?} does not open with pg_auth.key_encryption_key_file"
+            ),
+            AuthError::SealedSecret { what } => write!(
+                f,
+                "the secret of {what} does not open with pg_auth.key_encryption_key_file"
             ),
             AuthError::NoCurrentKey => f.write_str(
                 "pg_auth.signing_mode is 'keys' but auth.signing_key has no current key",

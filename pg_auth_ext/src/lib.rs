@@ -15,11 +15,13 @@
 //! | tables `auth.user`, `auth.session`, `auth.refresh_token` | `install_sql/tables.sql` |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.change_email(new_email, pass)`, `auth.confirm_email_change(token)`, `auth.outbox_sent(id)`, `auth.outbox_failed(id, error)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
+//! | `auth.mfa_enroll_totp(friendly_name)`, `auth.mfa_verify(factor_id, code)`, `auth.mfa_recover(code)`, `auth.mfa_factors()`, `auth.mfa_unenroll(factor_id)`, the `aal` of sessions (`auth.step_up`), tables `auth.mfa_factor`, `auth.recovery_code` | `install_sql/mfa.sql` |
+//! | `auth.new_totp_secret`, `auth.totp_step`, `auth.new_recovery_codes`, `auth.recovery_code_hash` | `mfa/` |
 //! | `auth.normalize_email`, `auth.password_weakness` (the password policy), `auth.new_link_token` | `accounts/` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the legacy setup's) | `tokens.rs` |
-//! | `auth.access_token` (with custom claims), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
+//! | `auth.access_token` (with custom claims), `auth.session_access_token` (with the session's `aal` and `amr`), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
 //! | `auth.hash_password`, `auth.verify_password`, `auth.password_needs_rehash`, `auth.is_password_hash` | `passwords/` |
-//! | `auth.session_cookies`, `auth.logout_cookies`, `auth.auth_rpc_paths` | `cookies.rs` |
+//! | `auth.session_cookies`, `auth.access_cookie`, `auth.logout_cookies`, `auth.auth_rpc_paths` | `cookies.rs` |
 //! | `auth.new_refresh_token`, `auth.hash_token`, `auth.seal_successor`, `auth.open_successor` | `refresh.rs` |
 //! | `auth.create_signing_key(algorithm)`, `auth.rotate_signing_keys(force)`, `auth.revoke_signing_key(kid)`, `auth.jwks()`, `auth.public_keys()`, `auth.publish_jwks()`, `auth.retire_expired_keys()`, `auth.reseal_signing_keys(old_key_file)`, table `auth.signing_key` | `install_sql/signing_keys.sql` |
 //! | `auth.generate_signing_key` (key pairs, sealed), `auth.check_jwks`, `auth.max_published_keys`, what signs and verifies | `signing_keys.rs` |
@@ -36,10 +38,12 @@ mod accounts;
 mod cookies;
 mod error;
 mod key_file;
+mod mfa;
 mod passwords;
 mod problems;
 mod refresh;
 mod request;
+mod sealing;
 mod settings;
 mod signing_keys;
 mod tokens;
@@ -96,6 +100,7 @@ extension_sql_file!(
         signing_keys::max_published_keys,
         signing_keys::check_jwks,
         signing_keys::reseal_private_key,
+        mfa::totp::reseal_totp_secret,
         settings::sql::access_token_ttl,
         settings::sql::signing_mode,
         settings::sql::key_rotation_delay,
@@ -129,6 +134,8 @@ extension_sql_file!(
         settings::sql::access_cookie_name,
         settings::sql::refresh_cookie_name,
         tokens::access_token,
+        tokens::session_access_token,
+        cookies::access_cookie,
         settings::sql::custom_claims_function,
         tokens::session_of,
         tokens::live_session_of,
@@ -156,6 +163,19 @@ extension_sql_file!(
         settings::sql::email_confirm_required,
         settings::sql::link_lifetime,
         settings::sql::site_url,
+    ]
+);
+extension_sql_file!(
+    "install_sql/mfa.sql",
+    name = "mfa",
+    requires = [
+        "signup",
+        mfa::totp::new_totp_secret,
+        mfa::totp::totp_step,
+        mfa::recovery::new_recovery_codes,
+        mfa::recovery::recovery_code_hash,
+        settings::sql::mfa_required_roles,
+        settings::sql::mfa_max_failures,
     ]
 );
 extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);

@@ -1,27 +1,18 @@
 //! What signs and verifies access tokens. With `pg_auth.signing_mode =
 //! 'secret'` the shared secret of `pg_auth.jwt_secret_file` (HS256/384/512);
 //! with `'keys'` the current key pair of `auth.signing_key` (ES256 or EdDSA,
-//! the `kid` in every token). Private keys are stored sealed
-//! (ChaCha20-Poly1305) under the key read from
-//! `pg_auth.key_encryption_key_file`: the table, a dump of it, a
-//! `pg_read_all_data` member or the server log reveal no signing key.
+//! the `kid` in every token). Private keys are stored sealed (`sealing.rs`).
 //! The key states and the SQL API are in `install_sql/signing_keys.sql`.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use jwt_core::{Algorithm, Jwks, Key, KeyAlgorithm, PrivateKey, Verifier, PRIVATE_KEY_BYTES};
 use pgrx::prelude::*;
 
 use crate::error::{AuthError, OrRaise};
-use crate::key_file;
 use crate::settings::{self, SigningMode};
+use crate::{key_file, sealing};
 
-/// The layout of a sealed key: a version byte, the nonce, the ciphertext
-/// with its tag.
-const SEAL_VERSION: u8 = 1;
-const NONCE_BYTES: usize = 12;
-const TAG_BYTES: usize = 16;
-pub const SEALED_BYTES: usize = 1 + NONCE_BYTES + PRIVATE_KEY_BYTES + TAG_BYTES;
+#[cfg(any(test, feature = "pg_test"))]
+pub const SEALED_BYTES: usize = sealing::sealed_len(PRIVATE_KEY_BYTES);
 
 /// A new key pair: its `kid` (the RFC 7638 thumbprint of its public key),
 /// its public JWK, and its private key sealed under the key-encryption key.
@@ -79,41 +70,16 @@ fn seal(
     algorithm: KeyAlgorithm,
     secret: &[u8],
 ) -> Result<Vec<u8>, AuthError> {
-    let mut nonce = [0u8; NONCE_BYTES];
-    getrandom::fill(&mut nonce).map_err(|e| AuthError::Random(e.to_string()))?;
-    let aad = associated_data(kid, algorithm);
-    let ciphertext = ChaCha20Poly1305::new(kek.into())
-        .encrypt(
-            Nonce::from_slice(&nonce),
-            Payload {
-                msg: secret,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| AuthError::Internal("sealing a private key failed".into()))?;
-    let mut sealed = Vec::with_capacity(SEALED_BYTES);
-    sealed.push(SEAL_VERSION);
-    sealed.extend_from_slice(&nonce);
-    sealed.extend_from_slice(&ciphertext);
-    Ok(sealed)
+    sealing::seal(kek, &associated_data(kid, algorithm), secret)
 }
 
 fn open(kek: &[u8; 32], kid: &str, algorithm: KeyAlgorithm, sealed: &[u8]) -> Option<Vec<u8>> {
-    let (&version, rest) = sealed.split_first()?;
-    if version != SEAL_VERSION || sealed.len() != SEALED_BYTES {
-        return None;
-    }
-    let (nonce, ciphertext) = rest.split_at_checked(NONCE_BYTES)?;
-    let aad = associated_data(kid, algorithm);
-    ChaCha20Poly1305::new(kek.into())
-        .decrypt(
-            Nonce::from_slice(nonce),
-            Payload {
-                msg: ciphertext,
-                aad: &aad,
-            },
-        )
-        .ok()
+    sealing::open(
+        kek,
+        &associated_data(kid, algorithm),
+        sealed,
+        PRIVATE_KEY_BYTES,
+    )
 }
 
 /// What signs access tokens now.

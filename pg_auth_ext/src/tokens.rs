@@ -73,7 +73,7 @@ fn issue_access_token(role_: &str, user_: &str, session_id: pgrx::Uuid) -> Strin
 
 /// The access token of a session, with the members of `custom` (the result
 /// of `pg_auth.custom_claims_function`) added. A custom claim may not set one
-/// of the claims this extension owns.
+/// of the claims this extension owns. (0.2.0's: without the session's level.)
 #[pg_extern(stable, parallel_restricted)]
 fn access_token(
     role_: &str,
@@ -81,9 +81,36 @@ fn access_token(
     session_id: pgrx::Uuid,
     custom: Option<pgrx::JsonB>,
 ) -> String {
-    let signer = Signer::current().or_raise();
+    let session_id = session_id.to_string();
+    sign_session_claims(claims_map(role_, user_, Some(&session_id)), custom)
+}
+
+/// [`access_token`] with the session's authenticator level: `aal` (`aal1`
+/// or `aal2`) and `amr`, the methods used with their times.
+#[pg_extern(stable, parallel_restricted)]
+fn session_access_token(
+    role_: &str,
+    user_: &str,
+    session_id: pgrx::Uuid,
+    aal: &str,
+    amr: pgrx::JsonB,
+    custom: Option<pgrx::JsonB>,
+) -> String {
+    if aal != jwt_core::AAL1 && aal != jwt_core::AAL2 {
+        AuthError::Internal(format!("unknown authenticator level {aal:?}")).raise();
+    }
     let session_id = session_id.to_string();
     let mut claims = claims_map(role_, user_, Some(&session_id));
+    claims.insert("aal".into(), aal.into());
+    claims.insert("amr".into(), amr.0);
+    sign_session_claims(claims, custom)
+}
+
+fn sign_session_claims(
+    mut claims: serde_json::Map<String, serde_json::Value>,
+    custom: Option<pgrx::JsonB>,
+) -> String {
+    let signer = Signer::current().or_raise();
     match custom.map(|custom| custom.0) {
         None | Some(serde_json::Value::Null) => {}
         Some(serde_json::Value::Object(custom)) => {
@@ -100,8 +127,8 @@ fn access_token(
 }
 
 /// Claims the extension sets and a custom claims function may not.
-pub const RESERVED_CLAIMS: [&str; 10] = [
-    "role", "username", "sub", "sid", "iat", "exp", "nbf", "aud", "iss", "jti",
+pub const RESERVED_CLAIMS: [&str; 12] = [
+    "role", "username", "sub", "sid", "iat", "exp", "nbf", "aud", "iss", "jti", "aal", "amr",
 ];
 
 /// The session (`sid` claim) of an access token we signed (with the secret
@@ -178,7 +205,7 @@ fn claims_map(
 }
 
 /// `extract(epoch from now())`: the transaction's start, as the legacy setup.
-fn transaction_epoch() -> i64 {
+pub(crate) fn transaction_epoch() -> i64 {
     const POSTGRES_EPOCH_IN_UNIX_SECONDS: i64 = 946_684_800;
     // SAFETY: reads the current transaction's start timestamp.
     let micros = unsafe { pg_sys::GetCurrentTransactionStartTimestamp() };

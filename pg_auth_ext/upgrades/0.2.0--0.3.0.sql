@@ -128,7 +128,9 @@ alter table auth.audit_event drop constraint audit_event_event_check,
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
          'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
-         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested'));
+         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested',
+         'mfa_enrolled', 'mfa_verified', 'mfa_failed', 'mfa_throttled', 'mfa_unenrolled',
+         'recovery_code_used'));
 
 -- pg_auth_ext::accounts::normalize_email
 CREATE OR REPLACE FUNCTION "normalize_email"(
@@ -185,5 +187,121 @@ CREATE OR REPLACE FUNCTION "site_url"() RETURNS TEXT /* Option < String > */
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'site_url_wrapper';
+
+-- Second factors (mfa.sql): the level of sessions, the factors and the
+-- recovery codes.
+alter table auth.session
+    add column aal text not null default 'aal1' check (aal in ('aal1', 'aal2')),
+    add column amr jsonb not null default '[]' check (jsonb_typeof(amr) = 'array' and jsonb_array_length(amr) <= 10);
+create table auth.mfa_factor (
+    id uuid primary key,
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    kind text not null check (kind in ('totp')),
+    friendly_name text not null check (length(friendly_name) between 1 and 64),
+    secret bytea not null check (length(secret) <= 128),
+    created_at timestamptz not null default now(),
+    verified_at timestamptz,
+    last_used_step bigint,
+    last_used_at timestamptz,
+    failures integer not null default 0,
+    blocked_until timestamptz,
+    unique (username, friendly_name)
+);
+create table auth.recovery_code (
+    code_hash bytea primary key check (length(code_hash) = 32),
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    used_at timestamptz
+);
+create index recovery_code_username_idx on auth.recovery_code (username);
+select pg_catalog.pg_extension_config_dump('auth.mfa_factor', '');
+select pg_catalog.pg_extension_config_dump('auth.recovery_code', '');
+
+-- pg_auth_ext::mfa::totp::new_totp_secret
+CREATE OR REPLACE FUNCTION "new_totp_secret"(
+	"factor_id" uuid, /* pgrx :: Uuid */
+	"account" TEXT /* & str */
+) RETURNS TABLE (
+	"uri" TEXT,  /* String */
+	"secret" TEXT,  /* String */
+	"qr_svg" TEXT,  /* String */
+	"sealed_secret" bytea  /* Vec < u8 > */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'new_totp_secret_wrapper';
+
+-- pg_auth_ext::mfa::totp::totp_step
+CREATE OR REPLACE FUNCTION "totp_step"(
+	"factor_id" uuid, /* pgrx :: Uuid */
+	"sealed_secret" bytea, /* & [u8] */
+	"code" TEXT, /* & str */
+	"after_step" bigint /* i64 */
+) RETURNS bigint /* Option < i64 > */
+STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'totp_step_wrapper';
+
+-- pg_auth_ext::mfa::totp::reseal_totp_secret
+CREATE OR REPLACE FUNCTION "reseal_totp_secret"(
+	"factor_id" uuid, /* pgrx :: Uuid */
+	"sealed" bytea, /* & [u8] */
+	"old_key_file" TEXT /* & str */
+) RETURNS bytea /* Vec < u8 > */
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'reseal_totp_secret_wrapper';
+
+-- pg_auth_ext::mfa::recovery::new_recovery_codes
+CREATE OR REPLACE FUNCTION "new_recovery_codes"(
+	"count" INT /* i32 */
+) RETURNS TABLE (
+	"code" TEXT,  /* String */
+	"code_hash" bytea  /* Vec < u8 > */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'new_recovery_codes_wrapper';
+
+-- pg_auth_ext::mfa::recovery::recovery_code_hash
+CREATE OR REPLACE FUNCTION "recovery_code_hash"(
+	"code" TEXT /* & str */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'recovery_code_hash_wrapper';
+
+-- pg_auth_ext::settings::sql::mfa_required_roles
+CREATE OR REPLACE FUNCTION "mfa_required_roles"() RETURNS TEXT[] /* Vec < String > */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mfa_required_roles_wrapper';
+
+-- pg_auth_ext::settings::sql::mfa_max_failures
+CREATE OR REPLACE FUNCTION "mfa_max_failures"() RETURNS INT /* i32 */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mfa_max_failures_wrapper';
+
+-- pg_auth_ext::tokens::session_access_token
+CREATE OR REPLACE FUNCTION "session_access_token"(
+	"role_" TEXT, /* & str */
+	"user_" TEXT, /* & str */
+	"session_id" uuid, /* pgrx :: Uuid */
+	"aal" TEXT, /* & str */
+	"amr" jsonb, /* pgrx :: JsonB */
+	"custom" jsonb /* Option < pgrx :: JsonB > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'session_access_token_wrapper';
+
+-- pg_auth_ext::cookies::access_cookie
+CREATE OR REPLACE FUNCTION "access_cookie"(
+	"access_token" TEXT, /* & str */
+	"max_age" bigint /* i64 */
+) RETURNS TEXT /* String */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'access_cookie_wrapper';
 
 -- @code

@@ -103,6 +103,10 @@ begin
         for update skip locked);
     perform auth.prune_login_throttle(max_rows);
     perform auth.prune_links_and_mail(max_rows);
+    delete from auth.mfa_factor f
+    where f.id in (select o.id from auth.mfa_factor o
+                   where o.verified_at is null and o.created_at < now() - interval '1 hour'
+                   limit max_rows for update skip locked);
     perform auth.retire_expired_keys();
     delete from auth.audit_event a
     where a.ctid in (select o.ctid from auth.audit_event o where o.at < now() - auth.audit_retention()
@@ -147,13 +151,22 @@ begin
 end
 $$;
 
+-- A new access token of a session, at its level (aal, amr).
+create function auth.session_token(session_ auth.session, role_ name) returns text
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform auth.ensure_jwks_published();
+    return auth.session_access_token(role_::text, session_.username, session_.id, session_.aal, session_.amr,
+                                     auth.custom_claims(session_.username));
+end
+$$;
+
 -- Answers with both cookies of a session.
 create function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
 begin
-    perform auth.ensure_jwks_published();
     perform set_config('response.headers', auth.session_cookies(
-        auth.access_token(role_::text, session_.username, session_.id, auth.custom_claims(session_.username)),
+        auth.session_token(session_, role_),
         refresh,
         extract(epoch from session_.expires_at - now())::bigint), true);
 end
@@ -183,22 +196,30 @@ begin
 end
 $$;
 
--- A new session for `account`, answered as a login is: 204 with both
--- cookies (login, and reset_password, which signs the caller in).
+-- A new session for `account`, answered as a login is (login, and
+-- reset_password, which signs the caller in): both cookies, and 204; or,
+-- when the account needs a second factor, an aal1 session and 200 with
+-- the factors to verify (auth.mfa_challenge).
 create function auth.start_session(account auth."user") returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
     new_session auth.session;
     refresh text := auth.new_refresh_token();
+    challenge json := auth.mfa_challenge(account);
 begin
     perform auth.cleanup_expired_sessions(10);
-    insert into auth.session (username, expires_at, login_address, login_user_agent)
-    values (account.username, now() + auth.session_lifetime(), auth.client_address(), auth.client_user_agent())
+    insert into auth.session (username, expires_at, login_address, login_user_agent, aal, amr)
+    values (account.username, now() + auth.session_lifetime(), auth.client_address(), auth.client_user_agent(),
+            'aal1', jsonb_build_array(jsonb_build_object('method', 'password',
+                                                         'timestamp', extract(epoch from now())::bigint)))
     returning * into new_session;
     insert into auth.refresh_token (token_hash, session_id)
     values (auth.hash_token(refresh), new_session.id);
     perform auth.audit('login', account.username, new_session.id);
     perform auth.issue_session_cookies(new_session, account.role, refresh);
+    if challenge is not null then
+        return challenge;
+    end if;
     perform set_config('response.status', '204', true);
     return null;
 end
@@ -406,7 +427,9 @@ $$;
 -- (logout, reuse, password, role or name change) at once rather than when
 -- they expire, and tokens whose user is not the session's. The auth RPCs
 -- themselves are exempt: a browser holding the access cookie of an ended
--- session must still be able to log in again and to log out.
+-- session must still be able to log in again and to log out. Refuses also
+-- aal1 tokens of pg_auth.mfa_required_roles, but on the RPCs that reach
+-- aal2 (/rpc/mfa_*) and /rpc/me.
 create function auth.check_session() returns void
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 declare
@@ -421,6 +444,11 @@ begin
                      and s.username = claims ->> 'sub'
                      and auth.session_is_live(s)) then
         perform auth.fail('session_ended'::text);
+    end if;
+    if claims ->> 'aal' is distinct from 'aal2' and claims ->> 'role' = any(auth.mfa_required_roles())
+       and current_setting('request.path', true) not like '/rpc/mfa\_%'
+       and current_setting('request.path', true) <> '/rpc/me' then
+        perform auth.fail('insufficient_aal'::text);
     end if;
 end
 $$;

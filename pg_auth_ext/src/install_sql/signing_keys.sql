@@ -219,19 +219,23 @@ end
 $$;
 
 -- After the key-encryption key file changed (pg_auth.key_encryption_key_file
--- names the new one): every private key still kept, sealed under the old
--- file `old_key_file`, is sealed again under the new one. How many. Only
--- the extension's owner may call it (it reads a file the server can read).
+-- names the new one): every private key still kept and every TOTP secret,
+-- sealed under the old file `old_key_file`, is sealed again under the new
+-- one. How many. Only the extension's owner may call it (it reads a file
+-- the server can read).
 create function auth.reseal_signing_keys(old_key_file text) returns integer
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    resealed integer;
+    keys integer;
+    secrets integer;
 begin
-    lock table auth.signing_key in share row exclusive mode;
+    lock table auth.signing_key, auth.mfa_factor in share row exclusive mode;
     update auth.signing_key k
     set private_key = auth.reseal_private_key(k.kid, k.algorithm, k.private_key, old_key_file)
     where k.private_key is not null;
-    get diagnostics resealed = row_count;
-    return resealed;
+    get diagnostics keys = row_count;
+    update auth.mfa_factor f set secret = auth.reseal_totp_secret(f.id, f.secret, old_key_file);
+    get diagnostics secrets = row_count;
+    return keys + secrets;
 end
 $$;

@@ -27,7 +27,12 @@ create table auth.session (
     login_address inet,
     login_user_agent text check (length(login_user_agent) <= 512),
     refreshed_address inet,
-    refreshed_user_agent text check (length(refreshed_user_agent) <= 512)
+    refreshed_user_agent text check (length(refreshed_user_agent) <= 512),
+    -- The authenticator assurance level its access tokens carry (`aal`):
+    -- aal1 after a password, aal2 after a second factor (mfa.sql); `amr`,
+    -- the methods used and when, one entry per method.
+    aal text not null default 'aal1' check (aal in ('aal1', 'aal2')),
+    amr jsonb not null default '[]' check (jsonb_typeof(amr) = 'array' and jsonb_array_length(amr) <= 10)
 );
 create index session_expires_at_idx on auth.session (expires_at);
 create index session_username_idx on auth.session (username);
@@ -57,7 +62,9 @@ create table auth.audit_event (
         ('login', 'login_failed', 'login_throttled', 'refresh', 'refresh_reused', 'logout',
          'session_ended', 'password_changed', 'signing_key_created', 'signing_key_rotated',
          'signing_key_revoked', 'signup', 'email_verified', 'password_reset_requested',
-         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested')),
+         'password_reset', 'email_change_requested', 'email_changed', 'verification_requested',
+         'mfa_enrolled', 'mfa_verified', 'mfa_failed', 'mfa_throttled', 'mfa_unenrolled',
+         'recovery_code_used')),
     username text,
     session_id uuid,
     address inet,
@@ -115,6 +122,35 @@ create unlogged table auth.login_throttle (
 );
 create index login_throttle_last_failure_at_idx on auth.login_throttle (last_failure_at);
 
+-- Second factors (mfa.sql). A TOTP secret is stored sealed under the
+-- key-encryption key, bound to its id (mfa/totp.rs); a code's step is
+-- accepted once (last_used_step); wrong codes count per factor and, past
+-- pg_auth.mfa_max_failures, make its checks wait (blocked_until).
+-- Unverified factors are enrolments in progress, dropped after an hour.
+create table auth.mfa_factor (
+    id uuid primary key,
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    kind text not null check (kind in ('totp')),
+    friendly_name text not null check (length(friendly_name) between 1 and 64),
+    secret bytea not null check (length(secret) <= 128),
+    created_at timestamptz not null default now(),
+    verified_at timestamptz,
+    last_used_step bigint,
+    last_used_at timestamptz,
+    failures integer not null default 0,
+    blocked_until timestamptz,
+    unique (username, friendly_name)
+);
+
+-- Recovery codes, given at the first verified factor: only their SHA-256,
+-- each usable once in place of a code (mfa/recovery.rs).
+create table auth.recovery_code (
+    code_hash bytea primary key check (length(code_hash) = 32),
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    used_at timestamptz
+);
+create index recovery_code_username_idx on auth.recovery_code (username);
+
 -- pg_dump keeps the rows of these tables: a restored backup keeps every
 -- account and session.
 select pg_catalog.pg_extension_config_dump('auth."user"', '');
@@ -123,3 +159,5 @@ select pg_catalog.pg_extension_config_dump('auth.refresh_token', '');
 select pg_catalog.pg_extension_config_dump('auth.audit_event', '');
 select pg_catalog.pg_extension_config_dump('auth.link_token', '');
 select pg_catalog.pg_extension_config_dump('auth.outbox', '');
+select pg_catalog.pg_extension_config_dump('auth.mfa_factor', '');
+select pg_catalog.pg_extension_config_dump('auth.recovery_code', '');

@@ -266,6 +266,12 @@ settings! {
         c"A file of breached or banned passwords, one per line, refused as new passwords (compared without case).";
     SITE_URL: Option<CString> = None, c"pg_auth.site_url", Some(check_site_url),
         c"The app's address (https://app.example.com): mailed links open it with ?verify=, ?reset= or ?email_change=TOKEN.";
+    MFA_ISSUER: Option<CString> = Some(c"pg_auth"), c"pg_auth.mfa_issuer", NO_CHECK,
+        c"The issuer authenticator apps show next to a TOTP code (the site's name).";
+    MFA_REQUIRED_ROLES: Option<CString> = None, c"pg_auth.mfa_required_roles", NO_CHECK,
+        c"Roles (comma-separated) whose users need a second factor: auth.login asks for one, and auth.check_session refuses their aal1 tokens outside the auth RPCs.";
+    MFA_MAX_FAILURES: i32 = 5, c"pg_auth.mfa_max_failures", 1..=1000,
+        c"Wrong codes for one factor before its checks wait (pg_auth.login_throttle_delay, doubled at each further failure, up to pg_auth.login_throttle_max_delay).";
 }
 
 /// Called from `_PG_init`.
@@ -397,6 +403,28 @@ pub fn password_min_score() -> u8 {
 
 pub fn password_blocklist_file() -> Option<String> {
     text(&PASSWORD_BLOCKLIST_FILE)
+}
+
+pub fn mfa_issuer() -> String {
+    text(&MFA_ISSUER).unwrap_or_else(|| "pg_auth".into())
+}
+
+/// `pg_auth.mfa_required_roles` as role names.
+pub fn mfa_required_roles() -> Vec<String> {
+    text(&MFA_REQUIRED_ROLES)
+        .map(|roles| {
+            roles
+                .split(',')
+                .map(str::trim)
+                .filter(|role| !role.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn mfa_max_failures() -> i32 {
+    MFA_MAX_FAILURES.get()
 }
 
 pub fn authenticator_role() -> String {

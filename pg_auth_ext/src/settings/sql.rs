@@ -164,3 +164,14 @@ fn link_lifetime(kind: &str) -> Interval {
 fn site_url() -> Option<String> {
     super::text(&super::SITE_URL).map(|url| url.trim_end_matches('/').to_owned())
 }
+
+/// `pg_auth.mfa_required_roles`: the roles whose users need a second factor.
+#[pg_extern(stable, parallel_safe)]
+fn mfa_required_roles() -> Vec<String> {
+    super::mfa_required_roles()
+}
+
+#[pg_extern(stable, parallel_safe)]
+fn mfa_max_failures() -> i32 {
+    super::mfa_max_failures()
+}

@@ -15,6 +15,7 @@ mod claims;
 mod compat;
 mod defence;
 mod fixtures;
+mod mfa;
 mod passwords;
 mod privileges;
 mod session_api;
