@@ -38,7 +38,8 @@ def log_in(driver, api: str, user: str) -> None:
 def test_enrol_step_up_and_read_the_secret_on_the_page(stack, browser):  # noqa: F811
     api = stack.proxy_url
     user = f"page_mfa_{secrets.token_hex(4)}"
-    stack.psql(sql=f"insert into auth.user (username, password, role) values ('{user}', '{PASSWORD}', 'basic_subscriber')")
+    stack.psql(sql=f"insert into auth.user (username, password, role) "
+                   f"values ('{user}', '{PASSWORD}', 'basic_subscriber')")
     log_in(browser, api, user)
     wait(browser, lambda d: "aal1" in text_of(d, "aal"))
     browser.find_element(By.ID, "read-secret").click()
