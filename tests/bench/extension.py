@@ -44,6 +44,10 @@ AMORTISED = {
     "native generate_access_token": (2000, "auth.generate_access_token('r', 'u' || i, :'secret')"),
     "pgcrypto crypt() verify, cost 10": (10, "crypt('demo' || i, :'pgcrypto_hash')"),
     "native verify_password, cost 10": (10, "auth.verify_password('demo' || i, :'native_hash')"),
+    # A second factor's check as auth.mfa_verify makes it: the secret
+    # unsealed, three steps' codes compared (a wrong code tries them all).
+    "native TOTP check (totp_step)": (2000, "auth.totp_step(:'factor_id'::uuid, decode(:'sealed', 'hex'), "
+                                            "lpad((i % 1000000)::text, 6, '0'), -1)"),
 }
 BASELINE = "json_build_object('n', i, 'role', 'r')::text || :'secret' || 'u' || i"
 
@@ -218,7 +222,10 @@ def main() -> int:
             "secret": stack.secret,
             "pgcrypto_hash": stack.psql(sql="select crypt('demo', gen_salt('bf', 10))").strip(),
             "native_hash": stack.psql(sql="select auth.hash_password('demo')").strip(),
+            "factor_id": "6f1c0a52-0d5e-4c1e-9a55-1f3b8f6f0e01",
         }
+        variables["sealed"] = stack.psql(sql=f"select encode(sealed_secret, 'hex') from "
+                                             f"auth.new_totp_secret('{variables['factor_id']}', 'bench')").strip()
 
         print(f"cost per call, amortised in one statement, median of {args.rounds} rounds in alternating order (µs)")
         samples: dict[str, list[float]] = {name: [] for name in [*AMORTISED, "baseline"]}
@@ -268,6 +275,8 @@ def main() -> int:
              cost["plpgsql generate_access_token"] / cost["native generate_access_token"], "(higher: faster)"),
             ("pgcrypto / native bcrypt verify, cost 10",
              cost["pgcrypto crypt() verify, cost 10"] / cost["native verify_password, cost 10"], ">= 1.0"),
+            ("bcrypt verify (cost 10) / TOTP check, cost",
+             cost["native verify_password, cost 10"] / cost["native TOTP check (totp_step)"], ">= 10"),
             ("native sign_raw / select 1, calls/s", rates["native sign_raw"] / rates["select 1"], ">= 0.85"),
             ("native / plpgsql sign_raw, calls/s", rates["native sign_raw"] / rates["plpgsql sign_raw"], ">= 2"),
             ("login, unknown user / wrong password, time",
