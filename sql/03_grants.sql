@@ -21,8 +21,15 @@ grant execute on function
     auth.mfa_verify(uuid, text),
     auth.mfa_recover(text),
     auth.mfa_factors(),
-    auth.mfa_unenroll(uuid)
+    auth.mfa_unenroll(uuid),
+    auth.passkey_register_begin(text),
+    auth.passkey_register_finish(uuid, json),
+    auth.mfa_passkey_begin(),
+    auth.mfa_passkey_finish(uuid, json)
 to basic_subscriber;
+-- A sign-in with a passkey: anyone, like a login.
+grant execute on function auth.passkey_login_begin(), auth.passkey_login_finish(uuid, json)
+to anon, basic_subscriber;
 -- The public keys, for the proxies' jwks_uri (and anyone).
 grant execute on function auth.jwks() to anon, basic_subscriber;
 -- The ended sessions, for the proxies' revocation_uri (they fetch without a

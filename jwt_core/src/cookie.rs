@@ -13,7 +13,7 @@ pub const DEFAULT_REFRESH_PATH: &str = "/rpc/refresh_token";
 /// serve them nowhere else (not under `/rest/`, not percent-encoded), never
 /// with a Bearer token, and (all but logout and refresh) within a per-client
 /// rate limit: sign-in, and the account RPCs (sign-up, verification, reset).
-pub const AUTH_RPC_PATHS: [&str; 9] = [
+pub const AUTH_RPC_PATHS: [&str; 11] = [
     "/rpc/login",
     "/rpc/logout",
     DEFAULT_REFRESH_PATH,
@@ -23,6 +23,8 @@ pub const AUTH_RPC_PATHS: [&str; 9] = [
     "/rpc/request_password_reset",
     "/rpc/reset_password",
     "/rpc/confirm_email_change",
+    "/rpc/passkey_login_begin",
+    "/rpc/passkey_login_finish",
 ];
 
 /// Cookie name prefixes browsers enforce (RFC 6265bis section 4.1.3):

@@ -68,10 +68,16 @@ pub enum Problem {
     FactorNotFound,
     /// The account has as many factors as it may (`auth.max_factors`).
     TooManyFactors,
+    /// A passkey registration or sign-in that does not verify (signature,
+    /// origin, challenge unknown, used or expired, no user verification, a
+    /// signature counter that went back): said alike.
+    InvalidPasskey,
+    /// `pg_auth.webauthn_rp_id` is not set.
+    PasskeysDisabled,
 }
 
 impl Problem {
-    pub const ALL: [Problem; 25] = [
+    pub const ALL: [Problem; 27] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
         Problem::CrossSite,
@@ -97,6 +103,8 @@ impl Problem {
         Problem::InvalidCode,
         Problem::FactorNotFound,
         Problem::TooManyFactors,
+        Problem::InvalidPasskey,
+        Problem::PasskeysDisabled,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -126,6 +134,8 @@ impl Problem {
             Problem::InvalidCode => "invalid_code",
             Problem::FactorNotFound => "factor_not_found",
             Problem::TooManyFactors => "too_many_factors",
+            Problem::InvalidPasskey => "invalid_passkey",
+            Problem::PasskeysDisabled => "passkeys_disabled",
         }
     }
 
@@ -145,7 +155,8 @@ impl Problem {
             | Problem::AccountUnusable
             | Problem::SignupDisabled
             | Problem::EmailNotVerified
-            | Problem::InsufficientAal => 403,
+            | Problem::InsufficientAal
+            | Problem::PasskeysDisabled => 403,
             Problem::WeakPassword
             | Problem::InvalidEmail
             | Problem::InvalidCode
@@ -158,7 +169,8 @@ impl Problem {
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
             | Problem::RefreshReused
-            | Problem::SessionEnded => 401,
+            | Problem::SessionEnded
+            | Problem::InvalidPasskey => 401,
         }
     }
 
@@ -191,6 +203,8 @@ impl Problem {
             Problem::InvalidCode => "Invalid, expired or already used code",
             Problem::FactorNotFound => "No such factor",
             Problem::TooManyFactors => "This account has as many factors as it may",
+            Problem::InvalidPasskey => "This passkey could not be verified",
+            Problem::PasskeysDisabled => "Passkeys are not set up on this server",
         }
     }
 
@@ -222,13 +236,15 @@ impl Problem {
             }
             Problem::InvalidCode => Some("Enter the code your authenticator app shows now"),
             Problem::TooManyFactors => Some("Remove a factor first (POST /rpc/mfa_unenroll)"),
+            Problem::InvalidPasskey => Some("Start again (a challenge is good for one try and two minutes), or sign in with your password"),
             Problem::FilterFailure
             | Problem::InvalidCredentials
             | Problem::InvalidRefreshToken
             | Problem::SessionNotFound
             | Problem::NotFound
             | Problem::SignupDisabled
-            | Problem::FactorNotFound => None,
+            | Problem::FactorNotFound
+            | Problem::PasskeysDisabled => None,
         }
     }
 

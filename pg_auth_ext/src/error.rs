@@ -48,6 +48,10 @@ pub enum AuthError {
     SealedKey {
         kid: String,
     },
+    /// `pg_auth.webauthn_rp_id` is not set.
+    PasskeysOff,
+    /// The WebAuthn settings cannot be used.
+    Passkeys(String),
     /// Another sealed secret (a TOTP factor's) that does not open.
     SealedSecret {
         what: String,
@@ -68,6 +72,8 @@ impl AuthError {
             | AuthError::MissingKeyEncryptionKey
             | AuthError::SealedKey { .. }
             | AuthError::SealedSecret { .. }
+            | AuthError::PasskeysOff
+            | AuthError::Passkeys(_)
             | AuthError::NoCurrentKey
             | AuthError::KeyFile { .. }
             | AuthError::Key(_)
@@ -101,6 +107,9 @@ impl AuthError {
             ),
             AuthError::SealedKey { .. } => Some(
                 "pg_auth.key_encryption_key_file must be the file the key was created under: restore it, or create a new key, rotate to it with force => true, then revoke this one",
+            ),
+            AuthError::PasskeysOff | AuthError::Passkeys(_) => Some(
+                "as a superuser: ALTER SYSTEM SET pg_auth.webauthn_rp_id = 'example.com'; ALTER SYSTEM SET pg_auth.webauthn_origins = 'https://example.com'; SELECT pg_reload_conf();",
             ),
             AuthError::SealedSecret { .. } => Some(
                 "pg_auth.key_encryption_key_file must be the file the secret was sealed under: restore it, or remove the factor (the user enrols again)",
@@ -142,6 +151,8 @@ impl fmt::Display for AuthError {
                 f,
                 "the private key of signing key {kid:?} does not open with pg_auth.key_encryption_key_file"
             ),
+            AuthError::PasskeysOff => f.write_str("pg_auth.webauthn_rp_id is not set"),
+            AuthError::Passkeys(problem) => write!(f, "pg_auth.webauthn_*: {problem}"),
             AuthError::SealedSecret { what } => write!(
                 f,
                 "the secret of {what} does not open with pg_auth.key_encryption_key_file"

@@ -16,7 +16,8 @@
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.change_email(new_email, pass)`, `auth.confirm_email_change(token)`, `auth.outbox_sent(id)`, `auth.outbox_failed(id, error)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
 //! | `auth.mfa_enroll_totp(friendly_name)`, `auth.mfa_verify(factor_id, code)`, `auth.mfa_recover(code)`, `auth.mfa_factors()`, `auth.mfa_unenroll(factor_id)`, the `aal` of sessions (`auth.step_up`), tables `auth.mfa_factor`, `auth.recovery_code` | `install_sql/mfa.sql` |
-//! | `auth.new_totp_secret`, `auth.totp_step`, `auth.new_recovery_codes`, `auth.recovery_code_hash` | `mfa/` |
+//! | `auth.passkey_register_begin(friendly_name)`/`_finish(challenge_id, credential)`, `auth.passkey_login_begin()`/`_finish(challenge_id, credential)` (no password), `auth.mfa_passkey_begin()`/`_finish(challenge_id, credential)` (second factor), tables `auth.passkey`, `auth.webauthn_challenge` | `install_sql/passkeys.sql` |
+//! | `auth.new_totp_secret`, `auth.totp_step`, `auth.new_recovery_codes`, `auth.recovery_code_hash`, the WebAuthn ceremonies (`auth.passkey_*`) | `mfa/` |
 //! | `auth.normalize_email`, `auth.password_weakness` (the password policy), `auth.new_link_token` | `accounts/` |
 //! | `auth.sign_raw(payload, secret, algorithm)`, `auth.generate_access_token(role_, user_, secret)` (the legacy setup's) | `tokens.rs` |
 //! | `auth.access_token` (with custom claims), `auth.session_access_token` (with the session's `aal` and `amr`), `auth.issue_access_token`, `auth.session_of`, `auth.live_session_of`, `auth.parse_session_id` | `tokens.rs` |
@@ -176,6 +177,21 @@ extension_sql_file!(
         mfa::recovery::recovery_code_hash,
         settings::sql::mfa_required_roles,
         settings::sql::mfa_max_failures,
+    ]
+);
+extension_sql_file!(
+    "install_sql/passkeys.sql",
+    name = "passkeys",
+    requires = [
+        "mfa",
+        mfa::passkey::passkey_registration_options,
+        mfa::passkey::passkey_registered,
+        mfa::passkey::passkey_login_options,
+        mfa::passkey::passkey_identify,
+        mfa::passkey::passkey_login_checked,
+        mfa::passkey::passkey_challenge_options,
+        mfa::passkey::passkey_challenge_checked,
+        settings::sql::passkeys_enabled,
     ]
 );
 extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);

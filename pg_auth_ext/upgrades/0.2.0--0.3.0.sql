@@ -188,8 +188,8 @@ STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'site_url_wrapper';
 
--- Second factors (mfa.sql): the level of sessions, the factors and the
--- recovery codes.
+-- Second factors (mfa.sql, passkeys.sql): the level of sessions, the
+-- factors, the recovery codes, the passkeys and their challenges.
 alter table auth.session
     add column aal text not null default 'aal1' check (aal in ('aal1', 'aal2')),
     add column amr jsonb not null default '[]' check (jsonb_typeof(amr) = 'array' and jsonb_array_length(amr) <= 10);
@@ -213,8 +213,34 @@ create table auth.recovery_code (
     used_at timestamptz
 );
 create index recovery_code_username_idx on auth.recovery_code (username);
+
+create table auth.passkey (
+    id uuid primary key,
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    user_handle uuid not null,
+    credential_id bytea not null unique check (length(credential_id) between 1 and 1023),
+    credential jsonb not null,
+    friendly_name text not null check (length(friendly_name) between 1 and 64),
+    created_at timestamptz not null default now(),
+    last_used_at timestamptz,
+    unique (username, friendly_name)
+);
+
+create table auth.webauthn_challenge (
+    id uuid primary key,
+    kind text not null check (kind in ('register', 'login', 'second_factor')),
+    username text references auth."user" (username) on update cascade on delete cascade,
+    friendly_name text check (length(friendly_name) <= 64),
+    user_handle uuid,
+    state jsonb not null,
+    expires_at timestamptz not null
+);
+create index webauthn_challenge_expires_at_idx on auth.webauthn_challenge (expires_at);
 select pg_catalog.pg_extension_config_dump('auth.mfa_factor', '');
 select pg_catalog.pg_extension_config_dump('auth.recovery_code', '');
+select pg_catalog.pg_extension_config_dump('auth.passkey', '');
+-- start_session gained the method of the login (password or passkey).
+drop function if exists auth.start_session(auth."user");
 
 -- pg_auth_ext::mfa::totp::new_totp_secret
 CREATE OR REPLACE FUNCTION "new_totp_secret"(
@@ -303,5 +329,95 @@ CREATE OR REPLACE FUNCTION "access_cookie"(
 STRICT STABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'access_cookie_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_registration_options
+CREATE OR REPLACE FUNCTION "passkey_registration_options"(
+	"user_handle" uuid, /* pgrx :: Uuid */
+	"username" TEXT, /* & str */
+	"existing" jsonb[] /* Vec < pgrx :: JsonB > */
+) RETURNS TABLE (
+	"options" jsonb,  /* pgrx :: JsonB */
+	"state" jsonb  /* pgrx :: JsonB */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_registration_options_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_registered
+CREATE OR REPLACE FUNCTION "passkey_registered"(
+	"credential_json" jsonb, /* pgrx :: JsonB */
+	"state" jsonb /* pgrx :: JsonB */
+) RETURNS TABLE (
+	"credential_id" bytea,  /* :: std :: option :: Option < Vec < u8 > > */
+	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
+	"problem" TEXT  /* Option < String > */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_registered_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_login_options
+CREATE OR REPLACE FUNCTION "passkey_login_options"() RETURNS TABLE (
+	"options" jsonb,  /* pgrx :: JsonB */
+	"state" jsonb  /* pgrx :: JsonB */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_login_options_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_identify
+CREATE OR REPLACE FUNCTION "passkey_identify"(
+	"credential_json" jsonb /* pgrx :: JsonB */
+) RETURNS TABLE (
+	"user_handle" uuid,  /* pgrx :: Uuid */
+	"credential_id" bytea  /* Vec < u8 > */
+)
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_identify_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_login_checked
+CREATE OR REPLACE FUNCTION "passkey_login_checked"(
+	"credential_json" jsonb, /* pgrx :: JsonB */
+	"state" jsonb, /* pgrx :: JsonB */
+	"passkey" jsonb /* pgrx :: JsonB */
+) RETURNS TABLE (
+	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
+	"problem" TEXT  /* Option < String > */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_login_checked_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_challenge_options
+CREATE OR REPLACE FUNCTION "passkey_challenge_options"(
+	"passkeys" jsonb[] /* Vec < pgrx :: JsonB > */
+) RETURNS TABLE (
+	"options" jsonb,  /* pgrx :: JsonB */
+	"state" jsonb  /* pgrx :: JsonB */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_challenge_options_wrapper';
+
+-- pg_auth_ext::mfa::passkey::passkey_challenge_checked
+CREATE OR REPLACE FUNCTION "passkey_challenge_checked"(
+	"credential_json" jsonb, /* pgrx :: JsonB */
+	"state" jsonb, /* pgrx :: JsonB */
+	"passkeys" jsonb[] /* Vec < pgrx :: JsonB > */
+) RETURNS TABLE (
+	"credential_id" bytea,  /* :: std :: option :: Option < Vec < u8 > > */
+	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
+	"problem" TEXT  /* Option < String > */
+)
+STRICT VOLATILE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkey_challenge_checked_wrapper';
+
+-- pg_auth_ext::settings::sql::passkeys_enabled
+CREATE OR REPLACE FUNCTION "passkeys_enabled"() RETURNS bool /* bool */
+STRICT STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'passkeys_enabled_wrapper';
 
 -- @code

@@ -15,10 +15,30 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
     select nullif(current_setting('request.jwt.claims', true), '')::json ->> 'aal';
 $$;
 
+-- A verified TOTP factor (what recovery codes go with).
 create function auth.has_verified_factor(username text) returns boolean
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     select exists (select from auth.mfa_factor f
                    where f.username = has_verified_factor.username and f.verified_at is not null);
+$$;
+
+-- Any second factor: a verified TOTP factor or a passkey.
+create function auth.has_second_factor(username text) returns boolean
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select auth.has_verified_factor(username)
+        or exists (select from auth.passkey p where p.username = has_second_factor.username);
+$$;
+
+-- An account's second factors, TOTP and passkeys alike (never a secret).
+create function auth.second_factors(username text)
+returns table (id uuid, type text, friendly_name text, created_at timestamptz, verified_at timestamptz,
+               last_used_at timestamptz)
+language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+    select f.id, f.kind, f.friendly_name, f.created_at, f.verified_at, f.last_used_at
+    from auth.mfa_factor f where f.username = second_factors.username
+    union all
+    select p.id, 'passkey', p.friendly_name, p.created_at, p.created_at, p.last_used_at
+    from auth.passkey p where p.username = second_factors.username;
 $$;
 
 -- What auth.login answers when the account needs a second factor: its
@@ -27,11 +47,11 @@ $$;
 create function auth.mfa_challenge(account auth."user") returns json
 language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     select json_build_object('mfa_required', true, 'aal', 'aal1', 'factors', coalesce(
-        (select json_agg(json_build_object('id', f.id, 'type', f.kind, 'friendly_name', f.friendly_name)
+        (select json_agg(json_build_object('id', f.id, 'type', f.type, 'friendly_name', f.friendly_name)
                          order by f.created_at)
-         from auth.mfa_factor f where f.username = account.username and f.verified_at is not null),
+         from auth.second_factors(account.username) f where f.verified_at is not null),
         '[]'::json))
-    where auth.has_verified_factor(account.username)
+    where auth.has_second_factor(account.username)
        or account.role::text = any(auth.mfa_required_roles());
 $$;
 
@@ -93,6 +113,20 @@ begin
 end
 $$;
 
+-- What any new factor needs: aal2 when the account has a second factor
+-- already (an attacker with the password alone adds none), and a name.
+create function auth.check_new_factor(own auth.session, friendly_name text) returns void
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    if auth.has_second_factor(own.username) and auth.request_aal() is distinct from 'aal2' then
+        perform auth.fail('insufficient_aal'::text);
+    end if;
+    if friendly_name is null or length(friendly_name) not between 1 and 64 then
+        raise exception 'friendly_name must be 1 to 64 characters' using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
 -- Starts a TOTP enrolment for the signed-in user: an unverified factor, and
 -- its secret as an otpauth:// URI, a base32 secret and an SVG QR code,
 -- shown this once. auth.mfa_verify with a first code completes it. An
@@ -106,15 +140,10 @@ declare
     made record;
 begin
     perform auth.require_commit();
-    if auth.has_verified_factor(own.username) and auth.request_aal() is distinct from 'aal2' then
-        perform auth.fail('insufficient_aal'::text);
-    end if;
-    if name_ is null or length(name_) not between 1 and 64 then
-        raise exception 'friendly_name must be 1 to 64 characters' using errcode = 'invalid_parameter_value';
-    end if;
+    perform auth.check_new_factor(own, name_);
     delete from auth.mfa_factor f
     where f.username = own.username and f.verified_at is null and f.created_at < now() - interval '1 hour';
-    if (select count(*) from auth.mfa_factor f where f.username = own.username) >= auth.max_factors() then
+    if (select count(*) from auth.second_factors(own.username)) >= auth.max_factors() then
         perform auth.fail('too_many_factors'::text);
     end if;
     if exists (select from auth.mfa_factor f where f.username = own.username and f.friendly_name = name_) then
@@ -221,7 +250,8 @@ begin
 end
 $$;
 
--- The signed-in user's factors, oldest first (never their secrets).
+-- The signed-in user's factors, TOTP and passkeys, oldest first (never
+-- their secrets).
 create function auth.mfa_factors()
 returns table (id uuid, type text, friendly_name text, created_at timestamptz, verified_at timestamptz,
                last_used_at timestamptz)
@@ -229,36 +259,33 @@ language plpgsql stable security definer set search_path = pg_catalog, pg_temp a
 declare
     own auth.session := auth.current_session();
 begin
-    return query
-        select f.id, f.kind, f.friendly_name, f.created_at, f.verified_at, f.last_used_at
-        from auth.mfa_factor f where f.username = own.username
-        order by f.created_at;
+    return query select f.* from auth.second_factors(own.username) f order by f.created_at;
 end
 $$;
 
--- Removes one of the signed-in user's factors; a verified one takes aal2.
--- With the last verified factor go the recovery codes.
+-- Removes one of the signed-in user's factors (a TOTP factor or a passkey);
+-- a verified one takes aal2. With the last verified TOTP factor go the
+-- recovery codes.
 create function auth.mfa_unenroll(factor_id uuid) returns void
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
     own auth.session := auth.current_session();
-    factor auth.mfa_factor;
+    factor record;
 begin
     perform auth.require_commit();
-    select f.* into factor from auth.mfa_factor f
-    where f.id = factor_id and f.username = own.username
-    for update;
+    select f.* into factor from auth.second_factors(own.username) f where f.id = factor_id;
     if factor.id is null then
         perform auth.fail('factor_not_found'::text);
     end if;
     if factor.verified_at is not null and auth.request_aal() is distinct from 'aal2' then
         perform auth.fail('insufficient_aal'::text);
     end if;
-    delete from auth.mfa_factor f where f.id = factor.id;
+    delete from auth.mfa_factor f where f.id = factor.id and f.username = own.username;
+    delete from auth.passkey p where p.id = factor.id and p.username = own.username;
     if not auth.has_verified_factor(own.username) then
         delete from auth.recovery_code r where r.username = own.username;
     end if;
     perform auth.audit('mfa_unenrolled', own.username, own.id,
-                       json_build_object('factor', factor.id, 'type', factor.kind)::jsonb);
+                       json_build_object('factor', factor.id, 'type', factor.type)::jsonb);
 end
 $$;

@@ -103,6 +103,9 @@ begin
         for update skip locked);
     perform auth.prune_login_throttle(max_rows);
     perform auth.prune_links_and_mail(max_rows);
+    delete from auth.webauthn_challenge c
+    where c.id in (select o.id from auth.webauthn_challenge o where o.expires_at < now()
+                   limit max_rows for update skip locked);
     delete from auth.mfa_factor f
     where f.id in (select o.id from auth.mfa_factor o
                    where o.verified_at is null and o.created_at < now() - interval '1 hour'
@@ -198,24 +201,26 @@ $$;
 
 -- A new session for `account`, answered as a login is (login, and
 -- reset_password, which signs the caller in): both cookies, and 204; or,
--- when the account needs a second factor, an aal1 session and 200 with
--- the factors to verify (auth.mfa_challenge).
-create function auth.start_session(account auth."user") returns json
+-- after a password, when the account needs a second factor, an aal1
+-- session and 200 with the factors to verify (auth.mfa_challenge). A
+-- passkey (`method` 'passkey') is a second factor itself: aal2 at once.
+create function auth.start_session(account auth."user", method text default 'password') returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
     new_session auth.session;
     refresh text := auth.new_refresh_token();
-    challenge json := auth.mfa_challenge(account);
+    challenge json := case when method = 'password' then auth.mfa_challenge(account) end;
 begin
     perform auth.cleanup_expired_sessions(10);
     insert into auth.session (username, expires_at, login_address, login_user_agent, aal, amr)
     values (account.username, now() + auth.session_lifetime(), auth.client_address(), auth.client_user_agent(),
-            'aal1', jsonb_build_array(jsonb_build_object('method', 'password',
-                                                         'timestamp', extract(epoch from now())::bigint)))
+            case when method = 'passkey' then 'aal2' else 'aal1' end,
+            jsonb_build_array(jsonb_build_object('method', method, 'timestamp', extract(epoch from now())::bigint)))
     returning * into new_session;
     insert into auth.refresh_token (token_hash, session_id)
     values (auth.hash_token(refresh), new_session.id);
-    perform auth.audit('login', account.username, new_session.id);
+    perform auth.audit('login', account.username, new_session.id,
+                       case when method <> 'password' then json_build_object('method', method)::jsonb end);
     perform auth.issue_session_cookies(new_session, account.role, refresh);
     if challenge is not null then
         return challenge;
@@ -267,7 +272,7 @@ begin
     if auth.password_needs_rehash(account.password) then
         perform auth.upgrade_password_hash(account.username, pass);
     end if;
-    return auth.start_session(account);
+    return auth.start_session(account, 'password'::text);
 end
 $$;
 

@@ -245,7 +245,7 @@ begin
     if not auth.role_is_usable(account.role) then
         return auth.problem_answer('account_unusable'::text);
     end if;
-    return auth.start_session(account);
+    return auth.start_session(account, 'password'::text);
 end
 $$;
 

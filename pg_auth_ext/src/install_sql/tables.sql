@@ -151,6 +151,35 @@ create table auth.recovery_code (
 );
 create index recovery_code_username_idx on auth.recovery_code (username);
 
+-- Passkeys (passkeys.sql): WebAuthn credentials as webauthn-rs keeps them
+-- (public key, signature counter: nothing secret), found by credential id
+-- at sign-in. user_handle is the account's WebAuthn user id: random, one
+-- per account, stored by the authenticator.
+create table auth.passkey (
+    id uuid primary key,
+    username text not null references auth."user" (username) on update cascade on delete cascade,
+    user_handle uuid not null,
+    credential_id bytea not null unique check (length(credential_id) between 1 and 1023),
+    credential jsonb not null,
+    friendly_name text not null check (length(friendly_name) between 1 and 64),
+    created_at timestamptz not null default now(),
+    last_used_at timestamptz,
+    unique (username, friendly_name)
+);
+
+-- WebAuthn ceremonies in progress: each challenge is taken once by the RPC
+-- that finishes it, and expires after two minutes.
+create table auth.webauthn_challenge (
+    id uuid primary key,
+    kind text not null check (kind in ('register', 'login', 'second_factor')),
+    username text references auth."user" (username) on update cascade on delete cascade,
+    friendly_name text check (length(friendly_name) <= 64),
+    user_handle uuid,
+    state jsonb not null,
+    expires_at timestamptz not null
+);
+create index webauthn_challenge_expires_at_idx on auth.webauthn_challenge (expires_at);
+
 -- pg_dump keeps the rows of these tables: a restored backup keeps every
 -- account and session.
 select pg_catalog.pg_extension_config_dump('auth."user"', '');
@@ -161,3 +190,4 @@ select pg_catalog.pg_extension_config_dump('auth.link_token', '');
 select pg_catalog.pg_extension_config_dump('auth.outbox', '');
 select pg_catalog.pg_extension_config_dump('auth.mfa_factor', '');
 select pg_catalog.pg_extension_config_dump('auth.recovery_code', '');
+select pg_catalog.pg_extension_config_dump('auth.passkey', '');

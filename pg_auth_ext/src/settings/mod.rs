@@ -270,6 +270,10 @@ settings! {
         c"The issuer authenticator apps show next to a TOTP code (the site's name).";
     MFA_REQUIRED_ROLES: Option<CString> = None, c"pg_auth.mfa_required_roles", NO_CHECK,
         c"Roles (comma-separated) whose users need a second factor: auth.login asks for one, and auth.check_session refuses their aal1 tokens outside the auth RPCs.";
+    WEBAUTHN_RP_ID: Option<CString> = None, c"pg_auth.webauthn_rp_id", NO_CHECK,
+        c"The WebAuthn relying party id: the site's domain (example.com), which passkeys are bound to (unset: no passkeys).";
+    WEBAUTHN_ORIGINS: Option<CString> = None, c"pg_auth.webauthn_origins", NO_CHECK,
+        c"The origins (comma-separated) passkeys may be used from, within pg_auth.webauthn_rp_id (unset: https://<rp id>).";
     MFA_MAX_FAILURES: i32 = 5, c"pg_auth.mfa_max_failures", 1..=1000,
         c"Wrong codes for one factor before its checks wait (pg_auth.login_throttle_delay, doubled at each further failure, up to pg_auth.login_throttle_max_delay).";
 }
@@ -417,6 +421,24 @@ pub fn mfa_required_roles() -> Vec<String> {
                 .split(',')
                 .map(str::trim)
                 .filter(|role| !role.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn webauthn_rp_id() -> Option<String> {
+    text(&WEBAUTHN_RP_ID)
+}
+
+/// `pg_auth.webauthn_origins` as a list.
+pub fn webauthn_origins() -> Vec<String> {
+    text(&WEBAUTHN_ORIGINS)
+        .map(|origins| {
+            origins
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
                 .map(str::to_owned)
                 .collect()
         })

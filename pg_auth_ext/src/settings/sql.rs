@@ -175,3 +175,9 @@ fn mfa_required_roles() -> Vec<String> {
 fn mfa_max_failures() -> i32 {
     super::mfa_max_failures()
 }
+
+/// Whether passkeys are set up (`pg_auth.webauthn_rp_id`).
+#[pg_extern(stable, parallel_safe)]
+fn passkeys_enabled() -> bool {
+    super::webauthn_rp_id().is_some()
+}

@@ -16,6 +16,7 @@ mod compat;
 mod defence;
 mod fixtures;
 mod mfa;
+mod passkeys;
 mod passwords;
 mod privileges;
 mod session_api;
