@@ -306,7 +306,11 @@ class Stack:
             options += [f"-c pg_auth.jwt_secret_file={self.key_file}",
                         f"-c pg_auth.key_encryption_key_file={self.key_encryption_key_file}",
                         # The key's encoding is PostgREST's, from its configuration.
-                        f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}"]
+                        f"-c pg_auth.jwt_secret_is_base64={postgrest_setting('jwt-secret-is-base64') or 'false'}",
+                        # Passkeys belong to the site browsers open: localhost
+                        # (an address is no WebAuthn relying party), at the proxy.
+                        "-c pg_auth.webauthn_rp_id=localhost",
+                        f"-c pg_auth.webauthn_origins=http://localhost:{self.ports['proxy']}"]
         if self.preload_library and self.pg_auth_options:
             # The key setting is only hidden from other roles once the
             # library defines it: it must load at server start.

@@ -3,8 +3,6 @@ run against every proxy: Envoy with the filter, and Caddy 2.6, Caddy 2.11, nginx
 and Traefik with the gate. Clients other than the test's own connect from
 127.0.0.2 and 127.0.0.3, which every proxy sees as other addresses."""
 
-import base64
-import hashlib
 import re
 import socket
 import tempfile
@@ -13,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import csp
 import fronts
 import pytest
 
@@ -75,18 +74,8 @@ def test_the_sites_own_origin_is_same_origin_with_its_port(stack, front):
 
 
 def demo_page_policy() -> str:
-    """The Content-Security-Policy the demo page needs: its one inline script
-    and one inline style by hash, images from data: URLs (the QR code of a new
-    second factor, shown as an image: SVG in an <img> runs nothing), nothing
-    else, and no framing."""
-    page = (stack_controller.ROOT / "stack" / "web" / "index.html").read_text()
-
-    def digest(tag):
-        (body,) = re.findall(rf"<{tag}>(.*?)</{tag}>", page, re.DOTALL)
-        return "sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
-
-    return (f"default-src 'none'; script-src '{digest('script')}'; style-src '{digest('style')}'; "
-            "connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+    """The Content-Security-Policy the demo page needs (stack/web/csp.py)."""
+    return csp.policy()
 
 
 def test_the_demo_page_cannot_be_framed(stack, front):
@@ -206,3 +195,30 @@ def test_a_clients_claim_header_never_reaches_the_upstream(stack, claims_gate, s
     finally:
         front.stop()
         fronts.remove(workdir)
+
+
+def test_every_front_caps_the_same_auth_rpcs_as_jwt_core():
+    """The rate-limited, body-capped routes of each shipped front name the
+    auth RPCs of jwt_core's AUTH_RPC_PATHS (logout and refresh have their
+    own routes): a new sign-in RPC left out of one front would escape its
+    per-client limit there."""
+    source = (stack_controller.ROOT / "jwt_core" / "src" / "cookie.rs").read_text()
+    listed = source[source.index("pub const AUTH_RPC_PATHS"):]
+    listed = listed[:listed.index("];")]
+    # The literal names: not logout, nor the refresh path (a constant there).
+    wanted = set(re.findall(r'"/rpc/(\w+)"', listed)) - {"logout"}
+    assert len(wanted) >= 9, wanted
+    configs = {name: (stack_controller.ROOT / "stack" / name).read_text()
+               for name in ("caddy/Caddyfile", "nginx/nginx.conf.template", "envoy/envoy.yaml",
+                            "traefik/dynamic.yml.template")}
+    found = {
+        "caddy/Caddyfile": re.search(r"@auth_rpc path (.*)", configs["caddy/Caddyfile"]).group(1),
+        "nginx/nginx.conf.template": re.search(r"location ~ \^/rpc/\(([^)]*)\)\$",
+                                               configs["nginx/nginx.conf.template"]).group(1),
+        "envoy/envoy.yaml": re.search(r'regex: "\^/rpc/\(([^)]*)\)\$"', configs["envoy/envoy.yaml"]).group(1),
+        "traefik/dynamic.yml.template": re.search(r"login:\n\s+rule: (.*)",
+                                                  configs["traefik/dynamic.yml.template"]).group(1),
+    }
+    for name, text in found.items():
+        names = set(re.findall(r"(?:/rpc/)?\b([a-z_]+)\b", text)) - {"rpc", "Path"}
+        assert wanted <= names, (name, wanted - names)

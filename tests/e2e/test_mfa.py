@@ -174,3 +174,28 @@ def test_bad_enrolments_store_nothing(stack, body):
     assert not_found.status == 404 and not_found.json()["details"] == "factor_not_found"
     malformed = rpc(api, "mfa_verify", access, {"factor_id": "not-a-uuid", "code": "123456"})
     assert malformed.status == 400, malformed.body
+
+
+def test_passkey_sign_in_with_bad_credentials_stores_nothing(stack):
+    """An unknown credential, a malformed one, no challenge: 401
+    invalid_passkey, the challenge used up, nothing stored."""
+    api = stack.proxy_url
+    b64 = lambda raw: base64.urlsafe_b64encode(raw).rstrip(b"=").decode()  # noqa: E731
+    unknown = {"id": b64(b"\x01" * 16), "rawId": b64(b"\x01" * 16), "type": "public-key",
+               "response": {"clientDataJSON": b64(b"{}"), "authenticatorData": b64(b"\x00" * 37),
+                            "signature": b64(b"\x00" * 64), "userHandle": b64(b"\x02" * 16)}}
+    before = stack.psql(sql="select count(*) from auth.passkey").strip()
+    for credential in (unknown, {"id": 1}, "not json at all", None):
+        begun = request("POST", f"{api}/rpc/passkey_login_begin", AUTH, "{}")
+        assert begun.status == 200, begun.body
+        challenge = begun.json()["challenge_id"]
+        assert begun.json()["options"]["publicKey"]["rpId"] == "localhost"
+        refused = request("POST", f"{api}/rpc/passkey_login_finish", AUTH,
+                          json.dumps({"challenge_id": challenge, "credential": credential}))
+        assert refused.status == 401 and refused.json()["details"] == "invalid_passkey", refused.body
+        left = stack.psql(sql=f"select count(*) from auth.webauthn_challenge where id = '{challenge}'").strip()
+        assert left == "0"
+    assert stack.psql(sql="select count(*) from auth.passkey").strip() == before
+    oversized = request("POST", f"{api}/rpc/passkey_login_finish", AUTH,
+                        json.dumps({"challenge_id": challenge, "credential": {"id": "A" * 100_000}}))
+    assert oversized.status == 413, oversized.body
