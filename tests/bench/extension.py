@@ -20,6 +20,7 @@ both sides measured the same way.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import statistics
@@ -31,6 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "stack"))
 import stack as stack_controller  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from support.webauthn import SoftPasskey  # noqa: E402
 
 PGBENCH = stack_controller.PG_BIN / "pgbench"
 PLPGSQL_AUTH = (ROOT / "tests" / "compat" / "plpgsql_auth.sql").read_text()
@@ -48,6 +52,15 @@ AMORTISED = {
     # unsealed, three steps' codes compared (a wrong code tries them all).
     "native TOTP check (totp_step)": (2000, "auth.totp_step(:'factor_id'::uuid, decode(:'sealed', 'hex'), "
                                             "lpad((i % 1000000)::text, 6, '0'), -1)"),
+    # A passkey sign-in's check, as auth.passkey_login_finish makes it: the
+    # assertion parsed, its challenge, origin, flags, counter and ES256
+    # signature checked by webauthn-rs (a pure function of its inputs: the
+    # same assertion checks again).
+    # (A member `i`, which the check ignores, makes each row a new call:
+    # PostgreSQL would compute a call with constant arguments once.)
+    "native passkey assertion check": (200, "(select c.problem is null from auth.passkey_login_checked("
+                                            ":'assertion'::jsonb || jsonb_build_object('i', i), "
+                                            ":'login_state'::jsonb, :'passkey'::jsonb) c)"),
 }
 BASELINE = "json_build_object('n', i, 'role', 'r')::text || :'secret' || 'u' || i"
 
@@ -56,6 +69,29 @@ BASELINE = "json_build_object('n', i, 'role', 'r')::text || :'secret' || 'u' || 
 SIGNING = {"HS256 (shared secret)": None, "ES256 (key pair)": "ES256", "EdDSA (key pair)": "EdDSA"}
 ISSUE = "auth.issue_access_token('basic_subscriber', 'u' || i, gen_random_uuid())"
 ISSUE_BASELINE = "'basic_subscriber' || 'u' || i || gen_random_uuid()"
+
+
+def passkey_variables(stack) -> dict[str, str]:
+    """A passkey registered by a software authenticator, and one sign-in
+    assertion of it with its challenge's state."""
+    origin = stack.psql(sql="show pg_auth.webauthn_origins").strip()
+    passkey = SoftPasskey("localhost", origin)
+
+    def row(query: str) -> list[str]:
+        return stack.psql("-At", "-F", "\t", sql=query).rstrip("\n").split("\t")
+
+    options, state = row("select options, state from auth.passkey_registration_options("
+                         "gen_random_uuid(), 'bench', '{}')")
+    credential = json.dumps(passkey.create(json.loads(options)["publicKey"])).replace("'", "''")
+    registered, problem = row(f"select passkey, problem from auth.passkey_registered('{credential}', '{state}')")
+    if problem:
+        raise RuntimeError(f"the software passkey did not register: {problem}")
+    options, login_state = row("select options, state from auth.passkey_login_options()")
+    assertion = json.dumps(passkey.get(json.loads(options)["publicKey"]))
+    (problem,) = row(f"select problem from auth.passkey_login_checked('{assertion}', '{login_state}', '{registered}')")
+    if problem:
+        raise RuntimeError(f"the software passkey's assertion did not verify: {problem}")
+    return {"passkey": registered, "login_state": login_state, "assertion": assertion}
 
 
 def psql(stack, sql: str, variables: dict[str, str]) -> str:
@@ -226,6 +262,7 @@ def main() -> int:
         }
         variables["sealed"] = stack.psql(sql=f"select encode(sealed_secret, 'hex') from "
                                              f"auth.new_totp_secret('{variables['factor_id']}', 'bench')").strip()
+        variables.update(passkey_variables(stack))
 
         print(f"cost per call, amortised in one statement, median of {args.rounds} rounds in alternating order (µs)")
         samples: dict[str, list[float]] = {name: [] for name in [*AMORTISED, "baseline"]}
@@ -277,6 +314,8 @@ def main() -> int:
              cost["pgcrypto crypt() verify, cost 10"] / cost["native verify_password, cost 10"], ">= 1.0"),
             ("bcrypt verify (cost 10) / TOTP check, cost",
              cost["native verify_password, cost 10"] / cost["native TOTP check (totp_step)"], ">= 10"),
+            ("bcrypt verify (cost 10) / passkey assertion check, cost",
+             cost["native verify_password, cost 10"] / cost["native passkey assertion check"], ">= 10"),
             ("native sign_raw / select 1, calls/s", rates["native sign_raw"] / rates["select 1"], ">= 0.85"),
             ("native / plpgsql sign_raw, calls/s", rates["native sign_raw"] / rates["plpgsql sign_raw"], ">= 2"),
             ("login, unknown user / wrong password, time",
