@@ -63,7 +63,8 @@ class SoftPasskey:
 
     def _auth_data(self, flags: int, attested: bytes = b"") -> bytes:
         self.counter += 1
-        return hashlib.sha256(self.rp_id.encode()).digest() + bytes([flags]) + struct.pack(">I", self.counter) + attested
+        rp_id_hash = hashlib.sha256(self.rp_id.encode()).digest()
+        return rp_id_hash + bytes([flags]) + struct.pack(">I", self.counter) + attested
 
     def create(self, options: dict) -> dict:
         """navigator.credentials.create({publicKey: options}).toJSON()"""
