@@ -123,7 +123,12 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # A zombie (ended, not reaped by a parent that is not us) runs no more:
+    # waiting for it to go would wait for its parent.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def http_status(url: str, timeout: float = 2.0) -> int | None:

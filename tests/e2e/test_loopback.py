@@ -1,11 +1,14 @@
 """Servers the tests and benchmarks start listen on 127.0.0.1 only, on ports
 no client connection can have taken between the probe and the bind."""
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from hosts import start_variant
 
-from processes import free_port, listening_addresses, stop
+from processes import free_port, listening_addresses, pid_alive, stop
 
 
 def test_free_ports_lie_below_the_ephemeral_range_and_never_repeat():
@@ -22,3 +25,23 @@ def test_the_benchmarks_copy_only_caddy_listens_on_loopback_only(stack, tmp_path
     finally:
         for pid in pids:
             stop(pid)
+
+
+def test_a_zombie_is_not_alive():
+    """A server that has ended but that another process has not reaped yet
+    (the failover script's restarted fronts, while it waits for
+    stack/cluster.py down) runs no more: stop() must not wait for it."""
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, time; "
+                               "print(subprocess.Popen(['true']).pid, flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        zombie = int(parent.stdout.readline())
+        time.sleep(0.3)
+        assert pid_alive(parent.pid)
+        assert not pid_alive(zombie)
+        started = time.monotonic()
+        stop(zombie)
+        assert time.monotonic() - started < 1
+    finally:
+        parent.kill()
+        parent.wait()
