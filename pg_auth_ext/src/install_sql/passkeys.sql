@@ -159,6 +159,7 @@ declare
     stored auth.passkey;
     checked record;
     account auth."user";
+    refusal json;
 begin
     perform auth.require_commit();
     perform auth.require_passkeys();
@@ -179,13 +180,9 @@ begin
     end if;
     update auth.passkey p set credential = checked.passkey, last_used_at = now() where p.id = stored.id;
     select u.* into account from auth."user" u where u.username = stored.username;
-    if not auth.role_is_usable(account.role) then
-        perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
-        return auth.problem_answer('account_unusable'::text);
-    end if;
-    if account.email_verified_at is null and account.email is not null and auth.email_confirm_required() then
-        perform auth.audit('login_failed', account.username, null, '{"reason": "email_not_verified"}'::jsonb);
-        return auth.problem_answer('email_not_verified'::text);
+    refusal := auth.sign_in_refusal(account);
+    if refusal is not null then
+        return refusal;
     end if;
     return auth.start_session(account, 'passkey'::text);
 end

@@ -230,6 +230,26 @@ begin
 end
 $$;
 
+-- Why an account that has proved who it is may still not sign in (its
+-- role unusable, its address unverified): the committed, audited answer, or
+-- NULL when it may. Passwords and passkeys alike.
+create function auth.sign_in_refusal(account auth."user") returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    reason text := case
+        when not auth.role_is_usable(account.role) then 'account_unusable'
+        when account.email_verified_at is null and account.email is not null and auth.email_confirm_required()
+            then 'email_not_verified'
+    end;
+begin
+    if reason is null then
+        return null;
+    end if;
+    perform auth.audit('login_failed', account.username, null, json_build_object('reason', reason)::jsonb);
+    return auth.problem_answer(reason);
+end
+$$;
+
 -- Answers 204 with both cookies, or (committed, so that the failure counts
 -- and is audited) 401 invalid_credentials, 403 account_unusable or
 -- email_not_verified, or 429 throttled with Retry-After, the same for
@@ -240,6 +260,7 @@ declare
     account auth."user";
     address inet := auth.client_address();
     wait integer;
+    refusal json;
 begin
     perform auth.require_commit();
     wait := auth.login_wait(user_, address);
@@ -260,13 +281,9 @@ begin
         perform auth.audit('login_failed', left(user_, 512), null);
         return auth.problem_answer('invalid_credentials'::text);
     end if;
-    if not auth.role_is_usable(account.role) then
-        perform auth.audit('login_failed', account.username, null, '{"reason": "account_unusable"}'::jsonb);
-        return auth.problem_answer('account_unusable'::text);
-    end if;
-    if account.email_verified_at is null and account.email is not null and auth.email_confirm_required() then
-        perform auth.audit('login_failed', account.username, null, '{"reason": "email_not_verified"}'::jsonb);
-        return auth.problem_answer('email_not_verified'::text);
+    refusal := auth.sign_in_refusal(account);
+    if refusal is not null then
+        return refusal;
     end if;
     perform auth.record_login_success(account.username, address);
     if auth.password_needs_rehash(account.password) then

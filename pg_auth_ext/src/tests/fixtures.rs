@@ -66,6 +66,12 @@ pub fn answer_of(statement: &str) -> Option<String> {
     ))
 }
 
+/// The JSON an RPC answers (`expression` is its call), or null.
+pub fn json_of(expression: &str) -> serde_json::Value {
+    let answer = text(&format!("select ({expression})::text")).unwrap_or_default();
+    serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null)
+}
+
 pub fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }

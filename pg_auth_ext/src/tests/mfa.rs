@@ -9,11 +9,6 @@ mod tests {
 
     use crate::tests::fixtures::*;
 
-    fn body(statement: &str) -> serde_json::Value {
-        let answer = text(&format!("select ({statement})::text")).unwrap_or_default();
-        serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null)
-    }
-
     /// Signed in as demo, with a kek for the sealed secrets: the access token.
     fn signed_in() -> String {
         configure();
@@ -29,7 +24,7 @@ mod tests {
     }
 
     fn enrol(name: &str) -> (String, serde_json::Value) {
-        let answer = body(&format!("auth.mfa_enroll_totp({})", literal(name)));
+        let answer = json_of(&format!("auth.mfa_enroll_totp({})", literal(name)));
         (answer["id"].as_str().unwrap().to_owned(), answer)
     }
 
@@ -64,7 +59,7 @@ mod tests {
     fn enrolled() -> (String, String, Vec<String>) {
         signed_in();
         let (factor, _) = enrol("phone");
-        let answer = body(&format!(
+        let answer = json_of(&format!(
             "auth.mfa_verify('{factor}', {})",
             literal(&code(&factor, 0))
         ));
@@ -157,7 +152,7 @@ mod tests {
     fn a_login_to_an_account_with_a_factor_is_aal1_and_names_the_factors() {
         let (factor, _, _) = enrolled();
         request("/rpc/login", "");
-        let answer = body("auth.login('demo', 'demo')");
+        let answer = json_of("auth.login('demo', 'demo')");
         assert_eq!(answer["mfa_required"], true);
         assert_eq!(answer["factors"][0]["id"], factor.as_str());
         assert_eq!(answer["factors"][0]["type"], "totp");
@@ -224,7 +219,7 @@ mod tests {
         let (access, _) = login_demo();
         signed_in_request("/rpc/mfa_recover", &access);
         let typed = codes[3].to_lowercase().replace('-', " ");
-        let answer = body(&format!("auth.mfa_recover({})", literal(&typed)));
+        let answer = json_of(&format!("auth.mfa_recover({})", literal(&typed)));
         assert_eq!(answer["recovery_codes_left"], 9);
         let stepped = cookie_value(&set_cookies(), "access_token");
         let methods = verify(&stepped).get("amr").unwrap().to_string();
@@ -320,7 +315,7 @@ mod tests {
         let access = signed_in();
         sql("set pg_auth.mfa_required_roles = 'admin, basic_subscriber'");
         request("/rpc/login", "");
-        let answer = body("auth.login('demo', 'demo')");
+        let answer = json_of("auth.login('demo', 'demo')");
         assert_eq!(answer["mfa_required"], true);
         assert_eq!(answer["factors"], serde_json::json!([]));
         signed_in_request("/task", &access);

@@ -10,11 +10,6 @@ mod tests {
 
     use crate::tests::fixtures::*;
 
-    fn body(statement: &str) -> serde_json::Value {
-        let answer = text(&format!("select ({statement})::text")).unwrap_or_default();
-        serde_json::from_str(&answer).unwrap_or(serde_json::Value::Null)
-    }
-
     fn signed_in() -> String {
         configure();
         configure_key_pairs();
@@ -39,7 +34,7 @@ mod tests {
     #[pg_test]
     fn registration_asks_for_a_discoverable_credential_verified_by_its_user() {
         signed_in();
-        let begun = body("auth.passkey_register_begin('laptop')");
+        let begun = json_of("auth.passkey_register_begin('laptop')");
         let options = &begun["options"]["publicKey"];
         assert_eq!(options["rp"]["id"], "localhost");
         assert_eq!(options["user"]["name"], "demo");
@@ -60,7 +55,7 @@ mod tests {
     fn a_sign_in_asks_for_no_username_and_no_conditional_mediation() {
         signed_in();
         request("/rpc/passkey_login_begin", "");
-        let begun = body("auth.passkey_login_begin()");
+        let begun = json_of("auth.passkey_login_begin()");
         assert!(begun["options"].get("mediation").is_none(), "{begun}");
         let options = &begun["options"]["publicKey"];
         assert_eq!(options["rpId"], "localhost");
@@ -80,7 +75,7 @@ mod tests {
             r#"{"id": "x", "rawId": "x", "response": {}, "type": "public-key"}"#,
             &format!(r#"{{"id": "{}"}}"#, "A".repeat(100_000)),
         ] {
-            let begun = body("auth.passkey_register_begin('laptop')");
+            let begun = json_of("auth.passkey_register_begin('laptop')");
             let challenge = begun["challenge_id"].as_str().unwrap().to_owned();
             let finish = format!(
                 "select auth.passkey_register_finish('{challenge}', {})",
@@ -106,7 +101,7 @@ mod tests {
     #[pg_test]
     fn a_challenge_is_only_its_users_and_expires() {
         signed_in();
-        let begun = body("auth.passkey_register_begin('laptop')");
+        let begun = json_of("auth.passkey_register_begin('laptop')");
         let challenge = begun["challenge_id"].as_str().unwrap().to_owned();
         sql("insert into auth.user values ('other', 'other-password', 'basic_subscriber')");
         let (other, _) = login("other", "other-password");
@@ -116,7 +111,7 @@ mod tests {
         assert!(answer_of(&finish).unwrap().contains("invalid_passkey"));
         // A login challenge is no registration challenge, and an old one is gone.
         request("/rpc/passkey_login_begin", "");
-        let login_challenge = body("auth.passkey_login_begin()")["challenge_id"]
+        let login_challenge = json_of("auth.passkey_login_begin()")["challenge_id"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -142,7 +137,7 @@ mod tests {
         );
         // The login now asks for a second factor, and lists the passkey.
         request("/rpc/login", "");
-        let answer = body("auth.login('demo', 'demo')");
+        let answer = json_of("auth.login('demo', 'demo')");
         assert_eq!(answer["mfa_required"], true);
         assert_eq!(answer["factors"][0]["type"], "passkey");
     }
