@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Failover and chaos on the cluster (stack/cluster.py): simulated users log
 in, read, refresh and log out through the load balancer while, one at a
-time, Envoy stops and comes back, nginx stops and comes back, a signing key
+time, Envoy stops and comes back, nginx stops and comes back, a PostgREST
+restarts, the standby's PostgREST is asked for a login, a signing key
 is rotated and the old one revoked, a session is ended through one proxy
 and watched at the other, and the primary is killed and the standby
 promoted. Prints, and asserts the zeros:
@@ -224,6 +225,22 @@ def run(users: int, steady: float, keep: bool) -> int:
             failed = failures_between(tally, start, time.monotonic())
             figures[f"proxy loss ({name} stopped)"] = f"{failed} failed requests"
 
+        # PostgREST a restarts: Envoy answers 503 meanwhile; no session is lost.
+        start = time.monotonic()
+        cluster.primary.stop_process("postgrest")
+        time.sleep(1)
+        cluster.start_postgrest_a()
+        time.sleep(1)
+        figures["PostgREST a restarted"] = f"{failures_between(tally, start, time.monotonic())} failed requests"
+
+        # The PostgREST on the standby refuses the auth RPCs before they run.
+        standby_rest = f"http://127.0.0.1:{cluster.ports['postgrest_r']}"
+        refused = login_at(standby_rest)
+        refused_clearly = (refused is not None and refused.status == 400
+                           and "read-write" in refused.json().get("message", ""))
+        figures["a login at the standby's PostgREST"] = (
+            f"{refused.status} {refused.json().get('message')}" if refused is not None else "no answer")
+
         # An ended session, ended through Envoy, at nginx.
         response = login_at(envoy)
         access = response.cookie_value("access_token")
@@ -278,7 +295,7 @@ def run(users: int, steady: float, keep: bool) -> int:
         print(f"failed requests in all: {len(tally.failed)} "
               f"({', '.join(sorted({what for _, what in tally.failed})[:6])})")
         ok = (lost == 0 and reused == 0 and not tally.violations and tally.requests > 100 and len(tally.ended) > 0
-              and failed_over and rotated_in_time and revoked_in_time)
+              and failed_over and rotated_in_time and revoked_in_time and refused_clearly)
         print("OK" if ok else "FAILED")
         return 0 if ok else 1
     finally:
