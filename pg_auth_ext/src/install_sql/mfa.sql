@@ -114,7 +114,8 @@ end
 $$;
 
 -- What any new factor needs: aal2 when the account has a second factor
--- already (an attacker with the password alone adds none), and a name.
+-- already (an attacker with the password alone adds none), a name, and
+-- room under auth.max_factors.
 create function auth.check_new_factor(own auth.session, friendly_name text) returns void
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 begin
@@ -123,6 +124,9 @@ begin
     end if;
     if friendly_name is null or length(friendly_name) not between 1 and 64 then
         raise exception 'friendly_name must be 1 to 64 characters' using errcode = 'invalid_parameter_value';
+    end if;
+    if (select count(*) from auth.second_factors(own.username)) >= auth.max_factors() then
+        perform auth.fail('too_many_factors'::text);
     end if;
 end
 $$;
@@ -140,12 +144,10 @@ declare
     made record;
 begin
     perform auth.require_commit();
-    perform auth.check_new_factor(own, name_);
+    -- Enrolments never verified within an hour were abandoned: no room taken.
     delete from auth.mfa_factor f
     where f.username = own.username and f.verified_at is null and f.created_at < now() - interval '1 hour';
-    if (select count(*) from auth.second_factors(own.username)) >= auth.max_factors() then
-        perform auth.fail('too_many_factors'::text);
-    end if;
+    perform auth.check_new_factor(own, name_);
     if exists (select from auth.mfa_factor f where f.username = own.username and f.friendly_name = name_) then
         raise exception 'a factor named "%" exists', name_
             using errcode = 'unique_violation', hint = 'Choose another name, or remove that factor';

@@ -85,9 +85,6 @@ begin
     perform auth.require_commit();
     perform auth.require_passkeys();
     perform auth.check_new_factor(own, name_);
-    if (select count(*) from auth.second_factors(own.username)) >= auth.max_factors() then
-        perform auth.fail('too_many_factors'::text);
-    end if;
     if exists (select from auth.passkey p where p.username = own.username and p.friendly_name = name_) then
         raise exception 'a passkey named "%" exists', name_
             using errcode = 'unique_violation', hint = 'Choose another name, or remove that passkey';
