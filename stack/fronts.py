@@ -99,9 +99,11 @@ def start_gate(workdir: Path, secret: str | None, config: Path = FILTER_CONFIGS[
     return server
 
 
-def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int, port: int | None = None) -> Server:
+def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int, port: int | None = None, *,
+                trusted_proxy: str = "unix:") -> Server:
     """Starts proxy `kind` on `port` (default: a free one) in front of
-    PostgREST, asking `gate`."""
+    PostgREST, asking `gate`. `trusted_proxy` (nginx only): the load
+    balancer whose X-Forwarded-For names the client ("unix:": none)."""
     port = port or free_port()
     gate_address = gate.url.removeprefix("http://")
     postgrest = f"{LOOPBACK}:{postgrest_port}"
@@ -119,7 +121,7 @@ def start_front(kind: str, workdir: Path, gate: Server, postgrest_port: int, por
         config = workdir / "nginx.conf"
         config.write_text(render(NGINX_TEMPLATE.read_text(), {
             "NGINX_LISTEN": f"{LOOPBACK}:{port}", "GATE_UPSTREAM": gate_address, "POSTGREST_UPSTREAM": postgrest,
-            "WEB_ROOT": str(WEB_ROOT)}))
+            "WEB_ROOT": str(WEB_ROOT), "TRUSTED_PROXY": trusted_proxy}))
         command = [binary, "-p", str(workdir), "-c", str(config), "-e", "stderr",
                    "-g", f"daemon off; pid {workdir / 'nginx.pid'};"]
         pid = spawn(command, log, cwd=workdir)

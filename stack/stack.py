@@ -186,6 +186,9 @@ class Stack:
         # filter-secret.json in secret mode) for Envoy's filter (tests: a short
         # jwks_refresh_seconds).
         self.filter_overrides: dict = {}
+        # The load balancer in front of Envoy (render.sh's TRUSTED_PROXY):
+        # none, unless the cluster puts one there.
+        self.trusted_proxy = ""
 
     # ---- state -------------------------------------------------------------
     @property
@@ -428,7 +431,8 @@ class Stack:
         rendered = render_envoy(proxy_port=self.ports["proxy"], admin_port=self.ports["envoy_admin"],
                                 postgrest_port=self.ports["postgrest"],
                                 filter_config={**json.loads(fronts.FILTER_CONFIGS[self.signing].read_text()),
-                                               **self.filter_overrides})
+                                               **self.filter_overrides},
+                                TRUSTED_PROXY=self.trusted_proxy)
         if rendered.returncode != 0:
             raise StackError(f"stack/envoy/render.sh failed: {rendered.stderr.strip()}")
         config = self.dir / "envoy.yaml"

@@ -100,8 +100,16 @@ def test_shared_configuration_is_mounted(services):
     assert "- name: postgrest\n" in stack_controller.ENVOY_TEMPLATE.read_text()
 
 
-def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
+# TRUSTED_PROXY: compose's default (none), a balancer's subnet, an IPv6 one.
+TRUSTED_PROXIES = [None, "10.0.0.0/8", "fd00::/8"]
+
+
+@pytest.mark.parametrize("trusted_proxy", TRUSTED_PROXIES)
+def test_envoy_accepts_the_template_rendered_with_compose_settings(services, trusted_proxy):
     env = dict(services["envoy"]["environment"])
+    assert env["TRUSTED_PROXY"] == "unix:"
+    if trusted_proxy:
+        env["TRUSTED_PROXY"] = trusted_proxy
     # The wasm file lives in the image; validate against the one built here.
     env["FILTER_WASM"] = str(stack_controller.FILTER_WASM)
     # So does the configuration, under stack/ mounted at /etc/pg_auth/stack.
@@ -111,6 +119,7 @@ def test_envoy_accepts_the_template_rendered_with_compose_settings(services):
                               env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     assert not re.search(r"^[^#]*\{\{[A-Z_]+\}\}", rendered, re.MULTILINE)
     assert '"secret_env": "JWT_SECRET"' in rendered, "stack/filter-secret.json is the filter's configuration"
+    assert ("xff_trusted_cidrs" in rendered) == bool(trusted_proxy)
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as config:
         config.write(rendered)
         config.flush()
@@ -130,8 +139,12 @@ def test_caddy_accepts_the_caddyfile_with_compose_settings(services, caddy):
     assert "Valid configuration" in result.stderr + result.stdout
 
 
-def test_nginx_accepts_its_template_with_compose_settings(services, tmp_path):
+@pytest.mark.parametrize("trusted_proxy", TRUSTED_PROXIES)
+def test_nginx_accepts_its_template_with_compose_settings(services, tmp_path, trusted_proxy):
     values = dict(services["nginx"]["environment"])
+    assert values["TRUSTED_PROXY"] == "unix:"
+    if trusted_proxy:
+        values["TRUSTED_PROXY"] = trusted_proxy
     # Outside compose's network the upstream names do not resolve: loopback.
     values.update(GATE_UPSTREAM="127.0.0.1:9000", POSTGREST_UPSTREAM="127.0.0.1:3000")
     config = tmp_path / "nginx.conf"

@@ -104,8 +104,7 @@ def throttle(stack):
 @pytest.fixture
 def nginx(stack, gate):
     """nginx with the gate: it sends PostgREST the peer's own address, so
-    clients on 127.0.0.1 and 127.0.0.2 are two addresses (Envoy writes its
-    own address for every loopback peer)."""
+    clients on 127.0.0.1 and 127.0.0.2 are two addresses."""
     workdir = Path(tempfile.mkdtemp(prefix="pg-auth-throttle-nginx-"))
     server = fronts.start_front("nginx", workdir, gate, stack.ports["postgrest"])
     yield server.url

@@ -83,20 +83,21 @@ class Host:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def render_envoy(echo: int, config: dict, wasm: Path, port: int, admin: int) -> str:
+def render_envoy(echo: int, config: dict, wasm: Path, port: int, admin: int, **settings: str) -> str:
     """The shipped stack/envoy/envoy.yaml, rendered by its own render.sh, with
-    the echo server as PostgREST."""
+    the echo server as PostgREST; `settings`: render.sh's (TRUSTED_PROXY...)."""
     rendered = stack_controller.render_envoy(proxy_port=port, admin_port=admin, postgrest_port=echo,
-                                             filter_config=config, wasm=wasm)
+                                             filter_config=config, wasm=wasm, **settings)
     assert rendered.returncode == 0, rendered.stderr
     return rendered.stdout
 
 
-def start_envoy(echo: int, config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0) -> Host:
+def start_envoy(echo: int, config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0,
+                **settings: str) -> Host:
     """`workers`: Envoy's --concurrency (0: one per core)."""
     workdir = Path(tempfile.mkdtemp(prefix="envoy-host-"))
     port, admin = free_port(), free_port()
-    (workdir / "envoy.yaml").write_text(render_envoy(echo, config, wasm, port, admin))
+    (workdir / "envoy.yaml").write_text(render_envoy(echo, config, wasm, port, admin, **settings))
     command = [str(stack_controller.ENVOY), "-c", "envoy.yaml", "--base-id", str(admin), "--log-level", "warn"]
     if workers:
         command += ["--concurrency", str(workers)]
@@ -164,8 +165,8 @@ def envoy_with(echo_port):
     """Starts an Envoy with another filter configuration (or wasm build)."""
     started = []
 
-    def start(config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0) -> Host:
-        host = start_envoy(echo_port, config, wasm, workers)
+    def start(config: dict, wasm: Path = WASM_DIR / "proxy_filter.wasm", workers: int = 0, **settings: str) -> Host:
+        host = start_envoy(echo_port, config, wasm, workers, **settings)
         started.append(host)
         wait_ready(host)
         return host

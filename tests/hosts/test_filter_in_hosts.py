@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+import stack as stack_controller
 from conftest import CRASH_TEST_WASM, FILTER_CONFIG, start_envoy, start_traefik
 from processes import pid_alive
 from support.cases import PATH_TRICKS
@@ -264,13 +265,57 @@ def test_traefik_refuses_a_bad_configuration(echo_port):
 def test_render_refuses_a_public_admin_address():
     import os
 
-    import stack as stack_controller
     env = {**os.environ, "LISTEN_ADDRESS": "0.0.0.0", "PROXY_PORT": "1", "ADMIN_ADDRESS": "0.0.0.0",
            "ADMIN_PORT": "2", "POSTGREST_HOST": "x", "POSTGREST_PORT": "3", "FILTER_WASM": "/x"}
     result = subprocess.run(["sh", str(stack_controller.ENVOY_RENDER), str(stack_controller.ENVOY_TEMPLATE)],
                             env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "ADMIN_ADDRESS must be a loopback address" in result.stderr
+
+
+@pytest.mark.parametrize("trusted_proxy", ["1.2.3.4/33", "300.1.1.1", "10.0.0.0/0", "10.0.0.1/", "a b", "::1/129"])
+def test_render_refuses_a_trusted_proxy_that_is_not_an_address(trusted_proxy):
+    rendered = stack_controller.render_envoy(proxy_port=1, admin_port=2, postgrest_port=3,
+                                             TRUSTED_PROXY=trusted_proxy)
+    assert rendered.returncode != 0
+    assert "TRUSTED_PROXY must be an IPv4 or IPv6 address or CIDR" in rendered.stderr
+
+
+def forwarded_for(host, source: str, forwarded: str | None = None) -> str:
+    """The X-Forwarded-For the upstream received for a request from `source`."""
+    headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+    echoed = request("GET", f"{host.url}/rpc/login", headers, source=source).json()["headers"]
+    return ", ".join(value for name, value in echoed if name == "x-forwarded-for")
+
+
+def test_envoy_behind_a_load_balancer_counts_each_client_apart(envoy_with):
+    """With TRUSTED_PROXY, the balancer's X-Forwarded-For names the client,
+    and only the balancer's: per-client counts (forged tokens here) keep
+    clients apart behind it, and a client that reaches Envoy directly is
+    itself, whatever it claims. PostgREST gets the client address alone."""
+    host = envoy_with({**FILTER_CONFIG, "bad_token_limit_per_minute": 5}, workers=1, TRUSTED_PROXY="127.0.0.3")
+    balancer = "127.0.0.3"
+    assert forwarded_for(host, balancer, "198.51.100.1, 203.0.113.5") == "203.0.113.5"
+    assert forwarded_for(host, balancer) == balancer
+    assert forwarded_for(host, "127.0.0.2", "203.0.113.5") == "127.0.0.2"
+    forged = {"Cookie": f"access_token={token().rsplit('.', 1)[0]}.AAAA"}
+    valid = {"Cookie": f"access_token={token()}"}
+    for _ in range(5):
+        refused = request("GET", f"{host.url}/rest/task", {**forged, "X-Forwarded-For": "203.0.113.5"},
+                          source=balancer)
+        assert refused.status == 401 and refused.json()["details"] == "bad_signature"
+    held = request("GET", f"{host.url}/rest/task", {**valid, "X-Forwarded-For": "203.0.113.5"}, source=balancer)
+    assert held.status == 429 and held.json()["details"] == "throttled"
+    other = request("GET", f"{host.url}/rest/task", {**valid, "X-Forwarded-For": "203.0.113.6"}, source=balancer)
+    assert other.header("x-echo") == "1", "another client behind the balancer passes"
+    # Directly, claiming to be the throttled client: it is itself, and passes.
+    assert request("GET", f"{host.url}/rest/task", {**valid, "X-Forwarded-For": "203.0.113.5"},
+                   source="127.0.0.4").header("x-echo") == "1"
+    # Directly, forging with a new claimed address each time: counted as itself.
+    for n in range(5):
+        request("GET", f"{host.url}/rest/task", {**forged, "X-Forwarded-For": f"198.51.100.{n}"}, source="127.0.0.2")
+    assert request("GET", f"{host.url}/rest/task", {**valid, "X-Forwarded-For": "198.51.100.9"},
+                   source="127.0.0.2").status == 429
 
 
 def test_envoy_refuses_a_client_that_keeps_sending_forged_tokens(envoy_with):
