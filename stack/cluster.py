@@ -38,13 +38,12 @@ ROOT = stack_controller.ROOT
 DEFAULT_DIR = ROOT / ".stack" / "cluster"
 SLOT = "standby1"
 # Proxies learn of new and revoked keys within this (the shipped default is
-# 60 s): the failover test measures rotation across proxies with it. Behind
-# the balancer, the proxies see its address as every client's: a limit per
-# client address would be one limit for everyone (a key revocation's burst
-# of old tokens from all users tripped the forged-token limit for all), so
-# that one is off here; a balancer that passes client addresses the proxies
-# trust brings it back (docs/scaling.md).
-FILTER_CHANGES = {"jwks_refresh_seconds": 2, "bad_token_limit_per_minute": 0}
+# 60 s): the failover test measures rotation across proxies with it.
+FILTER_CHANGES = {"jwks_refresh_seconds": 2}
+# The balancer connects to the proxies from this address, and they trust
+# its X-Forwarded-For (TRUSTED_PROXY): their per-client limits and the
+# audit trail see each client, not the balancer.
+BALANCER_ADDRESS = "127.0.0.2"
 LOAD_BALANCER = """
 worker_processes 1;
 pid {dir}/nginx.pid;
@@ -63,6 +62,9 @@ http {{
         listen {loopback}:{port};
         location / {{
             proxy_pass http://proxies;
+            proxy_bind {balancer_address};
+            # The client, as the proxies' TRUSTED_PROXY expects it.
+            proxy_set_header X-Forwarded-For $remote_addr;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
             proxy_set_header Host $http_host;
@@ -95,6 +97,7 @@ class Cluster:
         self.primary = Stack.create(directory / "primary", self.secret, saved.get("ports", {}).get("envoy"),
                                     signing="keys")
         self.primary.filter_overrides = FILTER_CHANGES
+        self.primary.trusted_proxy = BALANCER_ADDRESS
         self.ports["envoy"] = self.primary.ports["proxy"]
         self.standby = Stack.create(directory / "standby", self.secret, signing="keys")
         # Their ports, for the next process that opens this cluster.
@@ -185,7 +188,8 @@ class Cluster:
             self.save()
         if not pid_alive(self.pids.get("nginx")):
             gate = fronts.Server("gate", self.gate_url, self.pids["gate"], workdir)
-            server = fronts.start_front("nginx", workdir, gate, self.ports["postgrest_b"], self.ports["nginx"])
+            server = fronts.start_front("nginx", workdir, gate, self.ports["postgrest_b"], self.ports["nginx"],
+                                        trusted_proxy=BALANCER_ADDRESS)
             self.pids["nginx"] = server.pid
         self.save()
 
@@ -195,7 +199,8 @@ class Cluster:
         (self.dir / "logs").mkdir(parents=True, exist_ok=True)
         (self.dir / "nginx-tmp").mkdir(exist_ok=True)
         conf = self.dir / "balancer.conf"
-        conf.write_text(LOAD_BALANCER.format(dir=self.dir, loopback=LOOPBACK, envoy=self.ports["envoy"],
+        conf.write_text(LOAD_BALANCER.format(dir=self.dir, loopback=LOOPBACK, balancer_address=BALANCER_ADDRESS,
+                                             envoy=self.ports["envoy"],
                                              nginx=self.ports["nginx"], port=self.ports["balancer"]))
         self.pids["balancer"] = spawn([str(fronts.BINARIES["nginx"]), "-c", str(conf), "-g", "daemon off;"],
                                       self.dir / "logs" / "balancer.log", {}, self.dir)

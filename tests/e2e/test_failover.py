@@ -29,6 +29,8 @@ def test_the_failover_script_runs_and_loses_nothing(tmp_path):
     assert int(figures["users"].split(";")[0]) == 3
     requests = int(re.search(r"requests: (\d+)", result.stdout).group(1))
     assert requests > 100, output
+    assert figures["client addresses in the users' login audit"].startswith("3 "), output
+    assert figures["a client forging tokens through the balancer"].startswith("refused after"), output
     for name in ("failover", "key rotation across proxies", "revocation across proxies"):
         assert re.match(r"\d+\.\d s", figures[name]), (name, output)
     balancer = re.search(r"load balancer (http://127\.0\.0\.1:\d+)", result.stdout).group(1)

@@ -16,6 +16,10 @@ promoted. Prints, and asserts the zeros:
 
     python3 tests/scale/failover.py [--users 6] [--steady 5]
 
+Each user connects from its own address (127.0.0.10 and up); the balancer
+names it to the proxies (TRUSTED_PROXY), so their per-client limits hold
+apart: a client forging tokens is refused while the users go on.
+
 tests/run runs it briefly (tests/e2e/test_failover.py); every server listens
 on 127.0.0.1 and is stopped at the end.
 """
@@ -63,11 +67,11 @@ class Tally:
             self.failed.append((time.monotonic(), what))
 
 
-def call(tally: Tally, method: str, url: str, headers: dict, body: str | None = None):
+def call(tally: Tally, method: str, url: str, headers: dict, body: str | None = None, *, source: str | None = None):
     with tally.lock:
         tally.requests += 1
     try:
-        response = request(method, url, headers, body, timeout=5)
+        response = request(method, url, headers, body, timeout=5, source=source)
     except OSError as error:
         tally.failure(f"{method} {url.rsplit('/', 1)[-1]}: {error.__class__.__name__}")
         return None
@@ -78,18 +82,20 @@ def call(tally: Tally, method: str, url: str, headers: dict, body: str | None = 
 
 
 class User(threading.Thread):
-    """Logs in, reads, refreshes, sometimes logs out and in again."""
+    """Logs in, reads, refreshes, sometimes logs out and in again, from its
+    own address."""
 
     def __init__(self, name: str, api: str, tally: Tally, stopping: threading.Event, seed: int):
         super().__init__(daemon=True)
         self.name_, self.api, self.tally, self.stopping = name, api, tally, stopping
+        self.source = f"127.0.0.{10 + seed}"
         self.random = random.Random(seed)
         self.access = self.refresh_token = None
         self.rotated_at = 0.0
 
     def login(self) -> bool:
         response = call(self.tally, "POST", f"{self.api}/rpc/login", AUTH,
-                        json.dumps({"user_": self.name_, "pass": PASSWORD}))
+                        json.dumps({"user_": self.name_, "pass": PASSWORD}), source=self.source)
         if response is None or response.status != 204:
             return False
         self.access = response.cookie_value("access_token")
@@ -100,7 +106,8 @@ class User(threading.Thread):
     def refresh(self) -> None:
         sent_at = time.monotonic()
         response = call(self.tally, "POST", f"{self.api}/rpc/refresh_token",
-                        {"Content-Profile": "auth", "Cookie": f"refresh_token={self.refresh_token}"})
+                        {"Content-Profile": "auth", "Cookie": f"refresh_token={self.refresh_token}"},
+                        source=self.source)
         if response is None:
             return
         if response.status == 204:
@@ -119,12 +126,14 @@ class User(threading.Thread):
             if self.access is None and not self.login():
                 time.sleep(0.2)
                 continue
-            read = call(self.tally, "GET", f"{self.api}/rest/task", {"Cookie": f"access_token={self.access}"})
+            read = call(self.tally, "GET", f"{self.api}/rest/task", {"Cookie": f"access_token={self.access}"},
+                        source=self.source)
             if read is not None and read.status == 401 or self.random.random() < 0.15:
                 self.refresh()
             elif self.random.random() < 0.03:
                 cookie = {"Cookie": f"access_token={self.access}"}
-                ended = call(self.tally, "POST", f"{self.api}/rpc/logout", {**AUTH, **cookie}, "{}")
+                ended = call(self.tally, "POST", f"{self.api}/rpc/logout", {**AUTH, **cookie}, "{}",
+                             source=self.source)
                 if ended is not None and ended.status == 204:
                     with self.tally.lock:
                         self.tally.ended.append((time.monotonic(), self.access))
@@ -184,6 +193,23 @@ def read_status(url: str, access: str) -> int:
         return 0
 
 
+def forging_client(api: str, source: str = "127.0.0.250", attempts: int = 400) -> str:
+    """Forged tokens from one address through the balancer until its valid
+    token is refused at every proxy and worker (each counts on its own):
+    what happened, for the figures."""
+    login = request("POST", f"{api}/rpc/login", AUTH, '{"user_": "demo", "pass": "demo"}', source=source)
+    valid = login.cookie_value("access_token")
+    forged = {"Cookie": f"access_token={valid.rsplit('.', 1)[0]}.AAAA"}
+    for sent in range(1, attempts + 1):
+        request("GET", f"{api}/rest/task", forged, source=source)
+        if sent % 20 == 0:
+            answers = [request("GET", f"{api}/rest/task", {"Cookie": f"access_token={valid}"}, source=source).status
+                       for _ in range(6)]
+            if set(answers) == {429}:
+                return f"refused after {sent} forged tokens"
+    return f"not refused after {attempts} forged tokens"
+
+
 def cluster_command(command: str, directory: Path) -> str:
     """`python3 stack/cluster.py COMMAND DIR`, as docs/scaling.md shows it."""
     log = directory / f"cluster-{command}.log"
@@ -241,6 +267,14 @@ def run(users: int, steady: float, keep: bool) -> int:
         figures["a login at the standby's PostgREST"] = (
             f"{refused.status} {refused.json().get('message')}" if refused is not None else "no answer")
 
+        # A client forging tokens through the balancer is refused (429) at
+        # both proxies; the users, each at its own address, are not.
+        start = time.monotonic()
+        forger = forging_client(cluster.url)
+        figures["a client forging tokens through the balancer"] = (
+            f"{forger} ({failures_between(tally, start, time.monotonic())} failed requests of the others meanwhile)")
+        forger_refused = forger.startswith("refused") and failures_between(tally, start, time.monotonic()) == 0
+
         # An ended session, ended through Envoy, at nginx.
         response = login_at(envoy)
         access = response.cookie_value("access_token")
@@ -283,6 +317,9 @@ def run(users: int, steady: float, keep: bool) -> int:
         in_window = [lost for lost in tally.lost if killed - LAG_WINDOW_SECONDS <= lost[1] <= killed]
         lost = len(tally.lost) - len(in_window)
         reused = int(cluster.standby.psql(sql="select count(*) from auth.audit_event where event = 'refresh_reused'"))
+        # Each user's logins came from its own address, through both proxies.
+        addresses = int(cluster.standby.psql(sql="select count(distinct address) from auth.audit_event "
+                                                 "where event = 'login' and username like 'failover_user_%'"))
         print(f"users: {users}; requests: {tally.requests}; sessions ended by logout and watched: {len(tally.ended)}")
         print(f"sessions lost: {lost}")
         print(f"sessions lost, rotated in the last {LAG_WINDOW_SECONDS:.0f} s before the primary died: "
@@ -290,12 +327,14 @@ def run(users: int, steady: float, keep: bool) -> int:
         print(f"refresh tokens used twice: {reused}")
         print(f"ended sessions reaching data after the bound: {len(tally.violations)} "
               f"(bound {REVOCATION_HARD_BOUND_SECONDS:.0f} s)")
+        print(f"client addresses in the users' login audit: {addresses} (one per user: {users})")
         for name, value in figures.items():
             print(f"{name}: {value}")
         print(f"failed requests in all: {len(tally.failed)} "
               f"({', '.join(sorted({what for _, what in tally.failed})[:6])})")
         ok = (lost == 0 and reused == 0 and not tally.violations and tally.requests > 100 and len(tally.ended) > 0
-              and failed_over and rotated_in_time and revoked_in_time and refused_clearly)
+              and failed_over and rotated_in_time and revoked_in_time and refused_clearly and forger_refused
+              and addresses == users)
         print("OK" if ok else "FAILED")
         return 0 if ok else 1
     finally:
@@ -311,6 +350,8 @@ def main() -> int:
     parser.add_argument("--steady", type=float, default=5.0, help="seconds of plain load around each fault")
     parser.add_argument("--keep", action="store_true", help="keep the cluster's folder (logs) afterwards")
     args = parser.parse_args()
+    if not 1 <= args.users <= 200:
+        parser.error("--users: from 1 to 200 (each has its own address, 127.0.0.10 and up)")
     return run(args.users, args.steady, args.keep)
 
 
