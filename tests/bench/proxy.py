@@ -9,7 +9,10 @@ Envoy that answers with a direct_response, so the upstream is never the
 bottleneck; the same wrk load: a private route with a valid cookie.
 Run on demand:
 
-    python3 tests/bench/proxy.py [--seconds 10] [--rounds 2]
+    python3 tests/bench/proxy.py [--seconds 10] [--rounds 2] [--baseline-wasm OLD.wasm]
+
+--baseline-wasm adds a row for another build of the filter (say, the one
+before a change), so that a change's effect is measured in the same run.
 
 On 2 cores, wrk, the proxy and the upstream share CPUs: read the ratios, not
 the absolute numbers.
@@ -58,13 +61,17 @@ JWT_AUTHN = """
 """
 
 
-def front_filters(variant: str) -> str:
+BASELINE = "proxy_filter (baseline build)"
+
+
+def front_filters(variant: str, baseline: Path | None = None) -> str:
     if variant == "no filter":
         return ""
     if variant == "no-op wasm filter":
         return envoy.wasm_filter({}, NOOP_WASM)
-    if variant == "proxy_filter (wasm)":
-        return envoy.wasm_filter({"secret": SECRET_B64, "secret_is_base64": True}, WASM / "proxy_filter.wasm")
+    if variant in {"proxy_filter (wasm)", BASELINE}:
+        wasm = baseline if variant == BASELINE else WASM / "proxy_filter.wasm"
+        return envoy.wasm_filter({"secret": SECRET_B64, "secret_is_base64": True}, wasm)
     jwks = json.dumps({"keys": [{"kty": "oct", "alg": "HS256", "k": b64url(SECRET_BYTES)}]})
     return JWT_AUTHN.format(jwks=json.dumps(jwks), cache="" if "no cache" in variant else JWT_CACHE)
 
@@ -86,19 +93,21 @@ def start_envoy(workdir: Path, name: str, config: str, admin: int) -> int:
 
 
 def main() -> int:
-    args = harness.arguments(__doc__)
+    args = harness.arguments(__doc__, extra=lambda parser: parser.add_argument(
+        "--baseline-wasm", type=Path, help="another proxy_filter.wasm, measured in its own row"))
     subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip1"], cwd=NOOP, check=True)
+    variants = VARIANTS + ([BASELINE] if args.baseline_wasm else [])
 
     workdir = Path(tempfile.mkdtemp(prefix="proxy-bench-"))
-    throughput = {v: [] for v in VARIANTS}
-    latency = {v: [] for v in VARIANTS}
+    throughput = {v: [] for v in variants}
+    latency = {v: [] for v in variants}
     cookie = {"Cookie": f"access_token={harness.token()}"}
     upstream, upstream_port = start_upstream(workdir)
     try:
-        for round_index, variant in alternate(VARIANTS, args.rounds):
+        for round_index, variant in alternate(variants, args.rounds):
             port, admin = free_port(), free_port()
-            config = envoy.front_config(admin, port, upstream_port, front_filters(variant))
-            front = start_envoy(workdir, f"front-{round_index}-{VARIANTS.index(variant)}", config, admin)
+            config = envoy.front_config(admin, port, upstream_port, front_filters(variant, args.baseline_wasm))
+            front = start_envoy(workdir, f"front-{round_index}-{variants.index(variant)}", config, admin)
             try:
                 url = f"http://{LOOPBACK}:{port}/rest/task"
                 wrk(url, cookie, 2, args.connections)  # warm up
@@ -112,7 +121,7 @@ def main() -> int:
         stop(upstream)
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print_results(VARIANTS, throughput, latency, seconds=args.seconds, rounds=args.rounds,
+    print_results(variants, throughput, latency, seconds=args.seconds, rounds=args.rounds,
                   connections=args.connections)
     bare, noop, ours, native, uncached = (median(throughput[v], "rps") for v in VARIANTS)
     print("\nratios (from this run)")
@@ -123,6 +132,8 @@ def main() -> int:
     print(f"  no-op wasm filter / jwt_authn (cached)  {noop / native:>6.2f}   (the most any wasm filter can reach)")
     print(f"  proxy_filter / no-op wasm filter        {ours / noop:>6.2f}   (the filter's own cost)")
     print(f"  jwt_authn / no filter                   {native / bare:>6.2f}")
+    if args.baseline_wasm:
+        print(f"  proxy_filter / its baseline build       {ours / median(throughput[BASELINE], 'rps'):>6.2f}")
     added = median(latency["proxy_filter (wasm)"], "p99") - median(latency["no filter"], "p99")
     added_native = median(latency["jwt_authn (native, cached)"], "p99") - median(latency["no filter"], "p99")
     print(f"  added p99 latency, proxy_filter          {added:>6.0f} µs   target < 100 µs")
