@@ -4,6 +4,7 @@
 //! (what the host says the peer is), in one-minute windows, in a bounded map.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 /// How long a window lasts, and so how long a client waits at most.
@@ -16,6 +17,9 @@ pub(crate) struct BadTokens {
     /// Failed checks a client may cause per window (0: no limit).
     limit: u32,
     windows: Mutex<HashMap<String, Window>>,
+    /// When the last window that reached the limit ends: until then some
+    /// client may be held (and hosts must say who asks).
+    held_until: AtomicI64,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -29,7 +33,14 @@ impl BadTokens {
         BadTokens {
             limit,
             windows: Mutex::new(HashMap::new()),
+            held_until: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// Whether any client may be held at `now`: when none is, a request
+    /// needs no client address.
+    pub(crate) fn anyone_held(&self, now: i64) -> bool {
+        self.limit != 0 && now < self.held_until.load(Ordering::Relaxed)
     }
 
     /// Seconds `client` must wait before its tokens are checked again, or
@@ -71,6 +82,10 @@ impl BadTokens {
             };
         }
         window.failures = window.failures.saturating_add(1);
+        if window.failures >= self.limit {
+            let ends = window.started.saturating_add(WINDOW_SECONDS);
+            self.held_until.fetch_max(ends, Ordering::Relaxed);
+        }
     }
 
     /// A poisoned lock only means another request panicked while holding it
@@ -97,6 +112,20 @@ mod tests {
         limiter.record("198.51.100.1", 1060);
         assert_eq!(limiter.wait("198.51.100.1", 1061), None);
         assert_eq!(BadTokens::new(0).wait("x", 0), None);
+    }
+
+    #[test]
+    fn says_whether_anyone_is_held() {
+        let limiter = BadTokens::new(2);
+        assert!(!limiter.anyone_held(1000));
+        limiter.record("198.51.100.1", 1000);
+        assert!(!limiter.anyone_held(1000), "below the limit");
+        limiter.record("198.51.100.1", 1000);
+        assert!(limiter.anyone_held(1000) && limiter.anyone_held(1059));
+        assert!(!limiter.anyone_held(1060), "the window is over");
+        let off = BadTokens::new(0);
+        off.record("198.51.100.1", 1000);
+        assert!(!off.anyone_held(1000));
     }
 
     #[test]

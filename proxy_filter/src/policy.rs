@@ -66,7 +66,20 @@ impl Policy {
     /// has no usable clock, which refuses the request). Denials carry the
     /// CORS headers an allowed origin needs to read them.
     pub fn decide(&self, request: &RequestHead, now: Option<i64>) -> Decision {
-        self.with_cors(request, self.decide_inner(request, now))
+        self.decide_asking_client(request, now, || request.client.clone())
+    }
+
+    /// [`Policy::decide`] for a host where the client address costs a host
+    /// call (proxy-wasm): `client` is asked only when a forged-token count
+    /// needs it (a token failed its check, or some client is being held),
+    /// so a request with a cached token never asks.
+    pub fn decide_asking_client(
+        &self,
+        request: &RequestHead,
+        now: Option<i64>,
+        client: impl FnOnce() -> Option<String>,
+    ) -> Decision {
+        self.with_cors(request, self.decide_inner(request, now, client))
     }
 
     /// [`Policy::decide`] for a host that cannot remove request headers (the
@@ -100,7 +113,12 @@ impl Policy {
         }
     }
 
-    fn decide_inner(&self, request: &RequestHead, now: Option<i64>) -> Decision {
+    fn decide_inner(
+        &self,
+        request: &RequestHead,
+        now: Option<i64>,
+        client: impl FnOnce() -> Option<String>,
+    ) -> Decision {
         let Some(now) = now else {
             return Decision::Deny(response::filter_failure());
         };
@@ -163,15 +181,25 @@ impl Policy {
             // keys, refuse even on a refresh or a login.
             return Decision::Forward(self.forward(Outcome::Public, request, None));
         }
-        let client = request.client.as_deref();
+        let mut ask_client = Some(client);
+        let asked = std::cell::OnceCell::new();
+        let mut client = || {
+            asked
+                .get_or_init(|| ask_client.take().and_then(|ask| ask()))
+                .as_deref()
+        };
         let token = self.token(request);
-        if let (Some(_), Some(wait)) = (token, client.and_then(|c| self.bad_tokens.wait(c, now))) {
-            return Decision::Deny(response::throttled(wait));
+        if token.is_some() && self.bad_tokens.anyone_held(now) {
+            if let Some(wait) = client().and_then(|c| self.bad_tokens.wait(c, now)) {
+                return Decision::Deny(response::throttled(wait));
+            }
         }
         let verified = token.map(|token| (token, self.verify(token, now)));
-        if let (Some(client), Some((_, Err(Rejected::Invalid(error))))) = (client, &verified) {
+        if let Some((_, Err(Rejected::Invalid(error)))) = &verified {
             if matches!(error, VerifyError::BadSignature | VerifyError::UnknownKey) {
-                self.bad_tokens.record(client, now);
+                if let Some(client) = client() {
+                    self.bad_tokens.record(client, now);
+                }
             }
         }
 

@@ -25,6 +25,21 @@ pub struct RequestHead {
     pub owned_headers: Vec<String>,
 }
 
+/// The client address a host gives with its port (`203.0.113.9:5432`,
+/// `[2001:db8::1]:443`), without it; None when it is not UTF-8.
+#[cfg_attr(
+    not(any(feature = "proxy-wasm", feature = "http-wasm")),
+    allow(dead_code)
+)]
+pub(crate) fn client_address(with_port: &[u8]) -> Option<String> {
+    let address = std::str::from_utf8(with_port).ok()?;
+    let host = match address.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(bracketed),
+        None => address.rsplit_once(':').map_or(address, |(host, _)| host),
+    };
+    Some(host.to_owned())
+}
+
 impl RequestHead {
     /// Fills the fields from header (name, value) pairs, names compared
     /// case-insensitively. Only the headers the policy reads are copied, and
@@ -85,6 +100,19 @@ fn text(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn client_addresses_lose_their_port() {
+        for (given, address) in [
+            ("203.0.113.9:5432", "203.0.113.9"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[fe80::1%eth0]:41236", "fe80::1%eth0"),
+            ("203.0.113.9", "203.0.113.9"),
+        ] {
+            assert_eq!(client_address(given.as_bytes()).as_deref(), Some(address));
+        }
+        assert_eq!(client_address(b"\xff:1"), None);
+    }
+
     use super::*;
 
     #[test]

@@ -643,6 +643,45 @@ fn auth_rpcs_get_no_bearer() {
     }
 }
 
+/// The client address costs proxy-wasm a host call: it is asked only when a
+/// forged-token count needs it, and at most once a request.
+#[test]
+fn the_client_is_asked_only_when_a_count_needs_it() {
+    use std::cell::Cell;
+    let policy = policy(r#","bad_token_limit_per_minute":1"#);
+    let asked = Cell::new(0);
+    let decide = |token: &str, now: i64| {
+        policy.decide_asking_client(&read(token), Some(now), || {
+            asked.set(asked.get() + 1);
+            Some("198.51.100.1".to_owned())
+        })
+    };
+    assert!(matches!(decide(&valid(), NOW), Decision::Forward(_)));
+    assert_eq!(asked.get(), 0, "a valid token, nobody held");
+    let forged = format!("{}.AAAA", valid().rsplit_once('.').unwrap().0);
+    let _ = denied(decide(&forged, NOW));
+    assert_eq!(
+        asked.get(),
+        1,
+        "a forged token is counted against its client"
+    );
+    let throttled = denied(decide(&valid(), NOW + 1));
+    assert_eq!(throttled.outcome, Outcome::Refused(Problem::Throttled));
+    assert_eq!(
+        asked.get(),
+        2,
+        "while someone is held, every token's client"
+    );
+    let _ = denied(decide(&forged, NOW + 2));
+    assert_eq!(asked.get(), 3, "held and forged: asked once");
+    let later = token(&format!(
+        r#"{{"role":"basic_subscriber","sub":"demo","exp":{}}}"#,
+        NOW + 600
+    ));
+    assert!(matches!(decide(&later, NOW + 60), Decision::Forward(_)));
+    assert_eq!(asked.get(), 3, "the window is over");
+}
+
 /// A client that keeps sending forged tokens is refused for the rest of the
 /// minute without another signature check; other clients, and its requests
 /// without a token, are not (redteam item 8).
