@@ -7,7 +7,7 @@ import time
 import pytest
 
 import stack as stack_controller
-from conftest import CRASH_TEST_WASM, FILTER_CONFIG, start_envoy, start_traefik
+from conftest import CRASH_TEST_WASM, FILTER_CONFIG, start_envoy, start_traefik, wait_ready
 from processes import pid_alive
 from support.cases import PATH_TRICKS
 from support.http import raw_request, request
@@ -320,6 +320,32 @@ def test_envoy_behind_a_load_balancer_counts_each_client_apart(envoy_with):
         request("GET", f"{host.url}/rest/task", {**forged, "X-Forwarded-For": f"198.51.100.{n}"}, source="127.0.0.2")
     assert request("GET", f"{host.url}/rest/task", {**valid, "X-Forwarded-For": "198.51.100.9"},
                    source="127.0.0.2").status == 429
+
+
+def test_traefik_refuses_a_client_that_keeps_sending_forged_tokens(echo_port):
+    """The Traefik plugin counts per client address too (http-wasm's source
+    address, asked only for a forged token or while a client is held), in
+    each of the few plugin instances Traefik keeps (as Envoy per worker)."""
+    host = start_traefik(echo_port, {**FILTER_CONFIG, "bad_token_limit_per_minute": 5})
+    try:
+        wait_ready(host)
+        forged = token().rsplit(".", 1)[0] + ".AAAA"
+        details = [request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"},
+                           source="127.0.0.2").json()["details"] for _ in range(5)]
+        assert details == ["bad_signature"] * 5
+        for _ in range(40):
+            details.append(request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"},
+                                   source="127.0.0.2").json()["details"])
+            if details[-3:] == ["throttled"] * 3:
+                break
+        assert details[-3:] == ["throttled"] * 3, details
+        valid = {"Cookie": f"access_token={token()}"}
+        held = request("GET", f"{host.url}/rest/task", valid, source="127.0.0.2")
+        assert held.status == 429 and held.json()["details"] == "throttled"
+        assert 0 < int(held.header("retry-after")) <= 60
+        assert request("GET", f"{host.url}/rest/task", valid).header("x-echo") == "1", "another client passes"
+    finally:
+        host.stop()
 
 
 def test_envoy_refuses_a_client_that_keeps_sending_forged_tokens(envoy_with):

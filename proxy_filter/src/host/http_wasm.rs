@@ -7,6 +7,7 @@ use std::time::SystemTime;
 use http_wasm_guest::host::{admin, log as host_log, Request, Response};
 use http_wasm_guest::{register, Guest};
 
+use crate::request::client_address;
 use crate::{unix_seconds, Decision, Policy};
 
 /// http-wasm log level `error`.
@@ -32,7 +33,9 @@ impl Guest for Plugin {
         let head = self.policy.read_request(pseudo.into_iter().chain(values));
         let now = unix_seconds(Some(SystemTime::now()));
 
-        match self.policy.decide(&head, now) {
+        // One host call: asked only when a forged-token count needs it.
+        let client = || client_address(&request.source_addr());
+        match self.policy.decide_asking_client(&head, now, client) {
             Decision::Forward(forward) => {
                 for name in &forward.remove_headers {
                     request.header.remove(name.as_bytes());
