@@ -7,8 +7,7 @@ RUN cargo install cargo-pgrx --version =0.18.0 --locked \
  && cargo pgrx init --pg15 /usr/lib/postgresql/15/bin/pg_config
 WORKDIR /src
 COPY . .
-RUN python3 pg_auth_ext/upgrades/generate.py \
- && cd pg_auth_ext \
+RUN cd pg_auth_ext \
  && cargo pgrx package --pg-config /usr/lib/postgresql/15/bin/pg_config --out-dir /out
 
 FROM postgres:15-bookworm

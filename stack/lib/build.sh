@@ -15,7 +15,6 @@ log() { printf '\033[1m[build]\033[0m %s\n' "$*"; }
 . stack/versions.env
 pg_bin=$(python3 stack/stack.py postgres "${PG_AUTH_POSTGRES:-demo}")
 log "pg_auth_ext (release) -> PostgreSQL $PG_MAJOR in ${pg_bin%/lib/postgresql/*}"
-python3 pg_auth_ext/upgrades/generate.py  # the upgrade scripts, into pg_auth_ext/sql/
 (cd pg_auth_ext && cargo pgrx install --release --pg-config "$pg_bin/pg_config" >/dev/null)
 
 log "pg_auth_gate (release)"

@@ -68,10 +68,10 @@ def test_a_second_factor_opens_the_aal2_route(stack18):
 
 
 def test_the_upgrade_from_0_1_0(stack18):
-    """0.1.0's SQL (tests/fixtures, as tests/e2e/test_upgrade.py installs it)
-    updated to this version on 18."""
-    fixture = stack_controller.ROOT / "tests" / "fixtures" / "pg_auth_ext--0.1.0.sql"
-    installed = stack18.pg_bin.parent / "share" / "extension" / fixture.name
+    """0.1.0's SQL (pg_auth_ext/upgrades/0.1.0.sql, as tests/e2e/test_upgrade.py
+    installs it) updated to this version on 18."""
+    fixture = stack_controller.ROOT / "pg_auth_ext" / "upgrades" / "0.1.0.sql"
+    installed = stack18.pg_bin.parent / "share" / "extension" / "pg_auth_ext--0.1.0.sql"
     shutil.copyfile(fixture, installed)
     stack18.psql(sql="create database upgrade18")
     try:

@@ -2,7 +2,7 @@
 deployment's grants survive, every refresh cookie out there keeps working,
 and the result is the same schema as a fresh install of this version.
 
-0.1.0's SQL (tests/fixtures) runs on this version's library: every C
+0.1.0's SQL (pg_auth_ext/upgrades/0.1.0.sql) runs on this version's library: every C
 function 0.1.0 declares is still exported with the same signature, which is
 also what keeps the minutes between a library upgrade and the ALTER safe."""
 
@@ -15,7 +15,7 @@ import pytest
 import stack as stack_controller
 from support.sql_flow import sql_login, sql_refresh
 
-FIXTURE = stack_controller.ROOT / "tests" / "fixtures" / "pg_auth_ext--0.1.0.sql"
+FIXTURE = stack_controller.ROOT / "pg_auth_ext" / "upgrades" / "0.1.0.sql"
 GRANTS = stack_controller.ROOT / "sql" / "03_grants.sql"
 
 # What a 0.1.0 deployment granted (sql/03_grants.sql of that version).
@@ -85,7 +85,7 @@ def assert_same_as_a_fresh_install(stack, scratch_database, upgraded_database):
 @pytest.fixture
 def version_0_1_0():
     """0.1.0's install script next to this version's, for CREATE EXTENSION … VERSION '0.1.0'."""
-    installed = extension_dir() / FIXTURE.name
+    installed = extension_dir() / "pg_auth_ext--0.1.0.sql"
     shutil.copyfile(FIXTURE, installed)
     yield
     installed.unlink()
@@ -148,9 +148,10 @@ def test_update_from_0_2_0_is_a_fresh_install(stack, scratch_database, version_0
 
 
 def test_the_upgrade_scripts_are_built_not_written():
-    """stack/lib/build.sh writes them with pg_auth_ext/upgrades/generate.py
-    (migrations + install_sql's code): git holds none, and the installed
-    ones are what the generator makes of the tree as it is."""
+    """pg_auth_ext/build.rs writes them with pg_auth_ext/upgrades/generate.py
+    (migrations + install_sql's code), and the schema a fresh install starts
+    from: git holds none, and the installed ones are what the generator
+    makes of the tree as it is."""
     tracked = subprocess.run(["git", "ls-files", "pg_auth_ext/sql"], cwd=stack_controller.ROOT,
                              capture_output=True, text=True, check=True).stdout.split()
     assert tracked == []

@@ -4,24 +4,9 @@
 -- (no longer signs; its tokens verify until they expire), revoked (gone
 -- from the JWKS, its private key removed from the table; earlier copies stay
 -- in WAL and backups until they age out). The kid is the RFC 7638
--- thumbprint of the public key. Only the extension's owner reads this table;
--- the private keys are sealed under pg_auth.key_encryption_key_file.
-create table auth.signing_key (
-    kid text primary key,
-    algorithm text not null check (algorithm in ('ES256', 'EdDSA')),
-    state text not null check (state in ('standby', 'current', 'previous', 'revoked')),
-    public_jwk jsonb not null,
-    private_key bytea,
-    created_at timestamptz not null default now(),
-    activated_at timestamptz,
-    retired_at timestamptz,
-    revoked_at timestamptz,
-    -- Only keys that may still sign keep their private key.
-    constraint signing_key_private_key_check check ((state in ('standby', 'current')) = (private_key is not null))
-);
-create unique index signing_key_current_idx on auth.signing_key (state) where state = 'current';
--- pg_dump keeps the keys (sealed): restore them with the same key file.
-select pg_catalog.pg_extension_config_dump('auth.signing_key', '');
+-- thumbprint of the public key. Only the extension's owner reads the table
+-- (auth.signing_key, made in upgrades/); the private keys are sealed under
+-- pg_auth.key_encryption_key_file, and pg_dump keeps them so.
 
 -- The public keys verifiers need: standby, current and previous.
 create function auth.public_keys() returns json
