@@ -296,6 +296,20 @@ fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// A comma-separated setting as its non-empty, trimmed items.
+fn list(setting: &GucSetting<Option<CString>>) -> Vec<String> {
+    text(setting)
+        .map(|items| {
+            items
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn preloaded() -> bool {
     PRELOADED.load(Ordering::Relaxed)
 }
@@ -415,16 +429,7 @@ pub fn mfa_issuer() -> String {
 
 /// `pg_auth.mfa_required_roles` as role names.
 pub fn mfa_required_roles() -> Vec<String> {
-    text(&MFA_REQUIRED_ROLES)
-        .map(|roles| {
-            roles
-                .split(',')
-                .map(str::trim)
-                .filter(|role| !role.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    list(&MFA_REQUIRED_ROLES)
 }
 
 pub fn webauthn_rp_id() -> Option<String> {
@@ -433,16 +438,7 @@ pub fn webauthn_rp_id() -> Option<String> {
 
 /// `pg_auth.webauthn_origins` as a list.
 pub fn webauthn_origins() -> Vec<String> {
-    text(&WEBAUTHN_ORIGINS)
-        .map(|origins| {
-            origins
-                .split(',')
-                .map(str::trim)
-                .filter(|origin| !origin.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+    list(&WEBAUTHN_ORIGINS)
 }
 
 pub fn mfa_max_failures() -> i32 {
