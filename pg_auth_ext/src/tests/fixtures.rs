@@ -88,6 +88,24 @@ pub fn write_data_file(name: &str, content: &str, mode: u32) -> String {
     path
 }
 
+/// Points pg_auth.key_encryption_key_file at `new`: `sealed` (a statement
+/// that opens something sealed under `old`) fails until
+/// `auth.reseal_signing_keys(old)` seals everything again, once.
+pub fn switch_key_encryption_key(old: &str, new: &str, sealed: &str) {
+    sql(&format!(
+        "set pg_auth.key_encryption_key_file = {}",
+        literal(new)
+    ));
+    assert!(error_of(sealed).unwrap().contains("does not open"));
+    assert_eq!(
+        count(&format!(
+            "select auth.reseal_signing_keys({})",
+            literal(old)
+        )),
+        1
+    );
+}
+
 /// The key file, and the settings that point at it.
 pub fn configure_key() {
     let path = write_data_file("pg_auth_test.key", SECRET_FILE, 0o600);

@@ -350,21 +350,10 @@ mod tests {
             0o600,
         );
         let before = code(&factor, 0);
-        sql(&format!(
-            "set pg_auth.key_encryption_key_file = {}",
-            literal(&new)
-        ));
-        assert!(error_of(&format!(
-            "select auth.totp_step('{factor}', secret, '000000', 0) from auth.mfa_factor"
-        ))
-        .unwrap()
-        .contains("does not open"));
-        assert_eq!(
-            count(&format!(
-                "select auth.reseal_signing_keys({})",
-                literal(&old)
-            )),
-            1
+        switch_key_encryption_key(
+            &old,
+            &new,
+            &format!("select auth.totp_step('{factor}', secret, '000000', 0) from auth.mfa_factor"),
         );
         assert_eq!(code(&factor, 0), before);
     }

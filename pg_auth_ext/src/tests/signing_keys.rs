@@ -273,21 +273,8 @@ mod tests {
         )));
         let old = text("show pg_auth.key_encryption_key_file").unwrap();
         let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
-        sql(&format!(
-            "set pg_auth.key_encryption_key_file = {}",
-            literal(&new)
-        ));
         request("/rpc/login", "");
-        assert!(error_of("select auth.login('demo', 'demo')")
-            .unwrap()
-            .contains("does not open"));
-        assert_eq!(
-            count(&format!(
-                "select auth.reseal_signing_keys({})",
-                literal(&old)
-            )),
-            1
-        );
+        switch_key_encryption_key(&old, &new, "select auth.login('demo', 'demo')");
         let (access, _) = login_demo();
         assert!(verify_with_published_keys(&access).is_ok());
     }
