@@ -126,13 +126,7 @@ class Cluster:
         slot), streaming from it, with the primary's key files."""
         standby = self.standby
         if not (standby.pgdata / "PG_VERSION").exists():
-            for folder in (standby.dir, standby.dir / "logs"):
-                folder.mkdir(parents=True, exist_ok=True)
-            standby.dir.chmod(0o755)
-            (standby.dir / "logs").chmod(0o777)
-            for folder in (standby.sockets, standby.pgdata):
-                folder.mkdir(parents=True, exist_ok=True)
-            standby.pgdata.chmod(0o700)
+            standby.make_postgres_folders()
             shutil.copytree(self.primary.key_file.parent, standby.key_file.parent, dirs_exist_ok=True)
             subprocess.run(["chown", "-R", "postgres:postgres", str(standby.sockets), str(standby.pgdata),
                             str(standby.key_file.parent)], check=True)

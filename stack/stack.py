@@ -287,12 +287,11 @@ class Stack:
         except (OSError, ValueError):
             return None
 
-    def init_postgres(self) -> None:
-        if (self.pgdata / "PG_VERSION").exists():
-            return
+    def make_postgres_folders(self) -> None:
+        """The data, socket and log folders, each reachable by the postgres
+        OS user (the data folder by it alone)."""
         for folder in (self.dir, self.dir / "logs"):
             folder.mkdir(parents=True, exist_ok=True)
-        # The postgres user must be able to reach its folders.
         self.dir.chmod(0o755)
         (self.dir / "logs").chmod(0o777)
         for folder in (self.pgdata, self.sockets):
@@ -300,6 +299,11 @@ class Stack:
             if os.geteuid() == 0:
                 subprocess.run(["chown", "postgres:postgres", str(folder)], check=True)
         self.pgdata.chmod(0o700)
+
+    def init_postgres(self) -> None:
+        if (self.pgdata / "PG_VERSION").exists():
+            return
+        self.make_postgres_folders()
         self.write_key_file()
         subprocess.run(
             as_postgres([str(self.pg_bin / "initdb"), "-D", str(self.pgdata), "-U", "postgres",
