@@ -171,15 +171,16 @@ def test_rotation_under_load_then_revocation_reaches_every_verifier(keys_mode, g
         time.sleep(1)
         assert request("GET", f"{second_postgrest}/task", {"Authorization": f"Bearer {old}"}).status == 401
         for name, api in proxies.items():
-            # PostgREST behind refuses at once; the proxy itself within the bound.
             wait_for(lambda api=api: not read_tasks(api, old).reached_upstream,
                      f"{name} refusing a revoked key", PROXY_BOUND_SECONDS)
-            denied = read_tasks(api, old)
-            assert denied.status == 401
-            assert denied.json()["details"] == "unknown_key"
+        # Each Envoy worker has its own VM that fetches on its own schedule:
+        # the first refusal says one worker knows. By the bound, all do.
+        time.sleep(max(0.0, revoked_at + PROXY_BOUND_SECONDS - time.monotonic()))
+        for name, api in proxies.items():
+            for _ in range(10):
+                denied = read_tasks(api, old)
+                assert (denied.status, denied.json()["details"]) == (401, "unknown_key"), name
             assert read_tasks(api, sessions[name][0]).status == 200
-        elapsed = time.monotonic() - revoked_at
-        assert elapsed < PROXY_BOUND_SECONDS + 1, f"revocation took {elapsed:.1f} s to reach all four"
     finally:
         stack.stop_process("postgrest_second")
         nginx.stop()
