@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import fronts
@@ -235,6 +237,20 @@ class Stack:
         for name in ("postgres", "postgrest", "postgrest_admin", "proxy", "envoy_admin"):
             ports.setdefault(name, free_port())
         return stack
+
+    @classmethod
+    @contextlib.contextmanager
+    def scratch(cls, prefix: str, secret: str | None = None, **options) -> Iterator[Stack]:
+        """A stack in a new temporary folder on free ports, for a test or a
+        benchmark: whatever it started is stopped and the folder removed on
+        the way out. `options`: those of `create`."""
+        directory = Path(tempfile.mkdtemp(prefix=prefix))
+        stack = cls.create(directory, secret or new_secret(), **options)
+        try:
+            yield stack
+        finally:
+            stack.down()
+            shutil.rmtree(directory, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> Stack | None:

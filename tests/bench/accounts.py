@@ -28,10 +28,8 @@ from __future__ import annotations
 import itertools
 import json
 import secrets
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -41,7 +39,6 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "stack"), str(Path(__f
 from harness import alternate, arguments  # noqa: E402
 
 import stack as stack_controller  # noqa: E402
-from processes import free_port  # noqa: E402
 from support.accounts import STRONG, verified_accounts  # noqa: E402
 from support.flow import AUTH  # noqa: E402
 from support.http import request  # noqa: E402
@@ -131,45 +128,43 @@ def drain_seconds(bench, mails: int, mailers: int) -> float:
 def main(argv: list[str]) -> int:
     args = arguments(__doc__, argv, seconds=5, rounds=3, connections=8,
                      extra=lambda parser: parser.add_argument("--mails", type=int, default=300))
-    directory = Path(tempfile.mkdtemp(prefix="pg-auth-bench-accounts-"))
-    bench = stack_controller.Stack.create(directory, stack_controller.new_secret(), free_port(), "keys")
-    try:
-        bench.up()
-        bench.start_mail()
-        resets = iter(verified_accounts(bench, args.seconds * args.rounds * MAX_RESETS_PER_SECOND + 100, "reset"))
-        tag = secrets.token_hex(4)
-        bodies = {
-            LOGINS: itertools.repeat({"user_": "demo", "pass": "demo"}),
-            SIGNUPS: ({"email": f"signup-{tag}-{n}@example.org", "pass": STRONG} for n in itertools.count()),
-            RESETS: ({"email": address} for address in resets),
-        }
-        paths = {LOGINS: "login", SIGNUPS: "signup", RESETS: "request_password_reset"}
-        results: dict[str, list] = {name: [] for name in bodies}
-        for _, name in alternate(list(bodies), args.rounds):
-            results[name].append(load(f"{bench.proxy_url}/rpc/{paths[name]}", bodies[name], args.seconds,
-                                      args.connections))
-        print(f"\nthrough Envoy as shipped, {args.connections} clients, {args.seconds} s per run, "
-              f"medians of {args.rounds} rounds")
-        print(f"  {'calls':<15} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} {'proxy refused':>14} {'extension 429':>14}")
-        for name, runs in results.items():
-            med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-            print(f"  {name:<15} {med['rps']:>7.1f} {med['p50'] / 1000:>7.1f} {med['p99'] / 1000:>7.1f} "
-                  f"{med['proxy refused']:>14.0f} {med['extension 429']:>14.0f}")
-        logins = statistics.median(run["rps"] for run in results[LOGINS])
-        print("\nratios to logins per second:")
-        for name in (SIGNUPS, RESETS):
-            print(f"  {name} / logins: {statistics.median(run['rps'] for run in results[name]) / logins:.2f}")
+    with stack_controller.Stack.scratch("pg-auth-bench-accounts-", signing="keys") as bench:
+        try:
+            bench.up()
+            bench.start_mail()
+            resets = iter(verified_accounts(bench, args.seconds * args.rounds * MAX_RESETS_PER_SECOND + 100, "reset"))
+            tag = secrets.token_hex(4)
+            bodies = {
+                LOGINS: itertools.repeat({"user_": "demo", "pass": "demo"}),
+                SIGNUPS: ({"email": f"signup-{tag}-{n}@example.org", "pass": STRONG} for n in itertools.count()),
+                RESETS: ({"email": address} for address in resets),
+            }
+            paths = {LOGINS: "login", SIGNUPS: "signup", RESETS: "request_password_reset"}
+            results: dict[str, list] = {name: [] for name in bodies}
+            for _, name in alternate(list(bodies), args.rounds):
+                results[name].append(load(f"{bench.proxy_url}/rpc/{paths[name]}", bodies[name], args.seconds,
+                                          args.connections))
+            print(f"\nthrough Envoy as shipped, {args.connections} clients, {args.seconds} s per run, "
+                  f"medians of {args.rounds} rounds")
+            print(f"  {'calls':<15} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+                  f"{'proxy refused':>14} {'extension 429':>14}")
+            for name, runs in results.items():
+                med = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+                print(f"  {name:<15} {med['rps']:>7.1f} {med['p50'] / 1000:>7.1f} {med['p99'] / 1000:>7.1f} "
+                      f"{med['proxy refused']:>14.0f} {med['extension 429']:>14.0f}")
+            logins = statistics.median(run["rps"] for run in results[LOGINS])
+            print("\nratios to logins per second:")
+            for name in (SIGNUPS, RESETS):
+                print(f"  {name} / logins: {statistics.median(run['rps'] for run in results[name]) / logins:.2f}")
 
-        drains: dict[int, list[float]] = {1: [], 2: []}
-        for _, mailers in alternate([1, 2], args.rounds):
-            drains[mailers].append(args.mails / drain_seconds(bench, args.mails, mailers))
-        print(f"\npg_auth_mailer into aiosmtpd, a backlog of {args.mails}, medians of {args.rounds} rounds:")
-        for mailers, rates in drains.items():
-            print(f"  {mailers} mailer{'s' if mailers > 1 else ''}: {statistics.median(rates):.0f} messages/s")
-    finally:
-        bench.stop_process("mailer-2")
-        bench.down()
-        shutil.rmtree(directory, ignore_errors=True)
+            drains: dict[int, list[float]] = {1: [], 2: []}
+            for _, mailers in alternate([1, 2], args.rounds):
+                drains[mailers].append(args.mails / drain_seconds(bench, args.mails, mailers))
+            print(f"\npg_auth_mailer into aiosmtpd, a backlog of {args.mails}, medians of {args.rounds} rounds:")
+            for mailers, rates in drains.items():
+                print(f"  {mailers} mailer{'s' if mailers > 1 else ''}: {statistics.median(rates):.0f} messages/s")
+        finally:
+            bench.stop_process("mailer-2")
     return 0
 
 

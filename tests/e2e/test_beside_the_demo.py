@@ -6,7 +6,6 @@ startup process failure")."""
 
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import stack as stack_controller
@@ -46,24 +45,21 @@ def test_installing_for_the_tests_leaves_a_running_server_serving():
     other_bin = stack_controller.ensure_postgres("beside-check")
     install_bin = stack_controller.ensure_postgres("beside-install")
     copy_extension(stack_controller.PG_BIN, other_bin)
-    directory = Path(tempfile.mkdtemp(prefix="pg-auth-beside-"))
-    running = stack_controller.Stack.create(directory, stack_controller.new_secret())
-    running.pg_bin = other_bin
     try:
-        running.start_postgres()
-        running.migrate()
-        token = sql_login(running, "postgres", "demo", "demo")
-        installed = subprocess.run(
-            ["cargo", "pgrx", "install", "--release", "--pg-config", str(install_bin / "pg_config")],
-            cwd=ROOT / "pg_auth_ext", capture_output=True, text=True)
-        assert installed.returncode == 0, installed.stderr[-2000:]
-        # New backends of the running server: still serving, nothing crashed.
-        assert "refresh_token=" in sql_refresh(running, "postgres", token)
-        assert sql_login(running, "postgres", "demo", "demo")
-        log = running.log("postgres").read_text(errors="replace")
-        assert not [line for line in log.splitlines() if any(word in line for word in CRASHED)], log[-3000:]
+        with stack_controller.Stack.scratch("pg-auth-beside-") as running:
+            running.pg_bin = other_bin
+            running.start_postgres()
+            running.migrate()
+            token = sql_login(running, "postgres", "demo", "demo")
+            installed = subprocess.run(
+                ["cargo", "pgrx", "install", "--release", "--pg-config", str(install_bin / "pg_config")],
+                cwd=ROOT / "pg_auth_ext", capture_output=True, text=True)
+            assert installed.returncode == 0, installed.stderr[-2000:]
+            # New backends of the running server: still serving, nothing crashed.
+            assert "refresh_token=" in sql_refresh(running, "postgres", token)
+            assert sql_login(running, "postgres", "demo", "demo")
+            log = running.log("postgres").read_text(errors="replace")
+            assert not [line for line in log.splitlines() if any(word in line for word in CRASHED)], log[-3000:]
     finally:
-        running.down()
-        shutil.rmtree(directory, ignore_errors=True)
         for name in ("beside-check", "beside-install"):
             shutil.rmtree(stack_controller.postgres_tree(name), ignore_errors=True)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
-from pathlib import Path
 
 import pyotp
 import pytest
@@ -21,16 +19,10 @@ from support.http import request
 
 @pytest.fixture(scope="module")
 def stack18():
-    directory = Path(tempfile.mkdtemp(prefix="pg-auth-pg18-"))
-    instance = stack_controller.Stack.create(directory, stack_controller.new_secret(),
-                                             stack_controller.free_port(), signing="keys")
-    instance.pg_bin = stack_controller.ensure_postgres18()
-    instance.up()
-    try:
+    with stack_controller.Stack.scratch("pg-auth-pg18-", signing="keys") as instance:
+        instance.pg_bin = stack_controller.ensure_postgres18()
+        instance.up()
         yield instance
-    finally:
-        instance.down()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_it_is_postgresql_18_with_the_extension_preloaded(stack18):

@@ -1,9 +1,6 @@
 """The extension must be in shared_preload_libraries: on a cluster started
 without it, it refuses to sign."""
 
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -12,16 +9,11 @@ import stack as stack_controller
 
 @pytest.fixture
 def unpreloaded():
-    directory = Path(tempfile.mkdtemp(prefix="pg-auth-nopreload-"))
-    instance = stack_controller.Stack.create(directory, stack_controller.new_secret())
-    instance.preload_library = False
-    try:
+    with stack_controller.Stack.scratch("pg-auth-nopreload-") as instance:
+        instance.preload_library = False
         instance.start_postgres()
         instance.migrate()
         yield instance
-    finally:
-        instance.stop_postgres()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def test_the_extension_refuses_to_sign_unless_preloaded(unpreloaded):

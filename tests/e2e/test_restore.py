@@ -7,11 +7,9 @@ SELECT auth.publish_jwks(). Now the first token issued publishes it."""
 
 import shutil
 import subprocess
-import tempfile
-from pathlib import Path
 
 import stack as stack_controller
-from processes import free_port, wait_until
+from processes import wait_until
 from support.flow import login, refresh
 from support.http import request
 from support.tokens import header_of
@@ -26,11 +24,9 @@ def connection(cluster) -> list[str]:
 
 
 def test_a_restore_into_a_fresh_cluster_needs_no_manual_step(tmp_path):
-    folders = [Path(tempfile.mkdtemp(prefix=f"pg-auth-restore-{name}-")) for name in ("old", "new")]
     secret = stack_controller.new_secret()
-    old = stack_controller.Stack.create(folders[0], secret, free_port(), "keys")
-    new = stack_controller.Stack.create(folders[1], secret, free_port(), "keys")
-    try:
+    with (stack_controller.Stack.scratch("pg-auth-restore-old-", secret, signing="keys") as old,
+          stack_controller.Stack.scratch("pg-auth-restore-new-", secret, signing="keys") as new):
         old.start_postgres()
         old.migrate()
         old.start_postgrest()
@@ -74,8 +70,3 @@ def test_a_restore_into_a_fresh_cluster_needs_no_manual_step(tmp_path):
         fresh = login(new.postgrest_url)
         assert fresh.status == 204
         assert reads(fresh.cookie_value("access_token"))
-    finally:
-        old.down()
-        new.down()
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
