@@ -9,6 +9,22 @@ import sys
 import stack as stack_controller
 
 ROOT = stack_controller.ROOT
+BRIEFLY = ("--seconds", "1", "--rounds", "1")
+
+
+def run_benchmark(name: str, *args: str) -> str:
+    """tests/bench/`name`.py, briefly: what it printed."""
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / f"{name}.py"), *BRIEFLY, *args],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return run.stdout
+
+
+def ratios_of(output: str) -> dict[str, float]:
+    """The section `ratios (from this run)`: label -> the first number after it."""
+    section = output.split("ratios (from this run)\n", 1)[1].split("\n\n", 1)[0]
+    found = re.findall(r"^  (.+?)\s{2,}(-?[0-9]+(?:\.[0-9]+)?)\b", section, re.MULTILINE)
+    return {label.strip(): float(value) for label, value in found}
 
 
 def test_the_read_path_benchmark_runs_every_front():
@@ -38,3 +54,39 @@ def test_the_accounts_benchmark_measures_each_call_and_the_mailer():
     assert set(ratios) == {"sign-ups", "reset requests"} and all(float(r) > 0 for r in ratios.values()), run.stdout
     drains = re.findall(r"^  ([12]) mailers?: ([0-9]+) messages/s$", run.stdout, re.MULTILINE)
     assert [mailers for mailers, _ in drains] == ["1", "2"] and all(int(rate) > 0 for _, rate in drains), run.stdout
+
+
+def test_the_proxy_benchmark_compares_with_cached_jwt_authn_and_the_floor():
+    ratios = ratios_of(run_benchmark("proxy", "--connections", "2"))
+    for label in ("proxy_filter / jwt_authn (cached)", "proxy_filter / jwt_authn (no cache)",
+                  "proxy_filter / no filter throughput", "no-op wasm filter / no filter"):
+        assert ratios.get(label, 0) > 0, (label, ratios)
+
+
+def test_the_keys_benchmark_prints_each_algorithm_and_the_es256_cost():
+    output = run_benchmark("keys", "--connections", "2")
+    ratios = ratios_of(output)
+    for algorithm in ("HS256", "ES256", "EdDSA"):
+        assert ratios.get(f"proxy_filter / jwt_authn (cached), {algorithm}  same token", 0) > 0, ratios
+    assert re.search(r"~[0-9]+ µs per verification", output), output
+
+
+def test_the_hosts_benchmark_measures_every_host_and_the_gate_alone():
+    output = run_benchmark("hosts", "--connections", "2")
+    ratios = ratios_of(output)
+    for label in ("Caddy + gate / Caddy copy-only", "nginx + gate / Caddy copy-only",
+                  "Envoy + wasm filter / Envoy no filter"):
+        assert ratios.get(label, 0) > 0, (label, ratios)
+    assert re.search(r"the gate alone, one worker thread: +[0-9]+ decisions/s", output), output
+
+
+def test_the_revocation_benchmark_compares_the_feed_with_check_session():
+    ratios = ratios_of(run_benchmark("revocation", "--connections", "2"))
+    assert ratios.get("check_session / no check", 0) > 0 and ratios.get("proxy feed / no check", 0) > 0, ratios
+
+
+def test_the_extension_benchmark_compares_with_the_plpgsql():
+    ratios = ratios_of(run_benchmark("extension"))
+    for label in ("plpgsql / native sign_raw, cost per call", "pgcrypto / native bcrypt verify, cost 10",
+                  "bcrypt verify (cost 10) / passkey assertion check, cost", "native sign_raw / select 1, calls/s"):
+        assert ratios.get(label, 0) > 0, (label, ratios)
