@@ -132,14 +132,46 @@ fn current_key_pair() -> Result<Signer, AuthError> {
     };
     let algorithm: KeyAlgorithm = algorithm.parse().map_err(AuthError::UnknownAlgorithm)?;
     let kek = key_file::key_encryption_key()?;
+    let opened = fingerprint(&kek, &kid, algorithm, &sealed);
+    if let Some(key) = OPENED.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .filter(|(cached, _)| *cached == opened)
+            .map(|(_, key)| key.clone())
+    }) {
+        return Ok(Signer::Pair { kid, key });
+    }
     let sealed_key = || AuthError::SealedKey { kid: kid.clone() };
     let mut secret = open(&kek, &kid, algorithm, &sealed).ok_or_else(sealed_key)?;
     let key = PrivateKey::from_bytes(algorithm, &secret).ok_or_else(sealed_key);
     secret.fill(0);
-    Ok(Signer::Pair {
-        kid,
-        key: Box::new(key?),
-    })
+    let key = Box::new(key?);
+    OPENED.with(|cell| *cell.borrow_mut() = Some((opened, key.clone())));
+    Ok(Signer::Pair { kid, key })
+}
+
+thread_local! {
+    /// The key pair this backend opened last, by the fingerprint of what it
+    /// was opened from. Opening a P-256 key derives its public key, a scalar
+    /// multiplication that costs as much as the signature: a backend that
+    /// signs many tokens opens the current key once. A rotation, a reseal or
+    /// another key-encryption key changes the fingerprint.
+    static OPENED: std::cell::RefCell<Option<([u8; 32], Box<PrivateKey>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// What a key was opened from: the key-encryption key, the row's kid,
+/// algorithm and sealed bytes. A digest, so that no copy of the
+/// key-encryption key stays in memory for the comparison.
+fn fingerprint(kek: &[u8; 32], kid: &str, algorithm: KeyAlgorithm, sealed: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let aad = associated_data(kid, algorithm);
+    let mut digest = Sha256::new();
+    for part in [kek.as_slice(), aad.as_slice(), sealed] {
+        digest.update((part.len() as u64).to_be_bytes());
+        digest.update(part);
+    }
+    digest.finalize().into()
 }
 
 /// A sealed private key opened with the key-encryption key in `old_key_file`

@@ -279,6 +279,33 @@ mod tests {
         assert!(verify_with_published_keys(&access).is_ok());
     }
 
+    /// A backend keeps the key it opened (opening a P-256 key costs a
+    /// scalar multiplication), but never past a change of what opened it:
+    /// another key-encryption key refuses at once, a reseal signs again,
+    /// and a rotation signs with the new key.
+    #[pg_test]
+    fn a_backend_keeps_the_opened_key_only_while_nothing_changes() {
+        keys_mode();
+        let first = create_key("ES256");
+        let (one, _) = login_demo();
+        let (two, _) = login_demo();
+        for access in [&one, &two] {
+            assert_eq!(header_of(access)["kid"], first.as_str());
+            assert!(verify_with_published_keys(access).is_ok());
+        }
+        let old = text("show pg_auth.key_encryption_key_file").unwrap();
+        let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
+        request("/rpc/login", "");
+        switch_key_encryption_key(&old, &new, "select auth.login('demo', 'demo')");
+        let (resealed, _) = login_demo();
+        assert!(verify_with_published_keys(&resealed).is_ok());
+        let second = create_key("ES256");
+        sql("select auth.rotate_signing_keys(force => true)");
+        let (rotated, _) = login_demo();
+        assert_eq!(header_of(&rotated)["kid"], second.as_str());
+        assert!(verify_with_published_keys(&rotated).is_ok());
+    }
+
     #[pg_test]
     fn no_role_reads_a_private_key() {
         keys_mode();
