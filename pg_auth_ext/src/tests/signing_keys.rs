@@ -36,6 +36,15 @@ mod tests {
             .collect()
     }
 
+    /// Another key-encryption key file: logins fail until the kept keys are
+    /// sealed again under it.
+    fn reseal_under_a_new_key_encryption_key() {
+        let old = text("show pg_auth.key_encryption_key_file").unwrap();
+        let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
+        request("/rpc/login", "");
+        switch_key_encryption_key(&old, &new, "select auth.login('demo', 'demo')");
+    }
+
     #[pg_test]
     fn the_first_key_signs_at_once_and_names_itself() {
         keys_mode();
@@ -271,10 +280,7 @@ mod tests {
             "select private_key is null from auth.signing_key where kid = {}",
             literal(&first)
         )));
-        let old = text("show pg_auth.key_encryption_key_file").unwrap();
-        let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
-        request("/rpc/login", "");
-        switch_key_encryption_key(&old, &new, "select auth.login('demo', 'demo')");
+        reseal_under_a_new_key_encryption_key();
         let (access, _) = login_demo();
         assert!(verify_with_published_keys(&access).is_ok());
     }
@@ -293,10 +299,7 @@ mod tests {
             assert_eq!(header_of(access)["kid"], first.as_str());
             assert!(verify_with_published_keys(access).is_ok());
         }
-        let old = text("show pg_auth.key_encryption_key_file").unwrap();
-        let new = write_data_file("pg_auth_new.kek", &"QUJD".repeat(11), 0o600);
-        request("/rpc/login", "");
-        switch_key_encryption_key(&old, &new, "select auth.login('demo', 'demo')");
+        reseal_under_a_new_key_encryption_key();
         let (resealed, _) = login_demo();
         assert!(verify_with_published_keys(&resealed).is_ok());
         let second = create_key("ES256");
