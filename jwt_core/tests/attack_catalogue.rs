@@ -2,30 +2,81 @@
 //! it fails for the stated reason and not for an accidental bad signature.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod common;
+
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use common::{b64, every_signature_byte_counts, hmac_sha256, mint_hs256, NOW};
+use jwt_core::VerifyError::{CriticalHeader, Malformed, UnsupportedAlgorithm};
 use jwt_core::{Algorithm, Key, Verifier, VerifyError};
-use sha2::Sha256;
 
 const SECRET: &[u8] = b"attack-catalogue-secret-0123456789abcdef";
-const NOW: i64 = 1_800_000_000;
-
-fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn hs256(input: &str) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET).unwrap();
-    mac.update(input.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+    hmac_sha256(SECRET, input)
 }
 
 /// A token with arbitrary header and payload text, HS256-signed with the real key.
 fn mint(header: &str, payload: &str) -> String {
-    let input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    format!("{input}.{}", b64(&hs256(&input)))
+    mint_hs256(SECRET, header, payload)
 }
+
+/// Headers that name another algorithm, or are not a JWT header we accept,
+/// over a payload signed with the real key and algorithm.
+const HEADER_ATTACKS: [(&str, &str, VerifyError); 12] = [
+    (
+        "alg none",
+        r#"{"alg":"none","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "alg None",
+        r#"{"alg":"None","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "alg hs256 lower case",
+        r#"{"alg":"hs256","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "alg Hs256 mixed case",
+        r#"{"alg":"Hs256","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "RS256 header (algorithm confusion)",
+        r#"{"alg":"RS256","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "ES256 header",
+        r#"{"alg":"ES256","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    (
+        "HS512 header not allowed",
+        r#"{"alg":"HS512","typ":"JWT"}"#,
+        UnsupportedAlgorithm,
+    ),
+    ("alg missing", r#"{"typ":"JWT"}"#, Malformed),
+    ("alg not a string", r#"{"alg":256}"#, Malformed),
+    (
+        "crit header",
+        r#"{"alg":"HS256","crit":["exp"],"exp":1}"#,
+        CriticalHeader,
+    ),
+    (
+        "typ not JWT",
+        r#"{"alg":"HS256","typ":"JOSE+JSON"}"#,
+        Malformed,
+    ),
+    (
+        "duplicate alg in header",
+        r#"{"alg":"none","alg":"HS256"}"#,
+        Malformed,
+    ),
+];
 
 fn valid_payload() -> String {
     format!(
@@ -57,72 +108,15 @@ fn attack_catalogue() {
     let (signing_input, signature) = good.rsplit_once('.').unwrap();
     let raw_signature = URL_SAFE_NO_PAD.decode(signature).unwrap();
 
-    let cases: Vec<(&str, String, VerifyError)> = vec![
-        // Algorithm attacks: the header names something else, the MAC is still HS256 with the real key.
-        (
-            "alg none",
-            mint(r#"{"alg":"none","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg None",
-            mint(r#"{"alg":"None","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
+    let mut cases: Vec<(&str, String, VerifyError)> = HEADER_ATTACKS
+        .iter()
+        .map(|(name, header, error)| (*name, mint(header, &payload), error.clone()))
+        .collect();
+    cases.extend([
         (
             "alg none, no signature",
             format!("{}.{}.", b64(br#"{"alg":"none"}"#), b64(payload.as_bytes())),
             VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg hs256 lower case",
-            mint(r#"{"alg":"hs256","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg Hs256 mixed case",
-            mint(r#"{"alg":"Hs256","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "RS256 header (algorithm confusion)",
-            mint(r#"{"alg":"RS256","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "ES256 header",
-            mint(r#"{"alg":"ES256","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "HS512 header not allowed",
-            mint(r#"{"alg":"HS512","typ":"JWT"}"#, &payload),
-            VerifyError::UnsupportedAlgorithm,
-        ),
-        (
-            "alg missing",
-            mint(r#"{"typ":"JWT"}"#, &payload),
-            VerifyError::Malformed,
-        ),
-        (
-            "alg not a string",
-            mint(r#"{"alg":256}"#, &payload),
-            VerifyError::Malformed,
-        ),
-        (
-            "crit header",
-            mint(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#, &payload),
-            VerifyError::CriticalHeader,
-        ),
-        (
-            "typ not JWT",
-            mint(r#"{"alg":"HS256","typ":"JOSE+JSON"}"#, &payload),
-            VerifyError::Malformed,
-        ),
-        (
-            "duplicate alg in header",
-            mint(r#"{"alg":"none","alg":"HS256"}"#, &payload),
-            VerifyError::Malformed,
         ),
         // Signature tampering.
         (
@@ -146,13 +140,7 @@ fn attack_catalogue() {
         ),
         (
             "signature by another key",
-            {
-                let mut mac =
-                    Hmac::<Sha256>::new_from_slice(b"some-other-secret-0123456789abcdefgh")
-                        .unwrap();
-                mac.update(signing_input.as_bytes());
-                format!("{signing_input}.{}", b64(&mac.finalize().into_bytes()))
-            },
+            mint_hs256(b"some-other-secret-0123456789abcdefgh", HS256, &payload),
             VerifyError::BadSignature,
         ),
         // Structure.
@@ -314,7 +302,7 @@ fn attack_catalogue() {
             ),
             VerifyError::TooLarge,
         ),
-    ];
+    ]);
 
     let verifier = verifier();
     let mut failures = Vec::new();
@@ -330,17 +318,5 @@ fn attack_catalogue() {
 #[test]
 fn whole_signature_bytes_matter() {
     // Flipping any single signature byte fails: the comparison covers all bytes.
-    let good = mint(HS256, &valid_payload());
-    let (input, signature) = good.rsplit_once('.').unwrap();
-    let raw = URL_SAFE_NO_PAD.decode(signature).unwrap();
-    for i in 0..raw.len() {
-        let mut flipped = raw.clone();
-        flipped[i] ^= 0x80;
-        let token = format!("{input}.{}", b64(&flipped));
-        assert_eq!(
-            verifier().verify(&token, NOW),
-            Err(VerifyError::BadSignature),
-            "byte {i}"
-        );
-    }
+    every_signature_byte_counts(&verifier(), &mint(HS256, &valid_payload()), 0x80);
 }
