@@ -130,22 +130,11 @@ fn is_loopback(authority: &str) -> bool {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use crate::testing::Fetching;
     use crate::Policy;
 
-    struct Fetching;
-
-    impl crate::Env for Fetching {
-        fn var(&self, _name: &str) -> Option<String> {
-            None
-        }
-
-        fn can_fetch(&self) -> bool {
-            true
-        }
-    }
-
     fn warnings(config: &str) -> Vec<String> {
-        Policy::from_json_in(config.as_bytes(), &Fetching)
+        Policy::from_json_in(config.as_bytes(), &Fetching(&[]))
             .unwrap()
             .warnings()
     }

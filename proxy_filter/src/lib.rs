@@ -18,6 +18,8 @@ mod response;
 mod revocations;
 mod routes;
 mod schedule;
+#[cfg(test)]
+mod testing;
 
 pub mod host;
 

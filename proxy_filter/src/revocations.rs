@@ -169,28 +169,17 @@ impl Revocations {
 mod tests {
     use jwt_core::{sign, Algorithm, Key};
 
+    use crate::testing::Fetching;
     use crate::{Decision, Feed, FeedSource, Policy, RequestHead};
 
     const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
     const NOW: i64 = 1_800_000_000;
 
-    struct Fetching;
-
-    impl crate::Env for Fetching {
-        fn var(&self, _: &str) -> Option<String> {
-            None
-        }
-
-        fn can_fetch(&self) -> bool {
-            true
-        }
-    }
-
     fn policy() -> Policy {
         let json = format!(
             r#"{{"secret":"{SECRET}","secret_is_base64":true,"revocation_uri":"http://postgrest:3000/rpc/ended_sessions","revocation_headers":{{"accept-profile":"auth"}}}}"#
         );
-        Policy::from_json_in(json.as_bytes(), &Fetching).unwrap()
+        Policy::from_json_in(json.as_bytes(), &Fetching(&[])).unwrap()
     }
 
     fn token(sid: &str) -> String {
@@ -337,7 +326,7 @@ mod tests {
             .unwrap_err()
             .contains("bad ended-sessions answer"));
         let error = |json: &str| {
-            Policy::from_json_in(json.as_bytes(), &Fetching)
+            Policy::from_json_in(json.as_bytes(), &Fetching(&[]))
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default()

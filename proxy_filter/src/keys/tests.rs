@@ -5,6 +5,7 @@
 
 use jwt_core::{sign_with_key, KeyAlgorithm, PrivateKey};
 
+use crate::testing::Fetching;
 use crate::{Decision, FeedSource, Policy, RequestHead};
 
 const NOW: i64 = 1_800_000_000;
@@ -45,23 +46,13 @@ fn decide(policy: &Policy, token: &str) -> Result<(), String> {
     }
 }
 
-struct Fetching;
-
-impl crate::Env for Fetching {
-    fn var(&self, name: &str) -> Option<String> {
-        (name == "JWKS_URI").then(|| "http://127.0.0.1:3000/rpc/jwks".to_owned())
-    }
-
-    fn can_fetch(&self) -> bool {
-        true
-    }
-}
+const FETCHING: Fetching = Fetching(&[("JWKS_URI", "http://127.0.0.1:3000/rpc/jwks")]);
 
 fn fetching_policy(extra: &str) -> Policy {
     let json = format!(
         r#"{{"jwks_uri_env":"JWKS_URI","jwks_headers":{{"Accept-Profile":"auth"}}{extra}}}"#
     );
-    Policy::from_json_in(json.as_bytes(), &Fetching).unwrap()
+    Policy::from_json_in(json.as_bytes(), &FETCHING).unwrap()
 }
 
 fn metric(policy: &Policy, name: &str) -> u64 {
@@ -188,7 +179,7 @@ fn cached_tokens_still_expire() {
 #[test]
 fn jwks_settings_are_checked() {
     let error = |json: &str| {
-        Policy::from_json_in(json.as_bytes(), &Fetching)
+        Policy::from_json_in(json.as_bytes(), &FETCHING)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
