@@ -1,10 +1,7 @@
 use core::fmt;
-use core::str::FromStr;
 
 use hmac::{Hmac, Mac};
 use sha2::{Sha256, Sha384, Sha512};
-
-use crate::error::UnknownAlgorithm;
 
 /// The HMAC-SHA2 JWS algorithms (RFC 7518 section 3.2). Nothing else is
 /// supported: `none` and asymmetric algorithms cannot even be named.
@@ -121,26 +118,35 @@ fn verify_with<M: Mac>(mut mac: M, message: &[u8], signature: &[u8]) -> bool {
     mac.verify_slice(signature).is_ok()
 }
 
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// `Display` and `FromStr` of an algorithm enum (with `ALL` and `name()`)
+/// by its JWS name, exact and case-sensitive: `hs256` is not `HS256`
+/// (RFC 7515 section 4.1.1).
+macro_rules! jws_names {
+    ($enum:ident, $expected:literal) => {
+        impl core::fmt::Display for $enum {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
 
-/// Exact, case-sensitive names: `hs256` is not `HS256` (RFC 7515 section 4.1.1).
-impl FromStr for Algorithm {
-    type Err = UnknownAlgorithm;
+        impl core::str::FromStr for $enum {
+            type Err = crate::error::UnknownAlgorithm;
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Algorithm::ALL
-            .into_iter()
-            .find(|alg| alg.name() == s)
-            .ok_or_else(|| UnknownAlgorithm {
-                name: s.into(),
-                expected: "HS256, HS384 or HS512",
-            })
-    }
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $enum::ALL
+                    .into_iter()
+                    .find(|alg| alg.name() == s)
+                    .ok_or_else(|| crate::error::UnknownAlgorithm {
+                        name: s.into(),
+                        expected: $expected,
+                    })
+            }
+        }
+    };
 }
+pub(crate) use jws_names;
+
+jws_names!(Algorithm, "HS256, HS384 or HS512");
 
 #[cfg(test)]
 mod tests {

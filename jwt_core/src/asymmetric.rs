@@ -4,13 +4,12 @@
 //! is checked only under the algorithm of the key its `kid` names.
 
 use core::fmt;
-use core::str::FromStr;
 
 // The `signature` crate's trait signs ES256 (verification: es256.rs).
 use p256::ecdsa::signature::Signer as _;
 
 use crate::base64url;
-use crate::error::{JwkError, UnknownAlgorithm};
+use crate::error::JwkError;
 
 mod es256;
 #[cfg(test)]
@@ -35,25 +34,7 @@ impl KeyAlgorithm {
     }
 }
 
-impl fmt::Display for KeyAlgorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for KeyAlgorithm {
-    type Err = UnknownAlgorithm;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        KeyAlgorithm::ALL
-            .into_iter()
-            .find(|alg| alg.name() == s)
-            .ok_or_else(|| UnknownAlgorithm {
-                name: s.into(),
-                expected: "ES256 or EdDSA (key pairs)",
-            })
-    }
-}
+crate::algorithm::jws_names!(KeyAlgorithm, "ES256 or EdDSA (key pairs)");
 
 /// A public key, as a JWK describes it.
 #[derive(Clone, PartialEq, Eq)]
