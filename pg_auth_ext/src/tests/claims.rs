@@ -39,8 +39,7 @@ mod tests {
     fn custom_claims_cannot_override_the_extensions_own() {
         configure();
         custom_claims_function("select jsonb_build_object('role', 'postgres')");
-        request("/rpc/login", "");
-        let error = error_of("select auth.login('demo', 'demo')").unwrap();
+        let error = login_error().unwrap();
         assert!(
             error.starts_with(
                 "F0000: pg_auth.custom_claims_function set the claim \"role\", which pg_auth_ext owns"
@@ -53,21 +52,18 @@ mod tests {
     fn a_failing_or_missing_claims_function_fails_login_with_the_reason() {
         configure();
         custom_claims_function("select (1 / 0)::text::jsonb");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: pg_auth.custom_claims_function public.app_claims(text) failed for user demo: division by zero")
         );
         custom_claims_function("select '[1]'::jsonb");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: pg_auth.custom_claims_function must return a JSON object (or NULL)")
         );
         sql("set pg_auth.custom_claims_function = 'public.no_such_function'");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: pg_auth.custom_claims_function: no function public.no_such_function(text) returning jsonb")
         );
     }
@@ -78,18 +74,14 @@ mod tests {
         custom_claims_function("select jsonb_build_object('user_id', 42)");
         sql("create role claims_owner");
         sql("alter function public.app_claims(text) owner to claims_owner");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: pg_auth.custom_claims_function public.app_claims(text) must be owned by a superuser or be SECURITY DEFINER")
         );
         sql("alter function public.app_claims(text) security definer");
         let (access, _) = login_demo();
         assert_eq!(verify(&access).get("user_id"), Some(&serde_json::json!(42)));
-        assert_eq!(
-            error_of("select set_config('pg_auth.custom_claims_function', 'app_claims', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.custom_claims_function\": \"app_claims\"")
-        );
+        assert_invalid_values(&[("custom_claims_function", "app_claims")]);
     }
 
     #[pg_test]
@@ -150,8 +142,7 @@ mod tests {
         );
         // A Domain and the __Host- prefix exclude each other.
         sql("set pg_auth.cookie_domain = 'example.com'");
-        request("/rpc/login", "");
-        assert!(error_of("select auth.login('demo', 'demo')")
+        assert!(login_error()
             .unwrap()
             .contains(
             "a __Secure- cookie must be Secure, and a __Host- cookie also Path=/ without Domain"
@@ -159,14 +150,10 @@ mod tests {
         sql("set pg_auth.cookie_prefixes = off");
         sql("set pg_auth.access_cookie_name = 'sid_cookie'");
         login_cookies_contain("sid_cookie=", "; Domain=example.com;");
-        assert_eq!(
-            error_of("select set_config('pg_auth.cookie_domain', 'example.com; Secure', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.cookie_domain\": \"example.com; Secure\"")
-        );
-        assert_eq!(
-            error_of("select set_config('pg_auth.access_cookie_name', 'a b', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.access_cookie_name\": \"a b\"")
-        );
+        assert_invalid_values(&[
+            ("cookie_domain", "example.com; Secure"),
+            ("access_cookie_name", "a b"),
+        ]);
     }
 
     fn login_cookies_contain(name: &str, attribute: &str) {

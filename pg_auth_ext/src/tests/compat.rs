@@ -5,6 +5,7 @@
 mod tests {
     use std::collections::BTreeSet;
 
+    use jwt_core::Claims;
     use pgrx::prelude::*;
 
     use crate::tests::fixtures::*;
@@ -208,17 +209,25 @@ mod tests {
         );
     }
 
-    #[pg_test]
-    fn generate_access_token_carries_the_old_claims() {
-        sql("set pg_auth.access_token_ttl = 600");
+    /// The verified claims of `auth.generate_access_token(role, username, the secret)`.
+    fn generated_token_claims(role: &str, username: &str) -> Claims {
         let token = text(&format!(
-            "select auth.generate_access_token('basic_subscriber', 'demo', {})",
+            "select auth.generate_access_token({}, {}, {})",
+            literal(role),
+            literal(username),
             literal(secret_b64())
         ))
         .unwrap();
         let claims = verify(&token);
-        assert_eq!(claims.get_str("role"), Some("basic_subscriber"));
-        assert_eq!(claims.get_str("username"), Some("demo"));
+        assert_eq!(claims.get_str("role"), Some(role));
+        assert_eq!(claims.get_str("username"), Some(username));
+        claims
+    }
+
+    #[pg_test]
+    fn generate_access_token_carries_the_old_claims() {
+        sql("set pg_auth.access_token_ttl = 600");
+        let claims = generated_token_claims("basic_subscriber", "demo");
         assert_eq!(claims.get_str("sub"), Some("demo"));
         let exp = claims.get("exp").unwrap().as_i64().unwrap();
         let iat = claims.get("iat").unwrap().as_i64().unwrap();
@@ -228,13 +237,6 @@ mod tests {
 
     #[pg_test]
     fn generate_access_token_escapes_names() {
-        let token = text(&format!(
-            "select auth.generate_access_token('r\"ole', 'de\\mo\"}}', {})",
-            literal(secret_b64())
-        ))
-        .unwrap();
-        let claims = verify(&token);
-        assert_eq!(claims.get_str("role"), Some("r\"ole"));
-        assert_eq!(claims.get_str("username"), Some("de\\mo\"}"));
+        generated_token_claims("r\"ole", "de\\mo\"}");
     }
 }

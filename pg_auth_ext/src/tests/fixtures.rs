@@ -260,6 +260,34 @@ pub fn login_demo() -> (String, String) {
     login("demo", "demo")
 }
 
+/// "SQLSTATE: message" of the demo user's login as PostgREST calls it, if
+/// it fails.
+pub fn login_error() -> Option<String> {
+    request("/rpc/login", "");
+    error_of("select auth.login('demo', 'demo')")
+}
+
+/// "SQLSTATE: message" of setting `pg_auth.<name>` to `value` for this
+/// transaction, if that is refused.
+pub fn setting_error(name: &str, value: &str) -> Option<String> {
+    error_of(&format!(
+        "select set_config('pg_auth.{name}', {}, true)",
+        literal(value)
+    ))
+}
+
+/// Asserts that the check of each setting refuses its value when it is set.
+pub fn assert_invalid_values(settings: &[(&str, &str)]) {
+    for (name, value) in settings {
+        assert_eq!(
+            setting_error(name, value),
+            Some(format!(
+                "22023: invalid value for parameter \"pg_auth.{name}\": \"{value}\""
+            )),
+        );
+    }
+}
+
 /// Presents `token` to the refresh RPC; the new refresh token, or the error.
 pub fn refresh(token: &str) -> Result<String, String> {
     request_with_cookies("/rpc/refresh_token", &[("refresh_token", token)]);

@@ -124,7 +124,7 @@ mod tests {
             );
         }
         assert_eq!(
-            error_of("select set_config('pg_auth.bcrypt_cost', '15', true)").as_deref(),
+            setting_error("bcrypt_cost", "15").as_deref(),
             Some("22023: 15 is outside the valid range for parameter \"pg_auth.bcrypt_cost\" (4 .. 14)")
         );
         // A hash stored before the bound (restored from an old backup) is

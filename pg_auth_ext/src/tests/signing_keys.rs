@@ -360,9 +360,8 @@ mod tests {
             Some("22023: unsupported JWT algorithm \"RS256\": use ES256 or EdDSA (key pairs)")
         );
         sql("set pg_auth.signing_mode = keys");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: pg_auth.signing_mode is 'keys' but auth.signing_key has no current key")
         );
         let kid = create_key("ES256");
@@ -372,9 +371,8 @@ mod tests {
             "set pg_auth.key_encryption_key_file = {}",
             literal(&other)
         ));
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some(format!("F0000: the private key of signing key \"{kid}\" does not open with pg_auth.key_encryption_key_file").as_str())
         );
         let short = write_data_file("pg_auth_short.kek", "too short", 0o600);
