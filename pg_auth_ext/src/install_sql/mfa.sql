@@ -138,12 +138,11 @@ $$;
 create function auth.mfa_enroll_totp(friendly_name text default 'Authenticator app') returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     name_ text := btrim(friendly_name);
     id_ uuid := gen_random_uuid();
     made record;
 begin
-    perform auth.require_commit();
     -- Enrolments never verified within an hour were abandoned: no room taken.
     delete from auth.mfa_factor f
     where f.username = own.username and f.verified_at is null and f.created_at < now() - interval '1 hour';
@@ -169,14 +168,13 @@ $$;
 create function auth.mfa_verify(factor_id uuid, code text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     factor auth.mfa_factor;
     step bigint;
     first_factor boolean;
     codes text[];
     waiting json;
 begin
-    perform auth.require_commit();
     select f.* into factor from auth.mfa_factor f
     where f.id = factor_id and f.username = own.username
     for update;
@@ -218,13 +216,12 @@ $$;
 create function auth.mfa_recover(code text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     factor auth.mfa_factor;
     used bytea;
     left_ integer;
     waiting json;
 begin
-    perform auth.require_commit();
     select f.* into factor from auth.mfa_factor f
     where f.username = own.username and f.verified_at is not null
     order by f.created_at limit 1
@@ -271,10 +268,9 @@ $$;
 create function auth.mfa_unenroll(factor_id uuid) returns void
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     factor record;
 begin
-    perform auth.require_commit();
     select f.* into factor from auth.second_factors(own.username) f where f.id = factor_id;
     if factor.id is null then
         perform auth.fail('factor_not_found'::text);

@@ -77,12 +77,11 @@ $$;
 create function auth.passkey_register_begin(friendly_name text default 'Passkey') returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     name_ text := btrim(friendly_name);
     handle uuid;
     made record;
 begin
-    perform auth.require_commit();
     perform auth.require_passkeys();
     perform auth.check_new_factor(own, name_);
     if exists (select from auth.passkey p where p.username = own.username and p.friendly_name = name_) then
@@ -104,12 +103,11 @@ $$;
 create function auth.passkey_register_finish(challenge_id uuid, credential json) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     challenge auth.webauthn_challenge;
     made record;
     id_ uuid := gen_random_uuid();
 begin
-    perform auth.require_commit();
     perform auth.require_passkeys();
     challenge := auth.take_webauthn_challenge(challenge_id, 'register'::text, own.username);
     if challenge.id is null then
@@ -190,11 +188,10 @@ $$;
 create function auth.mfa_passkey_begin() returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     passkeys jsonb[] := auth.passkeys_of(own.username);
     made record;
 begin
-    perform auth.require_commit();
     perform auth.require_passkeys();
     if cardinality(passkeys) = 0 then
         perform auth.fail('factor_not_found'::text);
@@ -210,11 +207,10 @@ $$;
 create function auth.mfa_passkey_finish(challenge_id uuid, credential json) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     challenge auth.webauthn_challenge;
     checked record;
 begin
-    perform auth.require_commit();
     perform auth.require_passkeys();
     challenge := auth.take_webauthn_challenge(challenge_id, 'second_factor'::text, own.username);
     if challenge.id is null then

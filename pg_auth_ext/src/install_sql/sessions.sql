@@ -18,6 +18,19 @@ begin
 end
 $$;
 
+-- The signed-in session of an RPC that changes something for its user:
+-- the problem `missing` without one, `rollback_refused` when PostgREST
+-- would roll the change back (auth.require_commit).
+create function auth.session_for_change() returns auth.session
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    own auth.session := auth.current_session();
+begin
+    perform auth.require_commit();
+    return own;
+end
+$$;
+
 -- The signed-in user's sessions that can still be refreshed, newest
 -- first: GET /rpc/sessions with Accept-Profile: auth.
 create function auth.sessions()
@@ -42,10 +55,9 @@ $$;
 create function auth.end_session(id uuid) returns void
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     ended uuid;
 begin
-    perform auth.require_commit();
     update auth.session s set revoked_at = now(), end_reason = 'ended_by_user'
     where s.id = end_session.id and s.username = own.username and s.revoked_at is null
     returning s.id into ended;
@@ -104,10 +116,9 @@ $$;
 create function auth.change_password(old_pass text, new_pass text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     refused json;
 begin
-    perform auth.require_commit();
     refused := auth.recheck_password(own, old_pass, 'change_password'::text);
     if refused is not null then
         return refused;

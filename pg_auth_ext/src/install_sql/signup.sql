@@ -256,12 +256,11 @@ $$;
 create function auth.change_email(new_email text, pass text) returns json
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
 declare
-    own auth.session := auth.current_session();
+    own auth.session := auth.session_for_change();
     address text;
     account auth."user";
     refused json;
 begin
-    perform auth.require_commit();
     address := auth.email_or_fail(new_email);
     refused := auth.recheck_password(own, pass, 'change_email'::text);
     if refused is not null then

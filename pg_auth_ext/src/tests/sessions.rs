@@ -72,23 +72,15 @@ mod tests {
     #[pg_test]
     fn bad_settings_are_refused_when_set() {
         configure();
-        assert_eq!(
-            error_of("select set_config('pg_auth.cookie_samesite', 'Sometimes', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.cookie_samesite\": \"Sometimes\"")
-        );
-        assert_eq!(
-            error_of("select set_config('pg_auth.jwt_algorithm', 'RS256', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.jwt_algorithm\": \"RS256\"")
-        );
-        assert_eq!(
-            error_of("select set_config('pg_auth.refresh_cookie_path', 'rpc/refresh; Domain=evil', true)").as_deref(),
-            Some("22023: invalid value for parameter \"pg_auth.refresh_cookie_path\": \"rpc/refresh; Domain=evil\"")
-        );
+        assert_invalid_values(&[
+            ("cookie_samesite", "Sometimes"),
+            ("jwt_algorithm", "RS256"),
+            ("refresh_cookie_path", "rpc/refresh; Domain=evil"),
+        ]);
         sql("set pg_auth.cookie_secure = off");
         sql("set pg_auth.cookie_samesite = 'None'");
-        request("/rpc/login", "");
         assert_eq!(
-            error_of("select auth.login('demo', 'demo')").as_deref(),
+            login_error().as_deref(),
             Some("F0000: cannot build cookie: SameSite=None requires Secure (browsers drop the cookie otherwise)")
         );
     }
@@ -356,6 +348,30 @@ mod tests {
                 problem_of(call).as_deref(),
                 Some("PT400: The auth RPCs always commit [rollback_refused]"),
                 "{path}"
+            );
+        }
+        // Every RPC that changes something for the signed-in user, through
+        // auth.session_for_change.
+        for call in [
+            "auth.end_session(gen_random_uuid())",
+            "auth.change_password('demo', 'a new password 123')",
+            "auth.change_email('new@example.org', 'demo')",
+            "auth.mfa_enroll_totp()",
+            "auth.mfa_verify(gen_random_uuid(), '000000')",
+            "auth.mfa_recover('0000-0000')",
+            "auth.mfa_unenroll(gen_random_uuid())",
+            "auth.passkey_register_begin('laptop')",
+            "auth.passkey_register_finish(gen_random_uuid(), '{}')",
+            "auth.mfa_passkey_begin()",
+            "auth.mfa_passkey_finish(gen_random_uuid(), '{}')",
+        ] {
+            request("/rpc/any", "");
+            with_claims_of(&access);
+            request_headers(&[("prefer", "tx=rollback")]);
+            assert_eq!(
+                problem_of(&format!("select {call}")).as_deref(),
+                Some("PT400: The auth RPCs always commit [rollback_refused]"),
+                "{call}"
             );
         }
     }
