@@ -18,21 +18,17 @@ begin
 end
 $$;
 
--- Password for authenticator when the deployment gives one (compose does).
+-- The passwords of the roles that log in, those the deployment gives:
+-- authenticator's (compose gives one), and mailer's when it runs
+-- pg_auth_mailer with one.
 \set authenticator_password ''
 \getenv authenticator_password AUTHENTICATOR_PASSWORD
-select :'authenticator_password' <> '' as has_password \gset
-\if :has_password
-alter role authenticator password :'authenticator_password';
-\endif
-
--- And for mailer, when the deployment runs pg_auth_mailer with one.
 \set mailer_password ''
 \getenv mailer_password MAILER_PASSWORD
-select :'mailer_password' <> '' as has_mailer_password \gset
-\if :has_mailer_password
-alter role mailer password :'mailer_password';
-\endif
+select pg_catalog.format('alter role %I password %L', given.role, given.password)
+from (values ('authenticator', :'authenticator_password'), ('mailer', :'mailer_password'))
+    as given (role, password)
+where given.password <> '' \gexec
 
 grant anon to authenticator;
 grant basic_subscriber to authenticator;

@@ -107,3 +107,25 @@ def test_refresh_cleanup_and_user_deletion_do_not_deadlock(stack):
     for thread in threads:
         thread.join(timeout=30)
     assert errors == []
+
+
+@pytest.mark.parametrize("given, with_password", [
+    ({"AUTHENTICATOR_PASSWORD": "an-authenticator-password", "MAILER_PASSWORD": "a-mailer-password"},
+     ["authenticator", "mailer"]),
+    ({"AUTHENTICATOR_PASSWORD": "an-authenticator-password", "MAILER_PASSWORD": ""}, ["authenticator"]),
+    ({"AUTHENTICATOR_PASSWORD": "", "MAILER_PASSWORD": ""}, []),
+])
+def test_the_roles_script_gives_the_passwords_the_deployment_gives(stack, monkeypatch, given, with_password):
+    """sql/01_roles.sql, as compose's first start runs it: each role that logs
+    in gets the password its variable holds, and none when it is empty. In a
+    transaction rolled back, so that the stack's roles stay as they are."""
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    roles = stack.psql(
+        "-At", "-c", "begin", "-c", "alter role authenticator password null",
+        "-c", "alter role mailer password null",
+        "-f", str(stack_controller.ROOT / "sql" / "01_roles.sql"),
+        "-c", "select string_agg(rolname, ',' order by rolname) from pg_authid "
+              "where rolname in ('authenticator', 'mailer') and rolpassword is not null",
+        "-c", "rollback")
+    assert roles.split() == ([",".join(with_password)] if with_password else [])
