@@ -59,6 +59,7 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int,
     if non_2xx:
         raise RuntimeError(f"{non_2xx.group(1)} non-2xx responses from {url}:\n{out}")
     return {
+        "requests": float(re.search(r"(\d+) requests in", out).group(1)),
         "rps": float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)),
         "p50": to_micros(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
         "p99": to_micros(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),

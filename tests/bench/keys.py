@@ -37,11 +37,11 @@ from support import envoy
 from support.tokens import b64url
 
 ALGORITHMS = ["HS256", "ES256", "EdDSA"]
-# Each wrk run of a unique-token variant starts RUN_TOKENS further into the
-# list (TOKEN_OFFSET), so no token is sent twice to one Envoy: the cache
-# never hits, whatever it holds.
-RUN_TOKENS = 20_000
-UNIQUE_TOKENS = 3 * RUN_TOKENS
+# Each wrk run of a unique-token variant starts where the runs before it on
+# the same Envoy stopped (TOKEN_OFFSET), so that no token is sent twice to
+# one Envoy and the caches never hit. The list holds this many tokens per
+# second of each of its three runs; a run that would need more fails.
+TOKENS_PER_SECOND = 10_000
 SAME = [f"{who} {alg}" for alg in ALGORITHMS for who in ("proxy_filter", "jwt_authn", "jwt_authn-nocache")]
 UNIQUE = ["proxy_filter ES256 unique, cache on", "proxy_filter ES256 unique, cache off", "jwt_authn ES256 unique"]
 VARIANTS = SAME + UNIQUE
@@ -82,7 +82,8 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="keys-bench-"))
     keys, tokens = {}, {"HS256": [harness.token()]}
     for algorithm in ("ES256", "EdDSA"):
-        keys[algorithm], tokens[algorithm] = mint(algorithm, UNIQUE_TOKENS if algorithm == "ES256" else 1)
+        count = 3 * TOKENS_PER_SECOND * args.seconds if algorithm == "ES256" else 1
+        keys[algorithm], tokens[algorithm] = mint(algorithm, count)
     unique_list = workdir / "tokens.txt"
     unique_list.write_text("\n".join(tokens["ES256"]) + "\n")
     script = workdir / "unique.lua"
@@ -101,10 +102,16 @@ def main() -> int:
                 algorithm = variant.split()[1]
                 cookie = {"Cookie": f"access_token={tokens[algorithm][0]}"}
                 headers, lua = ({}, script) if variant in UNIQUE else (cookie, None)
-                runs = []
-                for run, connections in enumerate((args.connections, args.connections, 1)):
-                    os.environ["TOKEN_OFFSET"] = str(run * RUN_TOKENS)
+                runs, sent = [], 0
+                for connections in (args.connections, args.connections, 1):
+                    os.environ["TOKEN_OFFSET"] = str(sent)
                     runs.append(wrk(url, headers, args.seconds, connections, lua))
+                    # wrk counts the answers; up to one request per
+                    # connection was sent and not answered in time.
+                    sent += int(runs[-1]["requests"]) + connections
+                if lua and sent > len(tokens["ES256"]):
+                    raise SystemExit(f"{variant}: {sent} requests, {len(tokens['ES256'])} tokens: "
+                                     "raise TOKENS_PER_SECOND in tests/bench/keys.py")
                 _warm_up, measured, one_connection = runs
                 throughput[variant].append(measured)
                 latency[variant].append(one_connection)
