@@ -45,6 +45,14 @@ def test_the_es256_speed_example_agrees_with_p256():
     assert re.search(r"ES256 jwt_core \(whole JWS\): [0-9.]+ µs per verification", run.stdout), run.stdout
 
 
+def test_the_policy_speed_example_times_each_half():
+    run = subprocess.run(["cargo", "run", "-q", "--release", "-p", "proxy_filter", "--example", "decide_speed",
+                          "--", "2000"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert re.search(r"read_request: [0-9]+ ns, decide \(cached token\): [0-9]+ ns, together [0-9]+ ns",
+                     run.stdout), run.stdout
+
+
 def test_the_accounts_benchmark_measures_each_call_and_the_mailer():
     run = subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "accounts.py"),
                           "--seconds", "1", "--rounds", "1", "--connections", "2", "--mails", "40"],
