@@ -44,7 +44,9 @@ impl Policy {
         V: AsRef<[u8]>,
     {
         RequestHead::from_headers(headers, |name| {
-            self.forward_claims.iter().any(|(_, header)| header == name)
+            self.forward_claims
+                .iter()
+                .any(|(_, header)| header.eq_ignore_ascii_case(name))
         })
     }
 
