@@ -1,6 +1,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use jwt_core::{cookie_values, Claims, CookieNames, Problem, VerifyError, AAL2, AUTH_RPC_PATHS};
+use jwt_core::{
+    cookie_values, Claims, CookieNames, Cookies, Problem, VerifyError, AAL2, AUTH_RPC_PATHS,
+};
 
 use crate::bad_tokens::BadTokens;
 use crate::decision::{Decision, Forward, Outcome};
@@ -139,8 +141,12 @@ impl Policy {
                 Problem::MalformedCookie.message(),
             ));
         }
-        for name in [&self.cookies.access, &self.cookies.refresh] {
-            if self.cookie_count(request, name) > 1 {
+        let cookies = self.read_cookies(request);
+        for (name, count) in [
+            (&self.cookies.access, cookies.access_count),
+            (&self.cookies.refresh, cookies.refresh_count),
+        ] {
+            if count > 1 {
                 return Decision::Deny(response::refused(
                     Problem::AmbiguousCookie,
                     &format!("More than one {name} cookie"),
@@ -190,7 +196,7 @@ impl Policy {
                 .get_or_init(|| ask_client.take().and_then(|ask| ask()))
                 .as_deref()
         };
-        let token = self.token(request);
+        let token = self.token(request, cookies.access);
         if token.is_some() && self.bad_tokens.anyone_held(now) {
             if let Some(wait) = client().and_then(|c| self.bad_tokens.wait(c, now)) {
                 return Decision::Deny(response::throttled(wait));
@@ -278,24 +284,33 @@ impl Policy {
         }
     }
 
-    fn cookie_count(&self, request: &RequestHead, name: &str) -> usize {
-        cookie_values(request.cookies.iter().map(String::as_str), name).count()
+    /// The access and refresh cookies of a request, in one pass over its
+    /// `Cookie` headers (three passes were a fifth of the policy's time).
+    fn read_cookies<'a>(&self, request: &'a RequestHead) -> RequestCookies<'a> {
+        let mut found = RequestCookies::default();
+        let pairs = request
+            .cookies
+            .iter()
+            .flat_map(|header| Cookies::parse(header));
+        for (name, value) in pairs {
+            if name == self.cookies.access {
+                found.access_count += 1;
+                found.access = found.access.or(Some(value));
+            } else if name == self.cookies.refresh {
+                found.refresh_count += 1;
+            }
+        }
+        found
     }
 
-    /// The access cookie, or with `allow_authorization_header` a Bearer token.
-    fn token<'a>(&self, request: &'a RequestHead) -> Option<&'a str> {
-        let mut cookies = cookie_values(
-            request.cookies.iter().map(String::as_str),
-            &self.cookies.access,
-        );
-        cookies
-            .next()
-            .filter(|token| !token.is_empty())
-            .or_else(|| {
-                self.allow_authorization_header
-                    .then(|| request.authorization.as_deref().and_then(bearer_token))
-                    .flatten()
-            })
+    /// The access cookie (the first), or with `allow_authorization_header`
+    /// a Bearer token.
+    fn token<'a>(&self, request: &'a RequestHead, access: Option<&'a str>) -> Option<&'a str> {
+        access.filter(|token| !token.is_empty()).or_else(|| {
+            self.allow_authorization_header
+                .then(|| request.authorization.as_deref().and_then(bearer_token))
+                .flatten()
+        })
     }
 
     fn forward(
@@ -329,6 +344,14 @@ impl Policy {
             set_headers,
         }
     }
+}
+
+/// What [`Policy::read_cookies`] found.
+#[derive(Default)]
+struct RequestCookies<'a> {
+    access: Option<&'a str>,
+    access_count: usize,
+    refresh_count: usize,
 }
 
 /// Why a token is not accepted.
