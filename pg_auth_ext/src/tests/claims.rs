@@ -142,9 +142,7 @@ mod tests {
         );
         // A Domain and the __Host- prefix exclude each other.
         sql("set pg_auth.cookie_domain = 'example.com'");
-        assert!(login_error()
-            .unwrap()
-            .contains(
+        assert!(login_error().unwrap().contains(
             "a __Secure- cookie must be Secure, and a __Host- cookie also Path=/ without Domain"
         ));
         sql("set pg_auth.cookie_prefixes = off");

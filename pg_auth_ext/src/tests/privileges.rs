@@ -64,8 +64,12 @@ mod tests {
             ("jwt_secret_file", "/tmp/mine"),
         ] {
             assert_eq!(
-                as_anon(&format!("select set_config('pg_auth.{name}', '{value}', true)")),
-                Some(format!("42501: permission denied to set parameter \"pg_auth.{name}\"")),
+                as_anon(&format!(
+                    "select set_config('pg_auth.{name}', '{value}', true)"
+                )),
+                Some(format!(
+                    "42501: permission denied to set parameter \"pg_auth.{name}\""
+                )),
             );
         }
     }
