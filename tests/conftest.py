@@ -3,7 +3,6 @@ the same controller the demo uses, in a temporary folder on free ports."""
 
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import fronts
@@ -11,6 +10,7 @@ import pytest
 
 import stack as stack_controller
 from support.filter import FILTER_OVERRIDES, filter_config
+from support.front import ALL_FRONTS, running_front
 
 
 @pytest.fixture(scope="session")
@@ -50,27 +50,12 @@ def gate(stack):
         fronts.remove(workdir)
 
 
-@dataclass
-class Front:
-    name: str
-    url: str
-
-
-@pytest.fixture(scope="session", params=["envoy", *fronts.FRONTS])
+@pytest.fixture(scope="session", params=ALL_FRONTS)
 def front(request, stack):
     """The stack's PostgREST behind each proxy: Envoy with the wasm filter, and
     the stock proxies with pg_auth_gate (the same cases run against each)."""
-    if request.param == "envoy":
-        yield Front("envoy", stack.proxy_url)
-        return
-    gate = request.getfixturevalue("gate")
-    workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-{request.param}-"))
-    server = fronts.start_front(request.param, workdir, gate, stack.ports["postgrest"])
-    try:
-        yield Front(request.param, server.url)
-    finally:
-        server.stop()
-        fronts.remove(workdir)
+    with running_front(request.param, stack, lambda: request.getfixturevalue("gate")) as started:
+        yield started
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import stack as stack_controller
 from processes import LOOPBACK, free_port
 from support.filter import FILTER_OVERRIDES
 from support.flow import login, read_tasks, refresh
+from support.front import ALL_FRONTS, running_front
 from support.http import request
 from support.tokens import b64url, claims_of, header_of, mint, now
 
@@ -69,7 +70,16 @@ def keys_mode(stack, gate):
         time.sleep(PROXY_BOUND_SECONDS)
 
 
-def test_every_front_passes_tokens_of_the_key_pair(keys_mode, front):
+def test_every_front_passes_tokens_of_the_key_pair(keys_mode, gate):
+    # Each front is started here rather than taken from the session fixture
+    # `front`: pytest groups tests by that fixture's parameter, which set
+    # keys_mode up and tore it down again for each front, 8 s each time.
+    for name in ALL_FRONTS:
+        with running_front(name, keys_mode, lambda: gate) as front:
+            passes_tokens_of_the_key_pair(keys_mode, front)
+
+
+def passes_tokens_of_the_key_pair(keys_mode, front):
     access, _ = signed_in(front.url)
     header = header_of(access)
     assert header["alg"] == "ES256"
