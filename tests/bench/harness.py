@@ -66,6 +66,12 @@ def wrk(url: str, headers: dict[str, str], seconds: int, connections: int,
     }
 
 
+def warm_up(url: str, headers: dict[str, str], seconds: int, connections: int) -> None:
+    """A wrk run whose figures are dropped: connections, caches and JIT warm.
+    Two seconds, or a run's length when that is shorter (brief runs)."""
+    wrk(url, headers, min(2, seconds), connections)
+
+
 def alternate(variants: list[str], rounds: int):
     """(round, variant) in the order the rounds run them: reversed every other round."""
     for index in range(rounds):

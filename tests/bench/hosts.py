@@ -25,7 +25,7 @@ import tempfile
 
 import fronts
 import harness
-from harness import ROOT, SECRET_B64, alternate, median, wrk
+from harness import ROOT, SECRET_B64, alternate, median, warm_up, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
@@ -110,7 +110,7 @@ def main() -> int:
             # Without a filter nothing turns the cookie into a Bearer: the client sends one.
             sent = {**headers, "Authorization": f"Bearer {token}"} if variant == "Envoy, no filter" else headers
             try:
-                wrk(f"{url}/rest/task", sent, 2, args.connections)  # warm up
+                warm_up(f"{url}/rest/task", sent, args.seconds, args.connections)
                 results[variant].append(wrk(f"{url}/rest/task", sent, args.seconds, args.connections))
             finally:
                 for pid in pids:

@@ -32,7 +32,7 @@ import subprocess
 import tempfile
 
 import harness
-from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, wrk
+from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, warm_up, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
@@ -110,7 +110,7 @@ def main() -> int:
             front = start_envoy(workdir, f"front-{round_index}-{variants.index(variant)}", config, admin)
             try:
                 url = f"http://{LOOPBACK}:{port}/rest/task"
-                wrk(url, cookie, 2, args.connections)  # warm up
+                warm_up(url, cookie, args.seconds, args.connections)
                 throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
                 latency[variant].append(wrk(url, cookie, args.seconds, 1))
             finally:

@@ -25,7 +25,7 @@ import shutil
 import tempfile
 
 import fronts
-from harness import alternate, arguments, median, wrk
+from harness import alternate, arguments, median, warm_up, wrk
 
 import stack as stack_controller
 from processes import LOOPBACK, free_port, http_status, spawn, stop, wait_until
@@ -91,7 +91,7 @@ def main() -> int:
         throughput = {v: [] for v in VARIANTS}
         for round_index, variant in alternate(VARIANTS, args.rounds):
             url = f"{fronts_by_variant[variant]}/rest/task"
-            wrk(url, cookie, 2, args.connections)  # warm up
+            warm_up(url, cookie, args.seconds, args.connections)
             throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
             print(f"  round {round_index + 1}: {variant:<34} {throughput[variant][-1]['rps']:>8.0f} req/s", flush=True)
     finally:
