@@ -333,15 +333,21 @@ def test_traefik_refuses_a_client_that_keeps_sending_forged_tokens(echo_port):
         details = [request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"},
                            source="127.0.0.2").json()["details"] for _ in range(5)]
         assert details == ["bad_signature"] * 5
-        for _ in range(40):
-            details.append(request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"},
-                                   source="127.0.0.2").json()["details"])
-            if details[-3:] == ["throttled"] * 3:
-                break
-        assert details[-3:] == ["throttled"] * 3, details
         valid = {"Cookie": f"access_token={token()}"}
-        held = request("GET", f"{host.url}/rest/task", valid, source="127.0.0.2")
-        assert held.status == 429 and held.json()["details"] == "throttled"
+        # Traefik may hand a request to an instance that has not counted this
+        # client yet (its pool makes new ones): forged tokens until three in
+        # a row are refused, then a valid one, at most three times over.
+        for _ in range(3):
+            for _ in range(40):
+                details.append(request("GET", f"{host.url}/rest/task", {"Cookie": f"access_token={forged}"},
+                                       source="127.0.0.2").json()["details"])
+                if details[-3:] == ["throttled"] * 3:
+                    break
+            assert details[-3:] == ["throttled"] * 3, details
+            held = request("GET", f"{host.url}/rest/task", valid, source="127.0.0.2")
+            if held.status != 200:
+                break
+        assert held.status == 429 and held.json()["details"] == "throttled", held.body
         assert 0 < int(held.header("retry-after")) <= 60
         assert request("GET", f"{host.url}/rest/task", valid).header("x-echo") == "1", "another client passes"
     finally:
