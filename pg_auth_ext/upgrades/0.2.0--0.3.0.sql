@@ -12,79 +12,27 @@ alter table auth.signing_key drop constraint signing_key_private_key_check,
 -- Live sessions by their last refresh: the idle ones, for auth.ended_sessions.
 create index session_refreshed_at_idx on auth.session (refreshed_at) where revoked_at is null;
 
--- pg_auth_ext::settings::sql::address_prefix_v6
-CREATE OR REPLACE FUNCTION "address_prefix_v6"() RETURNS INT /* i32 */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'address_prefix_v6_wrapper';
-
--- pg_auth_ext::signing_keys::max_published_keys
-CREATE OR REPLACE FUNCTION "max_published_keys"() RETURNS INT /* i32 */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'max_published_keys_wrapper';
-
--- pg_auth_ext::signing_keys::check_jwks
-CREATE OR REPLACE FUNCTION "check_jwks"(
-	"jwks" TEXT /* & str */
-) RETURNS void
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_jwks_wrapper';
-
--- pg_auth_ext::signing_keys::reseal_private_key
-CREATE OR REPLACE FUNCTION "reseal_private_key"(
-	"kid" TEXT, /* & str */
-	"algorithm" TEXT, /* & str */
-	"sealed" bytea, /* & [u8] */
-	"old_key_file" TEXT /* & str */
-) RETURNS bytea /* Vec < u8 > */
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'reseal_private_key_wrapper';
-
--- pg_auth_ext::cookies::auth_rpc_paths
-CREATE OR REPLACE FUNCTION "auth_rpc_paths"() RETURNS TEXT[] /* Vec < & '_ str > */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'auth_rpc_paths_wrapper';
-
--- pg_auth_ext::tokens::live_session_of
-CREATE OR REPLACE FUNCTION "live_session_of"(
-	"access_token" TEXT /* & str */
-) RETURNS uuid /* Option < pgrx :: Uuid > */
-STRICT STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'live_session_of_wrapper';
+-- The C functions 0.3.0 adds, as lib.rs declares them; generate.py adds
+-- where each lives (pgrx's NAME_wrapper in the library).
+create or replace function auth.address_prefix_v6() returns int strict stable parallel safe language c;
+create or replace function auth.max_published_keys() returns int immutable strict parallel safe language c;
+create or replace function auth.check_jwks(jwks text) returns void immutable strict parallel safe language c;
+create or replace function auth.reseal_private_key(kid text, algorithm text, sealed bytea, old_key_file text)
+    returns bytea strict volatile language c;
+create or replace function auth.auth_rpc_paths() returns text[] immutable strict parallel safe language c;
+create or replace function auth.live_session_of(access_token text)
+    returns uuid strict stable parallel restricted language c;
 
 -- Named results instead of arrays read by position. The library still
 -- exports the old two for 0.2.0's SQL until this update runs.
 drop function if exists auth.problem(text);
 drop function if exists auth.login_throttle_settings();
-
--- pg_auth_ext::problems::problem_of
-CREATE OR REPLACE FUNCTION "problem_of"(
-	"slug" TEXT /* & str */
-) RETURNS TABLE (
-	"sqlstate" TEXT,  /* String */
-	"message" TEXT,  /* String */
-	"hint" TEXT  /* Option < String > */
-)
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'problem_of_wrapper';
-
--- pg_auth_ext::settings::sql::login_throttle_limits
-CREATE OR REPLACE FUNCTION "login_throttle_limits"() RETURNS TABLE (
-	"max_failures" INT,  /* i32 */
-	"max_failures_per_address" INT,  /* i32 */
-	"first_delay" INT,  /* i32 */
-	"max_delay" INT,  /* i32 */
-	"failure_window" INT  /* i32 */
-)
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'login_throttle_limits_wrapper';
+create or replace function auth.problem_of(slug text)
+    returns table (sqlstate text, message text, hint text) immutable strict parallel safe language c;
+create or replace function auth.login_throttle_limits()
+    returns table (max_failures int, max_failures_per_address int, first_delay int, max_delay int,
+                   failure_window int)
+    strict stable parallel safe language c;
 
 -- Accounts people open and recover (signup.sql): an optional email address
 -- per account, the one-time links mailed to it, the mail to send, and
@@ -131,62 +79,17 @@ alter table auth.audit_event drop constraint audit_event_event_check,
          'password_reset', 'email_change_requested', 'email_changed', 'verification_requested',
          'mfa_enrolled', 'mfa_verified', 'mfa_failed', 'mfa_throttled', 'mfa_unenrolled',
          'recovery_code_used'));
-
--- pg_auth_ext::accounts::normalize_email
-CREATE OR REPLACE FUNCTION "normalize_email"(
-	"address" TEXT /* & str */
-) RETURNS TEXT /* Option < String > */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'normalize_email_wrapper';
-
--- pg_auth_ext::accounts::password_weakness
-CREATE OR REPLACE FUNCTION "password_weakness"(
-	"password" TEXT, /* & str */
-	"username" TEXT, /* Option < & str > */
-	"email" TEXT /* Option < & str > */
-) RETURNS TEXT /* Option < String > */
-STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'password_weakness_wrapper';
-
--- pg_auth_ext::accounts::new_link_token
-CREATE OR REPLACE FUNCTION "new_link_token"() RETURNS TEXT /* String */
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'new_link_token_wrapper';
-
--- pg_auth_ext::settings::sql::signup_open
-CREATE OR REPLACE FUNCTION "signup_open"() RETURNS bool /* bool */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'signup_open_wrapper';
-
--- pg_auth_ext::settings::sql::signup_role
-CREATE OR REPLACE FUNCTION "signup_role"() RETURNS TEXT /* Option < String > */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'signup_role_wrapper';
-
--- pg_auth_ext::settings::sql::email_confirm_required
-CREATE OR REPLACE FUNCTION "email_confirm_required"() RETURNS bool /* bool */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'email_confirm_required_wrapper';
-
--- pg_auth_ext::settings::sql::link_lifetime
-CREATE OR REPLACE FUNCTION "link_lifetime"(
-	"kind" TEXT /* & str */
-) RETURNS interval /* Interval */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'link_lifetime_wrapper';
-
--- pg_auth_ext::settings::sql::site_url
-CREATE OR REPLACE FUNCTION "site_url"() RETURNS TEXT /* Option < String > */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'site_url_wrapper';
+create or replace function auth.normalize_email(address text)
+    returns text immutable strict parallel safe language c;
+create or replace function auth.password_weakness(password text, username text, email text)
+    returns text stable parallel safe language c;
+create or replace function auth.new_link_token() returns text strict volatile parallel safe language c;
+create or replace function auth.signup_open() returns bool strict stable parallel safe language c;
+create or replace function auth.signup_role() returns text strict stable parallel safe language c;
+create or replace function auth.email_confirm_required() returns bool strict stable parallel safe language c;
+create or replace function auth.link_lifetime(kind text)
+    returns interval strict stable parallel safe language c;
+create or replace function auth.site_url() returns text strict stable parallel safe language c;
 
 -- Second factors (mfa.sql, passkeys.sql): the level of sessions, the
 -- factors, the recovery codes, the passkeys and their challenges.
@@ -241,183 +144,36 @@ select pg_catalog.pg_extension_config_dump('auth.recovery_code', '');
 select pg_catalog.pg_extension_config_dump('auth.passkey', '');
 -- start_session gained the method of the login (password or passkey).
 drop function if exists auth.start_session(auth."user");
-
--- pg_auth_ext::mfa::totp::new_totp_secret
-CREATE OR REPLACE FUNCTION "new_totp_secret"(
-	"factor_id" uuid, /* pgrx :: Uuid */
-	"account" TEXT /* & str */
-) RETURNS TABLE (
-	"uri" TEXT,  /* String */
-	"secret" TEXT,  /* String */
-	"qr_svg" TEXT,  /* String */
-	"sealed_secret" bytea  /* Vec < u8 > */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'new_totp_secret_wrapper';
-
--- pg_auth_ext::mfa::totp::totp_step
-CREATE OR REPLACE FUNCTION "totp_step"(
-	"factor_id" uuid, /* pgrx :: Uuid */
-	"sealed_secret" bytea, /* & [u8] */
-	"code" TEXT, /* & str */
-	"after_step" bigint /* i64 */
-) RETURNS bigint /* Option < i64 > */
-STRICT STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'totp_step_wrapper';
-
--- pg_auth_ext::mfa::totp::reseal_totp_secret
-CREATE OR REPLACE FUNCTION "reseal_totp_secret"(
-	"factor_id" uuid, /* pgrx :: Uuid */
-	"sealed" bytea, /* & [u8] */
-	"old_key_file" TEXT /* & str */
-) RETURNS bytea /* Vec < u8 > */
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'reseal_totp_secret_wrapper';
-
--- pg_auth_ext::mfa::recovery::new_recovery_codes
-CREATE OR REPLACE FUNCTION "new_recovery_codes"(
-	"count" INT /* i32 */
-) RETURNS TABLE (
-	"code" TEXT,  /* String */
-	"code_hash" bytea  /* Vec < u8 > */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'new_recovery_codes_wrapper';
-
--- pg_auth_ext::mfa::recovery::recovery_code_hash
-CREATE OR REPLACE FUNCTION "recovery_code_hash"(
-	"code" TEXT /* & str */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'recovery_code_hash_wrapper';
-
--- pg_auth_ext::settings::sql::mfa_required_roles
-CREATE OR REPLACE FUNCTION "mfa_required_roles"() RETURNS TEXT[] /* Vec < String > */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mfa_required_roles_wrapper';
-
--- pg_auth_ext::settings::sql::mfa_max_failures
-CREATE OR REPLACE FUNCTION "mfa_max_failures"() RETURNS INT /* i32 */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mfa_max_failures_wrapper';
-
--- pg_auth_ext::tokens::session_access_token
-CREATE OR REPLACE FUNCTION "session_access_token"(
-	"role_" TEXT, /* & str */
-	"user_" TEXT, /* & str */
-	"session_id" uuid, /* pgrx :: Uuid */
-	"aal" TEXT, /* & str */
-	"amr" jsonb, /* pgrx :: JsonB */
-	"custom" jsonb /* Option < pgrx :: JsonB > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'session_access_token_wrapper';
-
--- pg_auth_ext::cookies::access_cookie
-CREATE OR REPLACE FUNCTION "access_cookie"(
-	"access_token" TEXT, /* & str */
-	"max_age" bigint /* i64 */
-) RETURNS TEXT /* String */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'access_cookie_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_registration_options
-CREATE OR REPLACE FUNCTION "passkey_registration_options"(
-	"user_handle" uuid, /* pgrx :: Uuid */
-	"username" TEXT, /* & str */
-	"existing" jsonb[] /* Vec < pgrx :: JsonB > */
-) RETURNS TABLE (
-	"options" jsonb,  /* pgrx :: JsonB */
-	"state" jsonb  /* pgrx :: JsonB */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_registration_options_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_registered
-CREATE OR REPLACE FUNCTION "passkey_registered"(
-	"credential_json" jsonb, /* pgrx :: JsonB */
-	"state" jsonb /* pgrx :: JsonB */
-) RETURNS TABLE (
-	"credential_id" bytea,  /* :: std :: option :: Option < Vec < u8 > > */
-	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
-	"problem" TEXT  /* Option < String > */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_registered_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_login_options
-CREATE OR REPLACE FUNCTION "passkey_login_options"() RETURNS TABLE (
-	"options" jsonb,  /* pgrx :: JsonB */
-	"state" jsonb  /* pgrx :: JsonB */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_login_options_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_identify
-CREATE OR REPLACE FUNCTION "passkey_identify"(
-	"credential_json" jsonb /* pgrx :: JsonB */
-) RETURNS TABLE (
-	"user_handle" uuid,  /* pgrx :: Uuid */
-	"credential_id" bytea  /* Vec < u8 > */
-)
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_identify_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_login_checked
-CREATE OR REPLACE FUNCTION "passkey_login_checked"(
-	"credential_json" jsonb, /* pgrx :: JsonB */
-	"state" jsonb, /* pgrx :: JsonB */
-	"passkey" jsonb /* pgrx :: JsonB */
-) RETURNS TABLE (
-	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
-	"problem" TEXT  /* Option < String > */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_login_checked_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_challenge_options
-CREATE OR REPLACE FUNCTION "passkey_challenge_options"(
-	"passkeys" jsonb[] /* Vec < pgrx :: JsonB > */
-) RETURNS TABLE (
-	"options" jsonb,  /* pgrx :: JsonB */
-	"state" jsonb  /* pgrx :: JsonB */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_challenge_options_wrapper';
-
--- pg_auth_ext::mfa::passkey::passkey_challenge_checked
-CREATE OR REPLACE FUNCTION "passkey_challenge_checked"(
-	"credential_json" jsonb, /* pgrx :: JsonB */
-	"state" jsonb, /* pgrx :: JsonB */
-	"passkeys" jsonb[] /* Vec < pgrx :: JsonB > */
-) RETURNS TABLE (
-	"credential_id" bytea,  /* :: std :: option :: Option < Vec < u8 > > */
-	"passkey" jsonb,  /* Option < pgrx :: JsonB > */
-	"problem" TEXT  /* Option < String > */
-)
-STRICT VOLATILE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkey_challenge_checked_wrapper';
-
--- pg_auth_ext::settings::sql::passkeys_enabled
-CREATE OR REPLACE FUNCTION "passkeys_enabled"() RETURNS bool /* bool */
-STRICT STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'passkeys_enabled_wrapper';
+create or replace function auth.new_totp_secret(factor_id uuid, account text)
+    returns table (uri text, secret text, qr_svg text, sealed_secret bytea) strict volatile language c;
+create or replace function auth.totp_step(factor_id uuid, sealed_secret bytea, code text, after_step bigint)
+    returns bigint strict stable parallel restricted language c;
+create or replace function auth.reseal_totp_secret(factor_id uuid, sealed bytea, old_key_file text)
+    returns bytea strict volatile language c;
+create or replace function auth.new_recovery_codes(count int)
+    returns table (code text, code_hash bytea) strict volatile language c;
+create or replace function auth.recovery_code_hash(code text)
+    returns bytea immutable strict parallel safe language c;
+create or replace function auth.mfa_required_roles() returns text[] strict stable parallel safe language c;
+create or replace function auth.mfa_max_failures() returns int strict stable parallel safe language c;
+create or replace function auth.session_access_token(role_ text, user_ text, session_id uuid, aal text, amr jsonb, custom jsonb)
+    returns text stable parallel restricted language c;
+create or replace function auth.access_cookie(access_token text, max_age bigint)
+    returns text strict stable parallel safe language c;
+create or replace function auth.passkey_registration_options(user_handle uuid, username text, existing jsonb[])
+    returns table (options jsonb, state jsonb) strict volatile language c;
+create or replace function auth.passkey_registered(credential_json jsonb, state jsonb)
+    returns table (credential_id bytea, passkey jsonb, problem text) strict volatile language c;
+create or replace function auth.passkey_login_options()
+    returns table (options jsonb, state jsonb) strict volatile language c;
+create or replace function auth.passkey_identify(credential_json jsonb)
+    returns table (user_handle uuid, credential_id bytea) immutable strict parallel safe language c;
+create or replace function auth.passkey_login_checked(credential_json jsonb, state jsonb, passkey jsonb)
+    returns table (passkey jsonb, problem text) strict volatile language c;
+create or replace function auth.passkey_challenge_options(passkeys jsonb[])
+    returns table (options jsonb, state jsonb) strict volatile language c;
+create or replace function auth.passkey_challenge_checked(credential_json jsonb, state jsonb, passkeys jsonb[])
+    returns table (credential_id bytea, passkey jsonb, problem text) strict volatile language c;
+create or replace function auth.passkeys_enabled() returns bool strict stable parallel safe language c;
 
 -- @code

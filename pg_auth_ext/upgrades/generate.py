@@ -8,7 +8,10 @@ Two kinds of SQL, kept apart:
 - the schema: 0.1.0.sql (the first release's install script) and the
   migrations (A--B.sql: the schema changes from A to B and the C
   declarations of B), written by hand and frozen once released (their
-  hashes are in released.sha256). A line `-- @code` splits each migration
+  hashes are in released.sha256). A migration declares a C function
+  as `create or replace function auth.NAME(...) ... language c;` and this
+  adds where it lives, pgrx's NAME_wrapper in the library (0.1.0--0.2.0.sql,
+  older, holds pgrx's own text). A line `-- @code` splits each migration
   into what runs before the code and what runs after it (triggers, grants),
   which only upgrades need: a fresh install's code creates those itself.
 - code: every function of src/install_sql/ as it is now, as CREATE OR
@@ -39,6 +42,8 @@ INSTALL_SQL = EXTENSION / "src" / "install_sql"
 SCRIPTS = EXTENSION / "sql"
 CODE_MARKER = "-- @code\n"
 BOOTSTRAP = "bootstrap.sql"
+# A migration's C function, to which `link` adds its symbol.
+C_FUNCTION = re.compile(r"(create or replace function auth\.(\w+)\([^;]*?language c);", re.DOTALL)
 DROP_FUNCTIONS = """-- A fresh install keeps the tables the versions above built and none of
 -- their functions: pgrx declares this version's C functions next, and
 -- src/install_sql/ the rest.
@@ -74,11 +79,17 @@ def migrations() -> list[tuple[str, str, str]]:
         end, text = found[version]
         if text.count(CODE_MARKER) != 1:
             raise SystemExit(f"generate.py: {version}--{end}.sql needs exactly one '{CODE_MARKER.strip()}' line")
-        ordered.append((version, end, text))
+        ordered.append((version, end, link(text)))
         version = end
     if len(ordered) != len(found):
         raise SystemExit("generate.py: the migrations do not form one chain")
     return ordered
+
+
+def link(migration: str) -> str:
+    """The migration with each C function's AS clause."""
+    return C_FUNCTION.sub(lambda found: f"{found.group(1)} as 'MODULE_PATHNAME', '{found.group(2)}_wrapper';",
+                          migration)
 
 
 def install_order() -> list[Path]:
