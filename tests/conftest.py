@@ -1,40 +1,36 @@
 """Shared fixtures: the real stack (PostgreSQL + PostgREST + Envoy) started by
 the same controller the demo uses, in a temporary folder on free ports."""
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import fronts
 import pytest
 
-import stack as stack_controller
 from support.filter import FILTER_OVERRIDES, filter_config
 from support.front import ALL_FRONTS, running_front
+from support.scratch import scratch_stack
 
 
 @pytest.fixture(scope="session")
 def stack():
-    directory = Path(tempfile.mkdtemp(prefix="pg-auth-e2e-"))
-    instance = stack_controller.Stack.create(directory, stack_controller.new_secret(), stack_controller.free_port())
-    instance.filter_overrides = FILTER_OVERRIDES
-    instance.up()
-    # A short reuse grace window, so that the reuse test need not wait 10 s,
-    # and rotation on every refresh, as the flow tests expect.
-    instance.psql(sql="alter system set pg_auth.refresh_reuse_grace = 2")
-    instance.psql(sql="alter system set pg_auth.refresh_min_interval = 0")
-    # Every test client is 127.0.0.1 and many tests fail logins on purpose:
-    # the login throttle is off here, and on in the tests of it.
-    instance.psql(sql="alter system set pg_auth.login_max_failures = 0")
-    instance.psql(sql="alter system set pg_auth.login_max_failures_per_address = 0")
-    instance.psql(sql="select pg_reload_conf()")
-    try:
+    def prepare(instance):
+        instance.filter_overrides = FILTER_OVERRIDES
+
+    with scratch_stack("pg-auth-e2e-", prepare) as instance:
+        # A short reuse grace window, so that the reuse test need not wait 10 s,
+        # and rotation on every refresh, as the flow tests expect.
+        instance.psql(sql="alter system set pg_auth.refresh_reuse_grace = 2")
+        instance.psql(sql="alter system set pg_auth.refresh_min_interval = 0")
+        # Every test client is 127.0.0.1 and many tests fail logins on purpose:
+        # the login throttle is off here, and on in the tests of it.
+        instance.psql(sql="alter system set pg_auth.login_max_failures = 0")
+        instance.psql(sql="alter system set pg_auth.login_max_failures_per_address = 0")
+        instance.psql(sql="select pg_reload_conf()")
         yield instance
-    finally:
-        instance.down()
-        # The key must never have reached the server log.
+        # The key must never have reached the server log (read before the
+        # folder goes).
         log = instance.log("postgres").read_text(errors="replace")
-        shutil.rmtree(directory, ignore_errors=True)
         assert instance.secret not in log, "the signing key appeared in the PostgreSQL log"
 
 
