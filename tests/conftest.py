@@ -28,8 +28,9 @@ def stack():
         instance.psql(sql="alter system set pg_auth.login_max_failures_per_address = 0")
         instance.psql(sql="select pg_reload_conf()")
         yield instance
-        # The key must never have reached the server log (read before the
-        # folder goes).
+        # The key must never have reached the server log, shutdown included
+        # (read before scratch_stack removes the folder).
+        instance.down()
         log = instance.log("postgres").read_text(errors="replace")
         assert instance.secret not in log, "the signing key appeared in the PostgreSQL log"
 

@@ -13,8 +13,8 @@ import stack as stack_controller
 @contextmanager
 def scratch_stack(prefix: str, prepare=lambda instance: None):
     """Yields a running Stack; `prepare(instance)` runs before `up()` (tests
-    use it to change ports or overrides). Stopped and deleted on the way
-    out, and on a failed start."""
+    use it to change ports or overrides). Stopped (stopping it earlier is
+    fine) and deleted on the way out, and on a failed start."""
     directory = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         instance = stack_controller.Stack.create(directory, stack_controller.new_secret(),
