@@ -7,5 +7,7 @@ pub mod gate;
 pub mod http_wasm;
 #[cfg(feature = "js")]
 pub mod js;
+#[cfg(any(test, feature = "proxy-wasm"))]
+mod map_pairs;
 #[cfg(feature = "proxy-wasm")]
 pub mod proxy_wasm;

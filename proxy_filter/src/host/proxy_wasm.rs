@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType, Status};
 
+use super::map_pairs::map_pairs;
 use crate::request::client_address;
 use crate::{
     filter_failure, unix_seconds, Decision, Denial, Env, Feed, FeedSource, Outcome, Policy,
@@ -257,13 +258,14 @@ impl Context for FilterRequest {}
 
 impl HttpContext for FilterRequest {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
-        let (Some(policy), Ok(headers)) = (
+        let headers = RequestHeaders::read();
+        let (Some(policy), Some(pairs)) = (
             &self.policy,
-            hostcalls::get_map_bytes(MapType::HttpRequestHeaders),
+            headers.as_ref().and_then(|headers| map_pairs(&headers.0)),
         ) else {
             return self.deny(filter_failure());
         };
-        let request = policy.read_request(headers.iter().map(|(n, v)| (n.as_str(), v)));
+        let request = policy.read_request(pairs);
         #[cfg(feature = "crash-test")]
         if crash_test::host_call_fails(&request) {
             return self.deny(filter_failure());
@@ -312,6 +314,42 @@ impl FilterRequest {
             Some(denial.body.as_bytes()),
         );
         Action::Pause
+    }
+}
+
+/// The request's headers, serialized by the host into one buffer of this
+/// VM's memory that the filter then owns; read in place by `map_pairs`.
+struct RequestHeaders(Vec<u8>);
+
+#[link(wasm_import_module = "env")]
+extern "C" {
+    /// The ABI call behind the SDK's `get_map_bytes`, which copies out
+    /// every name and value.
+    fn proxy_get_header_map_pairs(
+        map_type: MapType,
+        return_data: *mut *mut u8,
+        return_size: *mut usize,
+    ) -> Status;
+}
+
+impl RequestHeaders {
+    fn read() -> Option<RequestHeaders> {
+        let mut data: *mut u8 = std::ptr::null_mut();
+        let mut size: usize = 0;
+        // SAFETY: on Ok the host has written the address and size of a
+        // buffer it allocated through this VM's proxy_on_memory_allocate
+        // (the SDK's: a Vec<u8> of that capacity), or a null address.
+        let status = unsafe {
+            proxy_get_header_map_pairs(MapType::HttpRequestHeaders, &mut data, &mut size)
+        };
+        match status {
+            Status::Ok if data.is_null() => Some(RequestHeaders(Vec::new())),
+            // SAFETY: see above; the Vec frees the buffer when dropped.
+            Status::Ok => Some(RequestHeaders(unsafe {
+                Vec::from_raw_parts(data, size, size)
+            })),
+            _ => None,
+        }
     }
 }
 
