@@ -65,9 +65,12 @@ def test_the_accounts_benchmark_measures_each_call_and_the_mailer():
 
 
 def test_the_proxy_benchmark_compares_with_cached_jwt_authn_and_the_floor():
-    ratios = ratios_of(run_benchmark("proxy", "--connections", "2"))
+    wasm = ROOT / "target" / "wasm32-wasip1" / "wasm" / "proxy_filter.wasm"
+    ratios = ratios_of(run_benchmark("proxy", "--connections", "2", "--baseline-wasm", str(wasm)))
     for label in ("proxy_filter / jwt_authn (cached)", "proxy_filter / jwt_authn (no cache)",
-                  "proxy_filter / no filter throughput", "no-op wasm filter / no filter"):
+                  "proxy_filter / no filter throughput", "no-op wasm filter / no filter",
+                  "host-call floor / jwt_authn (cached)", "proxy_filter / host-call floor",
+                  "proxy_filter / build proxy_filter.wasm"):
         assert ratios.get(label, 0) > 0, (label, ratios)
 
 
