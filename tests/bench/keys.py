@@ -30,9 +30,9 @@ import tempfile
 
 import harness
 from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, wrk
-from proxy import JWT_AUTHN, JWT_CACHE, WASM, start_envoy, start_upstream
+from proxy import JWT_AUTHN, JWT_CACHE, WASM, front_envoy, start_upstream
 
-from processes import LOOPBACK, free_port, stop
+from processes import stop
 from support import envoy
 from support.tokens import b64url
 
@@ -94,11 +94,8 @@ def main() -> int:
     upstream, upstream_port = start_upstream(workdir)
     try:
         for round_index, variant in alternate(VARIANTS, args.rounds):
-            port, admin = free_port(), free_port()
-            config = envoy.front_config(admin, port, upstream_port, filters(variant, keys))
-            front = start_envoy(workdir, f"front-{round_index}-{VARIANTS.index(variant)}", config, admin)
-            try:
-                url = f"http://{LOOPBACK}:{port}/rest/task"
+            name = f"front-{round_index}-{VARIANTS.index(variant)}"
+            with front_envoy(workdir, name, upstream_port, filters(variant, keys)) as url:
                 algorithm = variant.split()[1]
                 cookie = {"Cookie": f"access_token={tokens[algorithm][0]}"}
                 headers, lua = ({}, script) if variant in UNIQUE else (cookie, None)
@@ -115,8 +112,6 @@ def main() -> int:
                 _warm_up, measured, one_connection = runs
                 throughput[variant].append(measured)
                 latency[variant].append(one_connection)
-            finally:
-                stop(front)
             print(f"  round {round_index + 1}: {variant:<38} {throughput[variant][-1]['rps']:>9.0f} req/s",
                   flush=True)
     finally:

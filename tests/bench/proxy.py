@@ -33,6 +33,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 
 import harness
 from harness import ROOT, SECRET_B64, SECRET_BYTES, alternate, median, print_results, warm_up, wrk
@@ -100,6 +101,18 @@ def start_envoy(workdir: Path, name: str, config: str, admin: int) -> int:
     return pid
 
 
+@contextmanager
+def front_envoy(workdir: Path, name: str, upstream_port: int, filters: str):
+    """A front Envoy with `filters` before the upstream, stopped on leaving:
+    yields the URL to load."""
+    port, admin = free_port(), free_port()
+    pid = start_envoy(workdir, name, envoy.front_config(admin, port, upstream_port, filters), admin)
+    try:
+        yield f"http://{LOOPBACK}:{port}/rest/task"
+    finally:
+        stop(pid)
+
+
 def main() -> int:
     args = harness.arguments(__doc__, extra=lambda parser: parser.add_argument(
         "--baseline-wasm", type=Path, action="append", default=[],
@@ -117,16 +130,11 @@ def main() -> int:
     upstream, upstream_port = start_upstream(workdir)
     try:
         for round_index, variant in alternate(variants, args.rounds):
-            port, admin = free_port(), free_port()
-            config = envoy.front_config(admin, port, upstream_port, front_filters(variant, baselines))
-            front = start_envoy(workdir, f"front-{round_index}-{variants.index(variant)}", config, admin)
-            try:
-                url = f"http://{LOOPBACK}:{port}/rest/task"
+            name = f"front-{round_index}-{variants.index(variant)}"
+            with front_envoy(workdir, name, upstream_port, front_filters(variant, baselines)) as url:
                 warm_up(url, cookie, args.seconds, args.connections)
                 throughput[variant].append(wrk(url, cookie, args.seconds, args.connections))
                 latency[variant].append(wrk(url, cookie, args.seconds, 1))
-            finally:
-                stop(front)
             rps = throughput[variant][-1]["rps"]
             print(f"  round {round_index + 1}: {variant:<22} {rps:>9.0f} req/s", flush=True)
     finally:
