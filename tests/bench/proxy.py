@@ -117,11 +117,13 @@ def main() -> int:
     args = harness.arguments(__doc__, extra=lambda parser: parser.add_argument(
         "--baseline-wasm", type=Path, action="append", default=[],
         help="another proxy_filter.wasm, measured in its own row (repeatable)"))
+    baselines = {baseline_name(path): path for path in args.baseline_wasm}
+    if len(baselines) < len(args.baseline_wasm):
+        raise SystemExit("--baseline-wasm: each build needs its own file name (rows are named after it)")
+    variants = VARIANTS + list(baselines)
     build = ["cargo", "build", "-q", "--release", "--target", "wasm32-wasip1"]
     subprocess.run(build, cwd=NOOP, check=True)
     subprocess.run([*build, "--features", "host-calls", "--target-dir", "target/host-calls"], cwd=NOOP, check=True)
-    baselines = {baseline_name(path): path for path in args.baseline_wasm}
-    variants = VARIANTS + list(baselines)
 
     workdir = Path(tempfile.mkdtemp(prefix="proxy-bench-"))
     throughput = {v: [] for v in variants}

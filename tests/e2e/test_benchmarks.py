@@ -74,6 +74,18 @@ def test_the_proxy_benchmark_compares_with_cached_jwt_authn_and_the_floor():
         assert ratios.get(label, 0) > 0, (label, ratios)
 
 
+def test_the_proxy_benchmark_refuses_two_builds_of_one_file_name(tmp_path):
+    """Rows are named after the file: a second build of the same name would
+    silently replace the first."""
+    paths = []
+    for folder in ("before", "after"):
+        (tmp_path / folder).mkdir()
+        paths += ["--baseline-wasm", str(tmp_path / folder / "proxy_filter.wasm")]
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "bench" / "proxy.py"), *BRIEFLY, *paths],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0 and "its own file name" in run.stderr, run.stdout[-2000:] + run.stderr[-2000:]
+
+
 def test_the_keys_benchmark_prints_each_algorithm_and_the_es256_cost():
     output = run_benchmark("keys", "--connections", "2")
     ratios = ratios_of(output)
