@@ -5,7 +5,7 @@
 -- (pg_auth.authenticator_role), and be neither a superuser, nor a reserved
 -- pg_* role, nor that login role itself.
 create function auth.role_problem(role_ name) returns text
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select case
         when r.oid is null then 'role ' || quote_ident(role_) || ' does not exist'
         when r.rolsuper then 'role ' || quote_ident(role_) || ' is a superuser'
@@ -22,7 +22,7 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 create function auth.role_is_usable(role_ name) returns boolean
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select auth.role_problem(role_) is null;
 $$;
 

@@ -6,10 +6,10 @@
 -- of its peer (Envoy with use_remote_address, Caddy, Traefik, the shipped
 -- nginx config), so whatever a client wrote itself stays to the left of it.
 -- NULL when there is no such entry or it is not an address. No SET clause
--- here or below: these run with their caller's rights (never SECURITY
--- DEFINER), and without one PostgreSQL inlines them into the caller's
--- query, under the caller's pinned search_path, instead of switching
--- settings at every call (which made an audit row cost three times more).
+-- on this function or the next: they run with their caller's rights, and
+-- without one PostgreSQL inlines them into the caller's query, under the
+-- caller's pinned search_path, instead of switching settings at every call
+-- (which made an audit row cost three times more).
 create function auth.client_address() returns inet
 language sql stable as $$
     select auth.forwarded_address(
@@ -26,7 +26,7 @@ $$;
 -- its plan is cached, where a SQL function's would be made at every call).
 create function auth.audit(event text, username text, session_id uuid, details jsonb default null)
 returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 begin
     if auth.audit_enabled() then
         insert into auth.audit_event (event, username, session_id, address, user_agent, details)

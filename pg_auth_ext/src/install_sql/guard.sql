@@ -11,9 +11,9 @@ begin
             using errcode = 'feature_not_supported',
                   hint = 'create the database with ENCODING ''UTF8''';
     end if;
-    -- The SECURITY DEFINER functions run as the installer and call each
-    -- other in schema auth: whoever else could create objects there could
-    -- plant a function they would call.
+    -- The entry points (SECURITY DEFINER) run as the installer, and they
+    -- and their helpers call each other in schema auth: whoever else could
+    -- create objects there could plant a function they would call.
     select * into target from pg_catalog.pg_namespace n where n.nspname = 'auth';
     if target.nspowner <> installer then
         raise exception 'schema auth already exists and belongs to %', target.nspowner::regrole

@@ -17,14 +17,14 @@ $$;
 
 -- A verified TOTP factor (what recovery codes go with).
 create function auth.has_verified_factor(username text) returns boolean
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select exists (select from auth.mfa_factor f
                    where f.username = has_verified_factor.username and f.verified_at is not null);
 $$;
 
 -- Any second factor: a verified TOTP factor or a passkey.
 create function auth.has_second_factor(username text) returns boolean
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select auth.has_verified_factor(username)
         or exists (select from auth.passkey p where p.username = has_second_factor.username);
 $$;
@@ -33,7 +33,7 @@ $$;
 create function auth.second_factors(username text)
 returns table (id uuid, type text, friendly_name text, created_at timestamptz, verified_at timestamptz,
                last_used_at timestamptz)
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select f.id, f.kind, f.friendly_name, f.created_at, f.verified_at, f.last_used_at
     from auth.mfa_factor f where f.username = second_factors.username
     union all
@@ -45,7 +45,7 @@ $$;
 -- verified factors (none: one must be enrolled, pg_auth.mfa_required_roles);
 -- NULL when a password is enough.
 create function auth.mfa_challenge(account auth."user") returns json
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select json_build_object('mfa_required', true, 'aal', 'aal1', 'factors', coalesce(
         (select json_agg(json_build_object('id', f.id, 'type', f.type, 'friendly_name', f.friendly_name)
                          order by f.created_at)
@@ -59,7 +59,7 @@ $$;
 -- 'recovery'), and answers with a new access cookie that says so (the
 -- refresh cookie stays; a refresh keeps the level).
 create function auth.step_up(own auth.session, method text) returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     stepped auth.session;
     role_ name;
@@ -81,7 +81,7 @@ $$;
 -- A wrong code for `factor` (or a recovery code counted against it): past
 -- pg_auth.mfa_max_failures, its checks wait as throttled logins do.
 create function auth.record_factor_failure(factor auth.mfa_factor) returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     limits record;
     counted integer := factor.failures + 1;
@@ -100,7 +100,7 @@ $$;
 -- The answer to a check of `factor` while it waits (429 with Retry-After,
 -- committed), or NULL.
 create function auth.factor_wait_answer(own auth.session, factor auth.mfa_factor) returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     wait integer := ceil(extract(epoch from factor.blocked_until - now()))::integer;
 begin
@@ -117,7 +117,7 @@ $$;
 -- already (an attacker with the password alone adds none), a name, and
 -- room under auth.max_factors.
 create function auth.check_new_factor(own auth.session, friendly_name text) returns void
-language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 begin
     if auth.has_second_factor(own.username) and auth.request_aal() is distinct from 'aal2' then
         perform auth.fail('insufficient_aal'::text);

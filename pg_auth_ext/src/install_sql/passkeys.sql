@@ -24,7 +24,7 @@ $$;
 -- Stores a challenge's state; its id and the browser's options.
 create function auth.new_webauthn_challenge(kind text, username text, friendly_name text, user_handle uuid,
                                             options jsonb, state jsonb) returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     id_ uuid := gen_random_uuid();
 begin
@@ -38,7 +38,7 @@ $$;
 -- is unknown, of another kind or user, used or expired.
 create function auth.take_webauthn_challenge(challenge_id uuid, kind text, username text)
 returns auth.webauthn_challenge
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     taken auth.webauthn_challenge;
 begin
@@ -56,7 +56,7 @@ $$;
 
 -- The 401 invalid_passkey answer, committed with its audit row.
 create function auth.passkey_refused(event text, username text, session_id uuid, reason text) returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 begin
     perform auth.audit(event, left(username, 512), session_id,
                        json_build_object('method', 'passkey', 'reason', left(reason, 300))::jsonb);
@@ -66,7 +66,7 @@ $$;
 
 -- The account's passkeys as webauthn-rs keeps them.
 create function auth.passkeys_of(username text) returns jsonb[]
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select coalesce(array_agg(p.credential order by p.created_at), '{}')
     from auth.passkey p where p.username = passkeys_of.username;
 $$;

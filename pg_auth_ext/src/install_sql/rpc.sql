@@ -122,7 +122,7 @@ $$;
 -- The function is the administrator's: it runs as this extension's owner,
 -- and any error in it fails the login or refresh with its message.
 create function auth.custom_claims(username text) returns jsonb
-language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     named text := auth.custom_claims_function();
     claims_function regprocedure;
@@ -156,7 +156,7 @@ $$;
 
 -- A new access token of a session, at its level (aal, amr).
 create function auth.session_token(session_ auth.session, role_ name) returns text
-language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 begin
     perform auth.ensure_jwks_published();
     return auth.session_access_token(role_::text, session_.username, session_.id, session_.aal, session_.amr,
@@ -166,7 +166,7 @@ $$;
 
 -- Answers with both cookies of a session.
 create function auth.issue_session_cookies(session_ auth.session, role_ name, refresh text) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql set search_path = pg_catalog, pg_temp as $$
 begin
     perform set_config('response.headers', auth.session_cookies(
         auth.session_token(session_, role_),
@@ -205,7 +205,7 @@ $$;
 -- session and 200 with the factors to verify (auth.mfa_challenge). A
 -- passkey (`method` 'passkey') is a second factor itself: aal2 at once.
 create function auth.start_session(account auth."user", method text default 'password') returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     new_session auth.session;
     refresh text := auth.new_refresh_token();
@@ -234,7 +234,7 @@ $$;
 -- role unusable, its address unverified): the committed, audited answer, or
 -- NULL when it may. Passwords and passkeys alike.
 create function auth.sign_in_refusal(account auth."user") returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     reason text := case
         when not auth.role_is_usable(account.role) then 'account_unusable'
@@ -372,7 +372,7 @@ $$;
 -- (older ones are simply invalid), and successors past the grace window
 -- are forgotten.
 create function auth.prune_refresh_tokens(session_id uuid) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql set search_path = pg_catalog, pg_temp as $$
 begin
     delete from auth.refresh_token t
     where t.session_id = prune_refresh_tokens.session_id and t.rotated_at is not null

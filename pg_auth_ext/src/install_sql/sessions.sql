@@ -3,7 +3,7 @@
 -- The signed-in user's session (from the verified access token), or the
 -- problem `missing`.
 create function auth.current_session() returns auth.session
-language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
     found auth.session;
@@ -22,7 +22,7 @@ $$;
 -- the problem `missing` without one, `rollback_refused` when PostgREST
 -- would roll the change back (auth.require_commit).
 create function auth.session_for_change() returns auth.session
-language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     own auth.session := auth.current_session();
 begin
@@ -92,7 +92,7 @@ $$;
 -- answer to return, which commits: 429 throttled, or 401
 -- invalid_credentials, counted by the login throttle and audited.
 create function auth.recheck_password(own auth.session, pass text, during text) returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     address inet := auth.client_address();
     wait integer := auth.login_wait(own.username, address);

@@ -10,7 +10,7 @@
 
 -- The public keys verifiers need: standby, current and previous.
 create function auth.public_keys() returns json
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select json_build_object('keys', coalesce(json_agg(k.public_jwk order by k.created_at), '[]'::json))
     from auth.signing_key k
     where k.state <> 'revoked';
@@ -61,7 +61,7 @@ $$;
 -- there (a login or a refresh) publishes it, so a restore needs no manual
 -- step. One catalog look-up per token issued.
 create function auth.jwks_is_published() returns boolean
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select exists (
         select from pg_db_role_setting s
         where s.setrole = (select r.oid from pg_roles r where r.rolname = auth.authenticator_role())
@@ -70,7 +70,7 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 create function auth.ensure_jwks_published() returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 begin
     if auth.signing_mode() <> 'keys' or auth.jwks_is_published() then
         return;
@@ -178,7 +178,7 @@ $$;
 -- skew, ago), so that keys do not pile up in the JWKS; run by key creation
 -- and rotation and by auth.cleanup_expired_sessions. How many it revoked.
 create function auth.retire_expired_keys() returns integer
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     retired text[];
 begin

@@ -33,7 +33,7 @@ $$;
 -- Mail for the outbox, sent only if the caller's transaction commits; the
 -- mailers are woken by NOTIFY pg_auth_outbox.
 create function auth.enqueue_mail(template text, recipient text, data jsonb) returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 begin
     insert into auth.outbox (template, recipient, data) values (template, recipient, data);
     perform pg_catalog.pg_notify('pg_auth_outbox', '');
@@ -43,7 +43,7 @@ $$;
 -- A new link of `link_kind` for `account`, mailed to `address`: it
 -- replaces the account's previous link of that kind.
 create function auth.send_link(link_kind text, account auth."user", address text) returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     token text := auth.new_link_token();
     expires timestamptz := now() + auth.link_lifetime(link_kind);
@@ -67,7 +67,7 @@ $$;
 -- (unknown, replaced, used or expired: alike). Refuses a request PostgREST
 -- would roll back, as every RPC that uses a link commits.
 create function auth.use_link(link_kind text, token text) returns auth.link_token
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     link auth.link_token;
 begin
@@ -85,7 +85,7 @@ $$;
 -- Throttles the account RPCs as logins are (per address and email, per
 -- client address): every call counts. Seconds to wait, 0 if none.
 create function auth.account_request_wait(address text) returns integer
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     client inet := auth.client_address();
     wait integer := auth.login_wait(address, client);
@@ -176,7 +176,7 @@ $$;
 -- that can use one (any account for a reset, an unverified one for a
 -- verification).
 create function auth.mail_link(email text, link_kind text) returns json
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     started timestamptz := clock_timestamp();
     address text;
@@ -320,7 +320,7 @@ $$;
 -- Expired links, and mail sent or left unsent past any link's life, in
 -- bounded batches (auth.cleanup_expired_sessions calls it).
 create function auth.prune_links_and_mail(max_rows integer) returns void
-language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language sql volatile set search_path = pg_catalog, pg_temp as $$
     delete from auth.link_token l
     where l.token_hash in (select o.token_hash from auth.link_token o where o.expires_at < now()
                            limit max_rows for update skip locked);

@@ -37,7 +37,7 @@ $$;
 
 -- Seconds until a login for `user_` from `address` may be tried, 0 if now.
 create function auth.login_wait(user_ text, address inet) returns integer
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable set search_path = pg_catalog, pg_temp as $$
     select coalesce(ceil(extract(epoch from max(t.blocked_until) - now()))::integer, 0)
     from auth.login_throttle t
     join auth.throttle_subjects(user_, address) s on s.subject = t.subject
@@ -47,7 +47,7 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 create function auth.record_login_failure(user_ text, address inet) returns void
-language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql volatile set search_path = pg_catalog, pg_temp as $$
 declare
     limits record;
     counted record;
@@ -74,7 +74,7 @@ $$;
 -- first of their current wait, which alone is audited (a flood of throttled
 -- attempts writes one row per wait, not one per attempt).
 create function auth.record_login_refused(user_ text, address inet) returns boolean
-language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language sql volatile set search_path = pg_catalog, pg_temp as $$
     with counted as (
         update auth.login_throttle t set refused = t.refused + 1
         where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s)
@@ -86,7 +86,7 @@ $$;
 -- A successful login forgets the username's failures and the pair's (not
 -- the address's: one good account must not let an address guess the others').
 create function auth.record_login_success(user_ text, address inet) returns void
-language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language sql volatile set search_path = pg_catalog, pg_temp as $$
     delete from auth.login_throttle t
     where t.subject in (select s.subject from auth.throttle_subjects(user_, address) s
                         where s.subject not like 'address:%');
@@ -94,7 +94,7 @@ $$;
 
 -- Forgets counts past the window, in a bounded batch.
 create function auth.prune_login_throttle(max_rows integer) returns void
-language sql volatile security definer set search_path = pg_catalog, pg_temp as $$
+language sql volatile set search_path = pg_catalog, pg_temp as $$
     delete from auth.login_throttle t
     where t.subject in (
         select o.subject from auth.login_throttle o

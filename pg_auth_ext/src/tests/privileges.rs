@@ -216,4 +216,40 @@ mod tests {
             Some("no")
         );
     }
+
+    /// Only an entry point runs with the extension owner's rights: an RPC,
+    /// an administrator's function (both documented) or a trigger. A
+    /// helper runs with its caller's, which is an entry point's, so that
+    /// "SECURITY DEFINER" reads as "callable from outside".
+    #[pg_test]
+    fn only_entry_points_run_as_the_extension_owner() {
+        let documented = [
+            include_str!("../../../docs/extension.md"),
+            include_str!("../../../docs/mfa.md"),
+        ]
+        .concat();
+        let definers = text(
+            "select string_agg(p.proname, ' ' order by p.proname) from pg_proc p \
+             where p.pronamespace = 'auth'::regnamespace and p.prosecdef \
+               and p.prorettype not in ('trigger'::regtype, 'event_trigger'::regtype)",
+        )
+        .unwrap_or_default();
+        let definers: Vec<&str> = definers.split(' ').collect();
+        assert!(definers.len() > 30, "{definers:?}");
+        // The names the docs call as auth.NAME(...) or /rpc/NAME.
+        let called: Vec<&str> = ["auth.", "/rpc/"]
+            .iter()
+            .flat_map(|prefix| documented.split(prefix).skip(1))
+            .map(|after| after.split(|c: char| !c.is_ascii_alphanumeric() && c != '_'))
+            .filter_map(|mut words| words.next())
+            .collect();
+        let undocumented: Vec<&&str> = definers
+            .iter()
+            .filter(|name| !called.contains(name))
+            .collect();
+        assert!(
+            undocumented.is_empty(),
+            "helpers running as the owner: {undocumented:?}"
+        );
+    }
 }
