@@ -130,12 +130,12 @@ mod tests {
 
     #[test]
     fn legacy_rule() {
-        assert!(looks_like_base64("abcd"));
-        assert!(looks_like_base64("ab+/=="));
-        assert!(!looks_like_base64("ab==="));
-        assert!(!looks_like_base64("=="));
-        assert!(!looks_like_base64("a-b"));
-        assert!(!looks_like_base64(""));
+        for text in ["abcd", "ab+/=="] {
+            assert!(looks_like_base64(text), "{text}");
+        }
+        for text in ["ab===", "==", "a-b", ""] {
+            assert!(!looks_like_base64(text), "{text}");
+        }
         // Looks like base64, decodes: the decoded bytes are the key.
         assert_eq!(
             Key::from_legacy_secret(B64_32).unwrap().as_bytes().len(),
