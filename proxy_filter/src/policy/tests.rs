@@ -38,14 +38,18 @@ fn request(method: &str, path: &str, cookies: &[&str], authorization: Option<&st
     }
 }
 
+fn cookie(token: &str) -> String {
+    format!("access_token={token}")
+}
+
+/// `method` `path` with `token` as the access cookie.
+fn with_cookie(method: &str, path: &str, token: &str) -> RequestHead {
+    request(method, path, &[&cookie(token)], None)
+}
+
 /// A read of a private route with `token` as the access cookie.
 fn read(token: &str) -> RequestHead {
-    request(
-        "GET",
-        "/rest/task",
-        &[&format!("access_token={token}")],
-        None,
-    )
+    with_cookie("GET", "/rest/task", token)
 }
 
 fn forwarded(decision: Decision) -> Forward {
@@ -245,10 +249,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
     assert!(plain.set_headers.is_empty());
 
     let token = valid();
-    let with_token = forwarded(policy.decide(
-        &request("GET", "/rest/", &[&format!("access_token={token}")], None),
-        Some(NOW),
-    ));
+    let with_token = forwarded(policy.decide(&with_cookie("GET", "/rest/", &token), Some(NOW)));
     assert_eq!(with_token.outcome, Outcome::PublicWithToken);
     assert_eq!(
         header(&with_token.set_headers, "authorization"),
@@ -257,12 +258,7 @@ fn public_routes_pass_and_forward_only_valid_cookies() {
 
     let expired = token_expired();
     let refresh = forwarded(policy.decide(
-        &request(
-            "POST",
-            "/rpc/refresh_token?x=1",
-            &[&format!("access_token={expired}")],
-            None,
-        ),
+        &with_cookie("POST", "/rpc/refresh_token?x=1", &expired),
         Some(NOW),
     ));
     assert_eq!(refresh.outcome, Outcome::Public);
@@ -350,21 +346,10 @@ fn issuer_and_audience_are_enforced() {
         NOW + 60
     ));
     assert!(matches!(
-        policy.decide(
-            &request("GET", "/rest/t", &[&format!("access_token={good}")], None),
-            Some(NOW)
-        ),
+        policy.decide(&with_cookie("GET", "/rest/t", &good), Some(NOW)),
         Decision::Forward(_)
     ));
-    let denial = denied(policy.decide(
-        &request(
-            "GET",
-            "/rest/t",
-            &[&format!("access_token={wrong_aud}")],
-            None,
-        ),
-        Some(NOW),
-    ));
+    let denial = denied(policy.decide(&with_cookie("GET", "/rest/t", &wrong_aud), Some(NOW)));
     assert_eq!(denial.outcome, Outcome::Denied("wrong_audience"));
 }
 
@@ -373,15 +358,7 @@ fn leeway_is_applied() {
     let policy = policy(r#","leeway_seconds":30"#);
     let just_expired = token(&format!(r#"{{"exp":{}}}"#, NOW - 29));
     assert!(matches!(
-        policy.decide(
-            &request(
-                "GET",
-                "/rest/t",
-                &[&format!("access_token={just_expired}")],
-                None
-            ),
-            Some(NOW)
-        ),
+        policy.decide(&with_cookie("GET", "/rest/t", &just_expired), Some(NOW)),
         Decision::Forward(_)
     ));
 }
@@ -393,10 +370,7 @@ fn oversized_cookies_are_refused_as_too_large() {
         NOW + 60,
         "x".repeat(5000)
     ));
-    let denial = denied(policy("").decide(
-        &request("GET", "/rest/t", &[&format!("access_token={big}")], None),
-        Some(NOW),
-    ));
+    let denial = denied(policy("").decide(&with_cookie("GET", "/rest/t", &big), Some(NOW)));
     assert_eq!(denial.outcome, Outcome::Denied("too_large"));
 }
 
@@ -741,10 +715,6 @@ fn at_level(aal: Option<&str>) -> String {
     ))
 }
 
-fn cookie(token: &str) -> String {
-    format!("access_token={token}")
-}
-
 #[test]
 fn aal2_routes_need_an_aal2_token() {
     let policy = policy(
@@ -753,15 +723,14 @@ fn aal2_routes_need_an_aal2_token() {
     );
     let aal2 = at_level(Some("aal2"));
     for (method, path) in [("GET", "/rest/secret"), ("POST", "/rest/rpc/pay/x")] {
-        let decision = policy.decide(&request(method, path, &[&cookie(&aal2)], None), Some(NOW));
+        let decision = policy.decide(&with_cookie(method, path, &aal2), Some(NOW));
         assert_eq!(forwarded(decision).outcome, Outcome::Allowed, "{path}");
         for lower in [
             at_level(Some("aal1")),
             at_level(None),
             at_level(Some("AAL2")),
         ] {
-            let denial =
-                denied(policy.decide(&request(method, path, &[&cookie(&lower)], None), Some(NOW)));
+            let denial = denied(policy.decide(&with_cookie(method, path, &lower), Some(NOW)));
             assert_eq!(denial.status, 403);
             assert_eq!(denial.outcome, Outcome::Refused(Problem::InsufficientAal));
             assert!(denial.body.contains("insufficient_aal"), "{}", denial.body);
