@@ -18,6 +18,7 @@ mod response;
 mod revocations;
 mod routes;
 mod schedule;
+mod tally;
 #[cfg(test)]
 mod testing;
 

@@ -5,7 +5,7 @@
 //! rule; [`Schedule`] is what each feed holds: the rule behind a lock, and
 //! its fetch counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::tally::Tally;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// The least time between two fetches caused by unknown kids: tokens with
@@ -81,16 +81,15 @@ impl Refresh {
 #[derive(Debug)]
 pub(crate) struct Schedule {
     refresh: Mutex<Refresh>,
-    pub(crate) fetch_ok: AtomicU64,
-    pub(crate) fetch_failed: AtomicU64,
+    /// Fetches that worked and that failed.
+    pub(crate) fetches: Tally,
 }
 
 impl Schedule {
     pub(crate) fn new(interval_seconds: u32) -> Schedule {
         Schedule {
             refresh: Mutex::new(Refresh::new(interval_seconds)),
-            fetch_ok: AtomicU64::new(0),
-            fetch_failed: AtomicU64::new(0),
+            fetches: Tally::default(),
         }
     }
 
@@ -111,12 +110,7 @@ impl Schedule {
     /// outcome, passed through.
     pub(crate) fn finished<T>(&self, now: i64, outcome: Result<T, String>) -> Result<T, String> {
         self.refresh().finished(now, outcome.is_ok());
-        let counter = if outcome.is_ok() {
-            &self.fetch_ok
-        } else {
-            &self.fetch_failed
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.fetches.count(outcome.is_ok());
         outcome
     }
 }

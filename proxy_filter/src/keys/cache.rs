@@ -5,10 +5,11 @@
 //! hit: a remembered token expires as it would have.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use jwt_core::Claims;
+
+use crate::tally::Tally;
 
 /// Beyond `exp`, how long an entry may stay before eviction drops it (the
 /// largest leeway a configuration may allow).
@@ -17,8 +18,8 @@ const EXPIRY_SLACK_SECONDS: i64 = jwt_core::MAX_LEEWAY_SECONDS as i64;
 pub(crate) struct TokenCache {
     capacity: usize,
     entries: Mutex<Entries>,
-    pub(crate) hits: AtomicU64,
-    pub(crate) misses: AtomicU64,
+    /// Hits and misses.
+    pub(crate) lookups: Tally,
 }
 
 /// The tokens, and how many times they were all forgotten: a verification
@@ -51,8 +52,7 @@ impl TokenCache {
         TokenCache {
             capacity,
             entries: Mutex::new(Entries::default()),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
+            lookups: Tally::default(),
         }
     }
 
@@ -65,12 +65,7 @@ impl TokenCache {
             .map
             .get(token)
             .map(|entry| Arc::clone(&entry.claims));
-        let counter = if found.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.lookups.count(found.is_some());
         found
     }
 
@@ -149,8 +144,7 @@ mod tests {
         assert!(cache.get("a").is_none());
         cache.insert("a", claims(2000), 1000, 0);
         assert!(cache.get("a").is_some());
-        assert_eq!(cache.hits.load(Ordering::Relaxed), 1);
-        assert_eq!(cache.misses.load(Ordering::Relaxed), 1);
+        assert_eq!((cache.lookups.yes(), cache.lookups.no()), (1, 1));
         cache.clear();
         assert!(cache.get("a").is_none());
     }
@@ -194,6 +188,6 @@ mod tests {
         let cache = TokenCache::new(0);
         cache.insert("a", claims(5000), 1000, 0);
         assert!(cache.get("a").is_none());
-        assert_eq!(cache.misses.load(Ordering::Relaxed), 0);
+        assert_eq!(cache.lookups.no(), 0);
     }
 }

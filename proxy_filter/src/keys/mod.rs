@@ -5,7 +5,6 @@
 
 mod cache;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use jwt_core::{Claims, Jwks, Verifier, VerifyError};
@@ -143,21 +142,23 @@ impl Policy {
     /// `revocation.fetch_ok`, `revocation.fetch_failed` (counters),
     /// `jwks.keys` and `revocation.sessions` (gauges).
     pub fn key_metrics(&self) -> [KeyMetric; 8] {
-        let counter = |name, value: &AtomicU64| KeyMetric {
+        let counter = |name, value| KeyMetric {
             name,
-            value: value.load(Ordering::Relaxed),
+            value,
             gauge: false,
         };
+        let (lookups, jwks, revocation) = (
+            &self.keys.cache.lookups,
+            &self.keys.schedule.fetches,
+            &self.revocations.schedule.fetches,
+        );
         [
-            counter("token_cache.hit", &self.keys.cache.hits),
-            counter("token_cache.miss", &self.keys.cache.misses),
-            counter("jwks.fetch_ok", &self.keys.schedule.fetch_ok),
-            counter("jwks.fetch_failed", &self.keys.schedule.fetch_failed),
-            counter("revocation.fetch_ok", &self.revocations.schedule.fetch_ok),
-            counter(
-                "revocation.fetch_failed",
-                &self.revocations.schedule.fetch_failed,
-            ),
+            counter("token_cache.hit", lookups.yes()),
+            counter("token_cache.miss", lookups.no()),
+            counter("jwks.fetch_ok", jwks.yes()),
+            counter("jwks.fetch_failed", jwks.no()),
+            counter("revocation.fetch_ok", revocation.yes()),
+            counter("revocation.fetch_failed", revocation.no()),
             KeyMetric {
                 name: "jwks.keys",
                 value: self.keys.verifier().jwks().len() as u64,
