@@ -6,15 +6,15 @@ create function auth.current_session() returns auth.session
 language plpgsql stable set search_path = pg_catalog, pg_temp as $$
 declare
     claims json := nullif(current_setting('request.jwt.claims', true), '')::json;
-    found auth.session;
+    live auth.session;
 begin
-    select s.* into found from auth.session s
+    select s.* into live from auth.session s
     where s.id = auth.parse_session_id(claims ->> 'sid') and s.username = claims ->> 'sub'
       and auth.session_is_live(s);
-    if found.id is null then
+    if live.id is null then
         perform auth.fail(case when claims ->> 'sid' is null then 'missing' else 'session_ended' end);
     end if;
-    return found;
+    return live;
 end
 $$;
 
