@@ -71,7 +71,7 @@ fn xor(a: &[u8], b: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
-mod unit_tests {
+mod tests {
     use super::*;
 
     #[test]

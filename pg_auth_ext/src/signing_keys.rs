@@ -257,7 +257,7 @@ pub fn private_key_of(kid: &str) -> PrivateKey {
 }
 
 #[cfg(test)]
-mod unit_tests {
+mod tests {
     use super::*;
 
     #[test]

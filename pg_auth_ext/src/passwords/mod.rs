@@ -159,7 +159,7 @@ fn check_password(password: &str) -> Result<(), AuthError> {
 }
 
 #[cfg(test)]
-mod unit_tests {
+mod tests {
     use super::*;
 
     #[test]
