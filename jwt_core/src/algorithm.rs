@@ -7,12 +7,16 @@ use sha2::{Sha256, Sha384, Sha512};
 /// supported: `none` and asymmetric algorithms cannot even be named.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Algorithm {
+    /// HMAC with SHA-256: PostgREST's default, and the legacy setup's.
     HS256,
+    /// HMAC with SHA-384.
     HS384,
+    /// HMAC with SHA-512.
     HS512,
 }
 
 impl Algorithm {
+    /// Every one, strongest last.
     pub const ALL: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];
 
     /// The shortest key this algorithm takes: the hash output's length
@@ -25,6 +29,7 @@ impl Algorithm {
         }
     }
 
+    /// The JWS `alg` name.
     pub fn name(self) -> &'static str {
         match self {
             Algorithm::HS256 => "HS256",

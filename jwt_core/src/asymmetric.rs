@@ -18,11 +18,14 @@ mod wycheproof;
 /// The asymmetric JWS algorithms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum KeyAlgorithm {
+    /// ECDSA over P-256 with SHA-256 (RFC 7518 section 3.4): the default.
     ES256,
+    /// Ed25519 (RFC 8037).
     EdDSA,
 }
 
 impl KeyAlgorithm {
+    /// Both.
     pub const ALL: [KeyAlgorithm; 2] = [KeyAlgorithm::ES256, KeyAlgorithm::EdDSA];
 
     /// The JWS `alg` name.
@@ -39,7 +42,9 @@ crate::algorithm::jws_names!(KeyAlgorithm, "ES256 or EdDSA (key pairs)");
 /// A public key, as a JWK describes it.
 #[derive(Clone, PartialEq, Eq)]
 pub enum PublicKey {
+    /// A P-256 point.
     Es256(Es256Key),
+    /// An Ed25519 point.
     EdDsa(ed25519_dalek::VerifyingKey),
 }
 
@@ -74,6 +79,7 @@ impl PartialEq for Es256Key {
 impl Eq for Es256Key {}
 
 impl PublicKey {
+    /// The algorithm it verifies.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self {
             PublicKey::Es256(_) => KeyAlgorithm::ES256,
@@ -182,7 +188,9 @@ impl fmt::Debug for PublicKey {
 /// Ed25519 seed). `Debug` never prints them.
 #[derive(Clone)]
 pub enum PrivateKey {
+    /// A P-256 scalar.
     Es256(p256::ecdsa::SigningKey),
+    /// An Ed25519 seed.
     EdDsa(ed25519_dalek::SigningKey),
 }
 
@@ -212,6 +220,7 @@ impl PrivateKey {
         }
     }
 
+    /// The algorithm it signs with.
     pub fn algorithm(&self) -> KeyAlgorithm {
         match self {
             PrivateKey::Es256(_) => KeyAlgorithm::ES256,
@@ -219,6 +228,7 @@ impl PrivateKey {
         }
     }
 
+    /// Its public half, to publish.
     pub fn public_key(&self) -> PublicKey {
         match self {
             PrivateKey::Es256(key) => PublicKey::Es256(Es256Key::new(*key.verifying_key())),

@@ -9,6 +9,7 @@ use crate::error::VerifyError;
 /// as Supabase Auth names them): a password only, and a password with a
 /// second factor or a passkey with user verification.
 pub const AAL1: &str = "aal1";
+/// See [`AAL1`].
 pub const AAL2: &str = "aal2";
 
 /// A JOSE header or claims set: a JSON object whose top-level member names
@@ -19,18 +20,22 @@ pub const AAL2: &str = "aal2";
 pub struct Claims(Map<String, Value>);
 
 impl Claims {
+    /// `None` unless `json` is an object with unique member names.
     pub fn parse(json: &[u8]) -> Option<Claims> {
         serde_json::from_slice::<Claims>(json).ok()
     }
 
+    /// A member, of any type.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)
     }
 
+    /// A member that is a string; `None` when absent or of another type.
     pub fn get_str(&self, name: &str) -> Option<&str> {
         self.0.get(name).and_then(Value::as_str)
     }
 
+    /// Every member.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }

@@ -31,12 +31,15 @@ pub const AUTH_RPC_PATHS: [&str; 11] = [
 /// `__Host-` cookies are `Secure`, `Path=/` and host-only, so no sibling
 /// subdomain can set or shadow them; `__Secure-` cookies are `Secure`.
 pub const HOST_PREFIX: &str = "__Host-";
+/// See [`HOST_PREFIX`].
 pub const SECURE_PREFIX: &str = "__Secure-";
 
 /// The two credential cookies' names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CookieNames {
+    /// The access token's cookie, sent on every request.
     pub access: String,
+    /// The refresh token's cookie, sent only to the refresh RPC's path.
     pub refresh: String,
 }
 
@@ -98,6 +101,7 @@ pub struct Cookies<'a> {
 }
 
 impl<'a> Cookies<'a> {
+    /// The pairs of one `Cookie` header, read as they are iterated.
     pub fn parse(header: &'a str) -> Cookies<'a> {
         Cookies {
             rest: header.split(';'),

@@ -4,11 +4,17 @@ use core::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
     /// The secret is shorter than [`crate::MIN_KEY_BYTES`] once decoded.
-    TooShort { bytes: usize },
+    TooShort {
+        /// Its length in bytes.
+        bytes: usize,
+    },
     /// The secret is shorter than the algorithm's hash output.
     TooShortFor {
+        /// The algorithm's name (`HS512`...).
         algorithm: &'static str,
+        /// The secret's length in bytes.
         bytes: usize,
+        /// The least length the algorithm needs.
         required: usize,
     },
     /// `is_base64` was set but the secret is not base64.
@@ -44,17 +50,37 @@ impl std::error::Error for KeyError {}
 /// neither it nor `Display` ever contains the token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyError {
+    /// Longer than the verifier's limit ([`crate::DEFAULT_MAX_TOKEN_BYTES`]
+    /// unless set): refused before any decoding.
     TooLarge,
+    /// Not three canonical unpadded base64url segments, a header or payload
+    /// that is not a JSON object with unique member names, or a header
+    /// whose `alg`, `kid` or `typ` is not a string of the expected form.
     Malformed,
+    /// The header names an algorithm this verifier does not accept (`none`,
+    /// a wrong spelling, another family than its key's): the algorithm
+    /// confusion attacks end here.
     UnsupportedAlgorithm,
+    /// The header has `crit`: no extension is understood, so none is
+    /// accepted (RFC 7515 section 4.1.11).
     CriticalHeader,
+    /// The signature does not match the header and payload under the key.
     BadSignature,
+    /// A time claim is not a number, or the token outlives the verifier's
+    /// largest lifetime (see [`crate::Verifier::with_max_lifetime`]).
     InvalidClaims,
+    /// No `exp`, where one is required (the default).
     MissingExpiry,
+    /// `exp` is now or past, after the leeway.
     Expired,
+    /// `nbf` is still ahead, after the leeway and PostgREST's skew.
     NotYetValid,
+    /// `iat` is ahead, after the leeway and PostgREST's skew.
     IssuedInFuture,
+    /// `iss` is not the issuer the verifier requires.
     WrongIssuer,
+    /// `aud` (a string or an array) does not hold the audience the
+    /// verifier requires.
     WrongAudience,
     /// The header's `kid` names no key this verifier has (or the token is
     /// asymmetric and names none).
@@ -62,6 +88,7 @@ pub enum VerifyError {
 }
 
 impl VerifyError {
+    /// Every reason, for metrics that exist from the start at zero.
     pub const ALL: [VerifyError; 13] = [
         VerifyError::TooLarge,
         VerifyError::Malformed,
@@ -78,6 +105,7 @@ impl VerifyError {
         VerifyError::UnknownKey,
     ];
 
+    /// The stable slug (`expired`, `bad_signature`...).
     pub fn reason(&self) -> &'static str {
         match self {
             VerifyError::TooLarge => "too_large",
@@ -123,6 +151,7 @@ impl std::error::Error for VerifyError {}
 /// (names are exact and case-sensitive, RFC 7515 section 4.1.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownAlgorithm {
+    /// The name as given.
     pub name: String,
     /// What would have been accepted there.
     pub expected: &'static str,
@@ -143,25 +172,41 @@ impl std::error::Error for UnknownAlgorithm {}
 /// Why a JWK or JWK Set was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JwkError {
+    /// Not a JSON object with unique member names.
     NotJson,
+    /// A JWK Set without a `keys` array.
     NotASet,
+    /// More keys than [`crate::jwk::MAX_JWKS_KEYS`].
     TooManyKeys,
+    /// A member the key type needs is missing.
     MissingMember(&'static str),
+    /// A member is not of its form (a string, base64url, a known value).
     BadMember(&'static str),
     /// Private key material: a verifier must never be given it.
     PrivateMember(&'static str),
     /// An `oct` key: a shared secret, never a public key.
     SymmetricKey,
+    /// A `kty` other than `EC` and `OKP`.
     UnsupportedKeyType(String),
+    /// A `crv` other than `P-256` and `Ed25519`.
     UnsupportedCurve(String),
+    /// The JWK's `alg` is not its key's algorithm.
     AlgorithmMismatch {
+        /// The `alg` it gives.
         alg: String,
+        /// The algorithm its key is for.
         key: crate::KeyAlgorithm,
     },
+    /// `use` or `key_ops` say the key is not for verifying signatures.
     NotForSignatures,
+    /// A coordinate of the wrong length for the curve.
     BadCoordinates,
+    /// The coordinates are no valid point of the curve (or, for Ed25519,
+    /// not its one canonical encoding).
     NotOnCurve,
+    /// A `kid` that is not 1 to 128 characters of the allowed set.
     InvalidKid,
+    /// Two keys of the set share a `kid`.
     DuplicateKid(String),
 }
 

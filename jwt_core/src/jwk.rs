@@ -16,7 +16,9 @@ pub const MAX_JWKS_KEYS: usize = 32;
 /// A verification key and the `kid` tokens name it by.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Jwk {
+    /// The key's id (see [`crate::is_kid`] for its spelling).
     pub kid: String,
+    /// The public key.
     pub key: PublicKey,
 }
 
@@ -27,6 +29,8 @@ pub struct Jwks {
 }
 
 impl Jwks {
+    /// A set of `keys`: at most [`MAX_JWKS_KEYS`], each `kid` well spelt
+    /// and unique.
     pub fn new(keys: Vec<Jwk>) -> Result<Jwks, JwkError> {
         if keys.len() > MAX_JWKS_KEYS {
             return Err(JwkError::TooManyKeys);
@@ -62,6 +66,7 @@ impl Jwks {
         Jwks::new(keys)
     }
 
+    /// The key named `kid`.
     pub fn get(&self, kid: &str) -> Option<&PublicKey> {
         self.keys
             .iter()
@@ -69,14 +74,17 @@ impl Jwks {
             .map(|jwk| &jwk.key)
     }
 
+    /// Every key, in the set's order.
     pub fn keys(&self) -> &[Jwk] {
         &self.keys
     }
 
+    /// Whether it has no key.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
 
+    /// How many keys it has.
     pub fn len(&self) -> usize {
         self.keys.len()
     }

@@ -15,6 +15,7 @@ pub const MIN_KEY_BYTES: usize = 32;
 pub struct Key(Zeroizing<Vec<u8>>);
 
 impl Key {
+    /// The bytes as they are: at least [`MIN_KEY_BYTES`].
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Key, KeyError> {
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort { bytes: bytes.len() });
@@ -46,6 +47,7 @@ impl Key {
         }
     }
 
+    /// The key's bytes, to sign or compare with.
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }

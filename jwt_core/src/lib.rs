@@ -10,6 +10,10 @@
 //! same code runs inside Postgres, inside a wasm VM and in unit tests.
 //! Every failure is a value; nothing here panics on any input.
 
+// Every public item says what it is for: this crate is the one both the
+// extension and the proxies read first.
+#![warn(missing_docs, unreachable_pub)]
+
 mod algorithm;
 mod asymmetric;
 mod base64url;

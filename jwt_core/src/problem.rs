@@ -77,6 +77,7 @@ pub enum Problem {
 }
 
 impl Problem {
+    /// Every problem, for the catalogue's tests and the docs.
     pub const ALL: [Problem; 27] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
@@ -107,6 +108,7 @@ impl Problem {
         Problem::PasskeysDisabled,
     ];
 
+    /// The stable name clients match on (`invalid_credentials`...).
     pub fn slug(self) -> &'static str {
         match self {
             Problem::Missing => "missing",
@@ -139,6 +141,7 @@ impl Problem {
         }
     }
 
+    /// The problem named `slug` (the SQL side names problems by slug).
     pub fn from_slug(slug: &str) -> Option<Problem> {
         Problem::ALL.into_iter().find(|p| p.slug() == slug)
     }
@@ -208,6 +211,7 @@ impl Problem {
         }
     }
 
+    /// What the client can do about it, when there is something.
     pub fn hint(self) -> Option<&'static str> {
         match self {
             Problem::Missing | Problem::SessionEnded | Problem::RefreshReused => {

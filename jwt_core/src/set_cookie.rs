@@ -5,10 +5,14 @@ use core::str::FromStr;
 
 use crate::cookie::{is_cookie_domain, is_cookie_name, is_cookie_path, HOST_PREFIX, SECURE_PREFIX};
 
+/// When browsers send a cookie with a request another site started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SameSite {
+    /// Never.
     Strict,
+    /// On top-level navigations only (links, not forms that POST).
     Lax,
+    /// Always; the cookie must be `Secure`.
     None,
 }
 
@@ -35,14 +39,20 @@ impl FromStr for SameSite {
     }
 }
 
+/// Why a `Set-Cookie` value was not built.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SetCookieError {
+    /// The name is not an RFC 7230 token.
     InvalidName,
+    /// The value has characters a cookie may not carry.
     InvalidValue,
+    /// The path does not start with `/`, or has `;` or control characters.
     InvalidPath,
+    /// Not `Strict`, `Lax` or `None` (any case).
     InvalidSameSite(String),
     /// Browsers drop `SameSite=None` cookies that are not `Secure`.
     SameSiteNoneNeedsSecure,
+    /// Not a host name (letters, digits, `-` and `.`).
     InvalidDomain,
     /// A `__Secure-` cookie must be `Secure`; a `__Host-` one also
     /// `Path=/` and without `Domain` (RFC 6265bis section 4.1.3).
@@ -81,12 +91,17 @@ impl std::error::Error for SetCookieError {}
 /// that page scripts have no business reading.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetCookie<'a> {
+    /// The cookie's name.
     pub name: &'a str,
+    /// Its value (empty to remove it).
     pub value: &'a str,
+    /// The paths browsers send it to.
     pub path: &'a str,
     /// `None`: a session cookie. `Some(0)`: delete the cookie.
     pub max_age: Option<u64>,
+    /// Sent over HTTPS only.
     pub secure: bool,
+    /// `None`: the browser's default (Lax in current browsers).
     pub same_site: Option<SameSite>,
     /// `Domain`: sent to subdomains too. `None`: this host only.
     pub domain: Option<&'a str>,
@@ -112,6 +127,7 @@ impl<'a> SetCookie<'a> {
         }
     }
 
+    /// The header's value, or why one of the parts may not be sent.
     pub fn to_header_value(&self) -> Result<String, SetCookieError> {
         if !is_cookie_name(self.name) {
             return Err(SetCookieError::InvalidName);

@@ -80,25 +80,31 @@ impl Verifier {
         self
     }
 
+    /// The key set it verifies with.
     pub fn jwks(&self) -> &Jwks {
         &self.jwks
     }
 
+    /// Seconds `exp` and `nbf` may be off (at most [`MAX_LEEWAY_SECONDS`],
+    /// which configurations check).
     pub fn with_leeway(mut self, seconds: u32) -> Verifier {
         self.leeway_seconds = seconds;
         self
     }
 
+    /// The `iss` a token must have (None: any or none).
     pub fn with_issuer(mut self, issuer: Option<String>) -> Verifier {
         self.issuer = issuer;
         self
     }
 
+    /// The audience `aud` must hold (None: any or none).
     pub fn with_audience(mut self, audience: Option<String>) -> Verifier {
         self.audience = audience;
         self
     }
 
+    /// The longest token looked at (default [`DEFAULT_MAX_TOKEN_BYTES`]).
     pub fn with_max_token_bytes(mut self, bytes: usize) -> Verifier {
         self.max_token_bytes = bytes;
         self
@@ -121,6 +127,7 @@ impl Verifier {
         self
     }
 
+    /// See [`Verifier::with_secret_only_without_keys`].
     pub fn secret_only_without_keys(&self) -> bool {
         self.secret_only_without_keys
     }
