@@ -1,5 +1,9 @@
 use jwt_core::{Problem, VerifyError};
 
+/// The counter of decisions, under the stat prefix: `<prefix>.decision.<outcome>...`
+/// in Envoy, `<prefix>_decision{...}` in the gate's Prometheus text.
+pub const DECISION_METRIC: &str = "decision";
+
 /// What happened to a request, for metrics and logs (never contains a token).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
@@ -61,8 +65,8 @@ impl Outcome {
     /// Stable metric name, `decision.<outcome>[.<reason>]`.
     pub fn metric(&self) -> String {
         match self.labels() {
-            (outcome, Some(reason)) => format!("decision.{outcome}.{reason}"),
-            (outcome, None) => format!("decision.{outcome}"),
+            (outcome, Some(reason)) => format!("{DECISION_METRIC}.{outcome}.{reason}"),
+            (outcome, None) => format!("{DECISION_METRIC}.{outcome}"),
         }
     }
 }

@@ -59,6 +59,11 @@ impl Policy {
         self.full_metric_name(&outcome.metric())
     }
 
+    /// The configuration's `stat_prefix` (letters, digits and underscores).
+    pub fn stat_prefix(&self) -> &str {
+        &self.stat_prefix
+    }
+
     /// `<stat_prefix>.<name>`.
     pub fn full_metric_name(&self, name: &str) -> String {
         format!("{}.{name}", self.stat_prefix)

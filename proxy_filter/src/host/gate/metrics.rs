@@ -5,25 +5,29 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Outcome, Policy};
+use crate::{Outcome, Policy, DECISION_METRIC};
 
 pub(crate) struct Metrics {
+    /// `<stat_prefix>_decision`.
     name: String,
+    prefix: String,
     counters: HashMap<Outcome, AtomicU64>,
 }
 
 impl Metrics {
     /// Every series exists from the start, at zero.
     pub(crate) fn new(policy: &Policy) -> Metrics {
-        let name = policy
-            .metric_name(Outcome::Allowed)
-            .trim_end_matches(".allowed")
-            .replace('.', "_");
+        let prefix = policy.stat_prefix().to_owned();
+        let name = format!("{prefix}_{DECISION_METRIC}");
         let counters = Outcome::all()
             .into_iter()
             .map(|outcome| (outcome, AtomicU64::new(0)))
             .collect();
-        Metrics { name, counters }
+        Metrics {
+            name,
+            prefix,
+            counters,
+        }
     }
 
     pub(crate) fn count(&self, outcome: Outcome) {
@@ -62,9 +66,8 @@ impl Metrics {
         for line in lines {
             let _ = writeln!(text, "{line}");
         }
-        let prefix = self.name.trim_end_matches("_decision");
         for metric in policy.key_metrics() {
-            let name = format!("{prefix}_{}", metric.name.replace('.', "_"));
+            let name = format!("{}_{}", self.prefix, metric.name.replace('.', "_"));
             let kind = if metric.gauge { "gauge" } else { "counter" };
             let _ = writeln!(text, "# TYPE {name} {kind}\n{name} {}", metric.value);
         }
