@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use jwt_core::{sign_with_key, KeyAlgorithm, PrivateKey};
-use proxy_filter::{Decision, Policy};
+use proxy_filter::{Decision, Policy, Vars};
 
 fn main() -> Result<(), String> {
     let count: u32 = std::env::args()
@@ -20,7 +20,8 @@ fn main() -> Result<(), String> {
     let kid = public.thumbprint();
     let jwks = serde_json::json!({ "keys": [public.to_jwk(&kid)] });
     let config = serde_json::json!({ "jwks": jwks }).to_string();
-    let policy = Policy::from_json(config.as_bytes(), |_| None).map_err(|e| e.to_string())?;
+    let policy =
+        Policy::from_json(config.as_bytes(), &Vars(|_| None)).map_err(|e| e.to_string())?;
     let now = 1_900_000_000;
     let token = sign_with_key(
         &key,

@@ -134,7 +134,7 @@ mod tests {
     use crate::Policy;
 
     fn warnings(config: &str) -> Vec<String> {
-        Policy::from_json_in(config.as_bytes(), &Fetching(&[]))
+        Policy::from_json(config.as_bytes(), &Fetching(&[]))
             .unwrap()
             .warnings()
     }

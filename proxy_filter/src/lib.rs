@@ -24,7 +24,7 @@ mod testing;
 
 pub mod host;
 
-pub use config::{ConfigError, Env};
+pub use config::{ConfigError, Env, Vars};
 pub use decision::{Decision, Denial, Forward, Outcome, DECISION_METRIC};
 pub use feeds::{Feed, FeedSource, HttpSource, MAX_FEED_BYTES};
 pub use keys::KeyMetric;

@@ -170,6 +170,7 @@ mod tests {
     use jwt_core::{sign, Algorithm, Key};
 
     use crate::testing::Fetching;
+    use crate::Vars;
     use crate::{Decision, Feed, FeedSource, Policy, RequestHead};
 
     const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
@@ -179,7 +180,7 @@ mod tests {
         let json = format!(
             r#"{{"secret":"{SECRET}","secret_is_base64":true,"revocation_uri":"http://postgrest:3000/rpc/ended_sessions","revocation_headers":{{"accept-profile":"auth"}}}}"#
         );
-        Policy::from_json_in(json.as_bytes(), &Fetching(&[])).unwrap()
+        Policy::from_json(json.as_bytes(), &Fetching(&[])).unwrap()
     }
 
     fn token(sid: &str) -> String {
@@ -326,7 +327,7 @@ mod tests {
             .unwrap_err()
             .contains("bad ended-sessions answer"));
         let error = |json: &str| {
-            Policy::from_json_in(json.as_bytes(), &Fetching(&[]))
+            Policy::from_json(json.as_bytes(), &Fetching(&[]))
                 .err()
                 .map(|e| e.to_string())
                 .unwrap_or_default()
@@ -346,7 +347,7 @@ mod tests {
         assert!(error(&format!(r#"{{{base},"revocation_cluster":"x"}}"#)).contains("go with"));
         let static_host = Policy::from_json(
             format!(r#"{{{base},"revocation_uri":"http://x/"}}"#).as_bytes(),
-            |_| None,
+            &Vars(|_| None),
         );
         assert!(static_host
             .unwrap_err()

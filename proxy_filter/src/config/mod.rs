@@ -248,8 +248,9 @@ pub trait Env {
     }
 }
 
-/// Environment variables only, looked up by a closure.
-struct Vars<F>(F);
+/// Environment variables only, looked up by a closure: a host without
+/// files or fetches, and tests (`Vars(|_| None)`: none).
+pub struct Vars<F: Fn(&str) -> Option<String>>(pub F);
 
 impl<F: Fn(&str) -> Option<String>> Env for Vars<F> {
     fn var(&self, name: &str) -> Option<String> {
@@ -258,17 +259,9 @@ impl<F: Fn(&str) -> Option<String>> Env for Vars<F> {
 }
 
 impl Policy {
-    /// Parses and checks a configuration; `vars` looks up environment
-    /// variables (for `secret_env`).
-    pub fn from_json(
-        json: &[u8],
-        vars: impl Fn(&str) -> Option<String>,
-    ) -> Result<Policy, ConfigError> {
-        Policy::from_json_in(json, &Vars(vars))
-    }
-
-    /// Parses and checks a configuration in a host that offers `env`.
-    pub fn from_json_in(json: &[u8], env: &dyn Env) -> Result<Policy, ConfigError> {
+    /// Parses and checks a configuration in a host that offers `env`
+    /// (environment variables for `secret_env`, and maybe files and fetches).
+    pub fn from_json(json: &[u8], env: &dyn Env) -> Result<Policy, ConfigError> {
         let config: FilterConfig =
             serde_json::from_slice(json).map_err(|e| invalid(e.to_string()))?;
         config.into_policy(env)
@@ -496,9 +489,10 @@ mod tests {
     const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
 
     fn parse(json: &str) -> Result<Policy, ConfigError> {
-        Policy::from_json(json.as_bytes(), |name| {
-            (name == "JWT_SECRET").then(|| SECRET.to_owned())
-        })
+        Policy::from_json(
+            json.as_bytes(),
+            &Vars(|name| (name == "JWT_SECRET").then(|| SECRET.to_owned())),
+        )
     }
 
     fn error(json: &str) -> String {

@@ -8,7 +8,7 @@ use http_wasm_guest::host::{admin, log as host_log, Request, Response};
 use http_wasm_guest::{register, Guest};
 
 use crate::request::client_address;
-use crate::{unix_seconds, Decision, Policy};
+use crate::{unix_seconds, Decision, Policy, Vars};
 
 /// http-wasm log level `error`.
 const LOG_ERROR: i32 = 2;
@@ -63,7 +63,7 @@ impl Guest for Plugin {
 /// registers the handler, or exits with the reason.
 pub fn main() {
     let config = admin::config();
-    match Policy::from_json(&config, |name| std::env::var(name).ok()) {
+    match Policy::from_json(&config, &Vars(|name| std::env::var(name).ok())) {
         Ok(policy) => register(Plugin { policy }),
         Err(error) => {
             host_log::write(LOG_ERROR, error.to_string().as_bytes());

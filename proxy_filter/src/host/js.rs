@@ -48,7 +48,7 @@ impl JsPolicy {
     pub fn new(config_json: &str, env_json: &str) -> Result<JsPolicy, JsError> {
         let env: BTreeMap<String, String> =
             serde_json::from_str(env_json).map_err(|e| JsError::new(&format!("env: {e}")))?;
-        Policy::from_json_in(config_json.as_bytes(), &Variables(env))
+        Policy::from_json(config_json.as_bytes(), &Variables(env))
             .map(|policy| JsPolicy { policy })
             .map_err(|e| JsError::new(&e.to_string()))
     }

@@ -174,7 +174,7 @@ impl RootContext for FilterRoot {
             .ok()
             .flatten()
             .unwrap_or_default();
-        match Policy::from_json_in(&config, &ProxyWasmEnv) {
+        match Policy::from_json(&config, &ProxyWasmEnv) {
             Ok(policy) if self.metrics.define(&policy) => {
                 for warning in policy.warnings() {
                     let _ = hostcalls::log(LogLevel::Warn, &format!("proxy_filter: {warning}"));

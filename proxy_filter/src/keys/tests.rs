@@ -6,7 +6,7 @@
 use jwt_core::{sign_with_key, KeyAlgorithm, PrivateKey};
 
 use crate::testing::Fetching;
-use crate::{Decision, FeedSource, Policy, RequestHead};
+use crate::{Decision, FeedSource, Policy, RequestHead, Vars};
 
 const NOW: i64 = 1_800_000_000;
 
@@ -52,7 +52,7 @@ fn fetching_policy(extra: &str) -> Policy {
     let json = format!(
         r#"{{"jwks_uri_env":"JWKS_URI","jwks_headers":{{"Accept-Profile":"auth"}}{extra}}}"#
     );
-    Policy::from_json_in(json.as_bytes(), &FETCHING).unwrap()
+    Policy::from_json(json.as_bytes(), &FETCHING).unwrap()
 }
 
 fn metric(policy: &Policy, name: &str) -> u64 {
@@ -69,7 +69,7 @@ fn inline_keys_of_both_algorithms_verify_without_any_secret() {
     let es = key(KeyAlgorithm::ES256, 1);
     let ed = key(KeyAlgorithm::EdDSA, 2);
     let config = serde_json::json!({ "jwks": jwks(&[&es, &ed]) }).to_string();
-    let policy = Policy::from_json(config.as_bytes(), |_| None).unwrap();
+    let policy = Policy::from_json(config.as_bytes(), &Vars(|_| None)).unwrap();
     assert_eq!(decide(&policy, &mint(&es)), Ok(()));
     assert_eq!(decide(&policy, &mint(&ed)), Ok(()));
     let other = key(KeyAlgorithm::ES256, 3);
@@ -161,7 +161,7 @@ fn rotation_arrives_by_fetch_and_revocation_beats_the_cache() {
 fn cached_tokens_still_expire() {
     let es = key(KeyAlgorithm::ES256, 1);
     let config = serde_json::json!({ "jwks": jwks(&[&es]) }).to_string();
-    let policy = Policy::from_json(config.as_bytes(), |_| None).unwrap();
+    let policy = Policy::from_json(config.as_bytes(), &Vars(|_| None)).unwrap();
     let token = mint(&es);
     assert_eq!(decide(&policy, &token), Ok(()));
     let request = RequestHead {
@@ -179,7 +179,7 @@ fn cached_tokens_still_expire() {
 #[test]
 fn jwks_settings_are_checked() {
     let error = |json: &str| {
-        Policy::from_json_in(json.as_bytes(), &FETCHING)
+        Policy::from_json(json.as_bytes(), &FETCHING)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default()
@@ -202,12 +202,12 @@ fn jwks_settings_are_checked() {
     assert!(error(r#"{"jwks_uri":"http://x/","token_cache_size":2000000}"#).contains("at most"));
     // A host without timers or HTTP calls (http-wasm, JavaScript) refuses
     // what it could not keep fresh.
-    let static_host = Policy::from_json(br#"{"jwks_uri":"http://x/jwks"}"#, |_| None);
+    let static_host = Policy::from_json(br#"{"jwks_uri":"http://x/jwks"}"#, &Vars(|_| None));
     assert!(static_host
         .unwrap_err()
         .to_string()
         .contains("cannot fetch a JWKS"));
-    assert!(Policy::from_json(br#"{}"#, |_| None)
+    assert!(Policy::from_json(br#"{}"#, &Vars(|_| None))
         .unwrap_err()
         .to_string()
         .contains("or none, with a JWKS"));

@@ -2,13 +2,14 @@ use jwt_core::{sign, Algorithm, Key, Problem};
 
 use super::*;
 use crate::decision::Denial;
+use crate::Vars;
 
 const SECRET: &str = "q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=";
 const NOW: i64 = 1_800_000_000;
 
 fn policy(extra: &str) -> Policy {
     let json = format!(r#"{{"secret":"{SECRET}","secret_is_base64":true{extra}}}"#);
-    Policy::from_json(json.as_bytes(), |_| None).unwrap()
+    Policy::from_json(json.as_bytes(), &Vars(|_| None)).unwrap()
 }
 
 /// Minted with the real key: these fail (or pass) for the stated reason.
@@ -766,7 +767,7 @@ fn aal2_routes_are_checked_at_start() {
     ] {
         let json =
             format!(r#"{{"secret":"{SECRET}","secret_is_base64":true,"aal2_routes":{bad}}}"#);
-        let error = Policy::from_json(json.as_bytes(), |_| None).unwrap_err();
+        let error = Policy::from_json(json.as_bytes(), &Vars(|_| None)).unwrap_err();
         assert!(error.to_string().contains("aal2_routes"), "{bad}: {error}");
     }
 }

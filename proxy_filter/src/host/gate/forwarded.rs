@@ -75,11 +75,12 @@ pub(crate) fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Vars;
 
     fn policy() -> Policy {
         Policy::from_json(
             br#"{"secret":"q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=","secret_is_base64":true,"forward_claims":{"sub":"x-user"}}"#,
-            |_| None,
+            &Vars(|_| None),
         )
         .unwrap()
     }

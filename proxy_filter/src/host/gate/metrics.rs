@@ -78,12 +78,13 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Vars;
 
     #[test]
     fn every_outcome_is_a_labelled_series() {
         let policy = Policy::from_json(
             br#"{"secret":"q4P2vC9S0m0uXc5b1n3gG3m2y7Lr8nN7Qd2Zq1Wc0xE=","secret_is_base64":true}"#,
-            |_| None,
+            &Vars(|_| None),
         )
         .unwrap();
         let metrics = Metrics::new(&policy);

@@ -87,7 +87,7 @@ pub fn main() -> ExitCode {
     };
     let policy = std::fs::read(&args.config)
         .map_err(|e| format!("cannot read {}: {e}", args.config))
-        .and_then(|json| Policy::from_json_in(&json, &ProcessEnv).map_err(|e| e.to_string()))
+        .and_then(|json| Policy::from_json(&json, &ProcessEnv).map_err(|e| e.to_string()))
         .and_then(|policy| feeds::check(&policy).map(|()| policy));
     let policy = match policy {
         Ok(policy) => policy,

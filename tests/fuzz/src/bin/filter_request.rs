@@ -4,7 +4,7 @@
 
 use jwt_core::Cookies;
 use libfuzzer_sys::fuzz_target;
-use proxy_filter::{Policy, RequestHead};
+use proxy_filter::{Policy, RequestHead, Vars};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let config =
         br#"{"secret":"fuzzing-key-fuzzing-key-fuzzing-key!","forward_claims":{"sub":"x-user"}}"#;
-    let Ok(policy) = Policy::from_json(config, |_| None) else {
+    let Ok(policy) = Policy::from_json(config, &Vars(|_| None)) else {
         return;
     };
     let head = RequestHead {
