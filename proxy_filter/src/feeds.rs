@@ -10,6 +10,11 @@ use crate::Policy;
 /// hundred bytes a key; the ended sessions of one interval are few).
 pub const MAX_FEED_BYTES: usize = 8 << 20;
 
+/// How long every host waits for one fetch before it reports it failed: a
+/// feed that hangs must not hold back the next fetch, which comes
+/// `RETRY_SECONDS` after a failure. Feeds are small and near.
+pub const FETCH_TIMEOUT_SECONDS: u64 = 5;
+
 /// Where a host fetches a feed from, again and again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FeedSource {

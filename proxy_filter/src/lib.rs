@@ -26,7 +26,7 @@ pub mod host;
 
 pub use config::{ConfigError, Env, Vars};
 pub use decision::{Decision, Denial, Forward, Outcome, DECISION_METRIC};
-pub use feeds::{Feed, FeedSource, HttpSource, MAX_FEED_BYTES};
+pub use feeds::{Feed, FeedSource, HttpSource, FETCH_TIMEOUT_SECONDS, MAX_FEED_BYTES};
 pub use keys::KeyMetric;
 pub use policy::{unix_seconds, Policy};
 pub use request::RequestHead;

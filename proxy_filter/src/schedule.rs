@@ -14,8 +14,10 @@ pub const UNKNOWN_KID_INTERVAL: i64 = 5;
 /// After a failed fetch, the next one (unless the interval is shorter).
 pub const RETRY_SECONDS: i64 = 5;
 /// A fetch not reported after this long is given up (a lost callback must
-/// not stop refreshes for good).
-const FETCH_TIMEOUT_SECONDS: i64 = 30;
+/// not stop refreshes for good): well beyond the hosts' own timeout, which
+/// reports a hung fetch as failed.
+const GIVE_UP_SECONDS: i64 = 30;
+const _: () = assert!(GIVE_UP_SECONDS > crate::feeds::FETCH_TIMEOUT_SECONDS as i64 * 2);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refresh {
@@ -43,7 +45,7 @@ impl Refresh {
     /// Whether to start a fetch now; if so, it counts as started.
     pub(crate) fn due(&mut self, now: i64) -> bool {
         if let Some(since) = self.in_flight_since {
-            if now < since + FETCH_TIMEOUT_SECONDS {
+            if now < since + GIVE_UP_SECONDS {
                 return false;
             }
         }

@@ -216,3 +216,33 @@ def test_the_gate_refuses_a_client_that_keeps_sending_forged_tokens(tmp_path):
         assert other.status == 200
     finally:
         server.stop()
+
+
+def fetches(gate, outcome: str) -> int:
+    metrics = request("GET", f"{gate.url}/metrics").body.decode()
+    found = re.search(rf"^pg_auth_jwks_fetch_{outcome} (\d+)$", metrics, re.MULTILINE)
+    assert found, metrics
+    return int(found.group(1))
+
+
+def test_a_feed_that_never_answers_is_given_up_after_the_fetch_timeout(tmp_path):
+    """A JWKS endpoint that accepts the connection and says nothing: the gate
+    counts the fetch failed after proxy_filter's FETCH_TIMEOUT_SECONDS (5,
+    as in Envoy), and keeps deciding meanwhile."""
+    with socket.socket() as silent:
+        silent.bind((LOOPBACK, 0))
+        silent.listen(16)  # the kernel accepts; nobody reads or answers
+        started = time.monotonic()
+        server = fronts.start_gate(tmp_path, TEST_SECRET, postgrest_url=f"http://{LOOPBACK}:{silent.getsockname()[1]}")
+        try:
+            valid = mint(TEST_SECRET, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60})
+            decided = ask(server, {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task",
+                                   "Cookie": f"access_token={valid}"})
+            assert decided.status == 200
+            assert fetches(server, "failed") == 0
+            wait_until(lambda: fetches(server, "failed") >= 1, "a failed fetch", seconds=9)
+            waited = time.monotonic() - started
+            assert 4 <= waited < 8, waited
+            assert fetches(server, "ok") == 0
+        finally:
+            server.stop()

@@ -18,13 +18,13 @@ use super::map_pairs::map_pairs;
 use crate::request::client_address;
 use crate::{
     filter_failure, unix_seconds, Decision, Denial, Env, Feed, FeedSource, Outcome, Policy,
-    MAX_FEED_BYTES,
+    FETCH_TIMEOUT_SECONDS, MAX_FEED_BYTES,
 };
 
 /// How often the root adds the outcomes counted to Envoy's counters, and
 /// asks the policy which fetches are due.
 const TICK: Duration = Duration::from_secs(1);
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(FETCH_TIMEOUT_SECONDS);
 
 /// Environment variables, and fetches through an Envoy cluster.
 struct ProxyWasmEnv;

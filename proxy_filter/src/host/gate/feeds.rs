@@ -11,9 +11,11 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-use crate::{unix_seconds, Feed, FeedSource, HttpSource, Policy, MAX_FEED_BYTES};
+use crate::{
+    unix_seconds, Feed, FeedSource, HttpSource, Policy, FETCH_TIMEOUT_SECONDS, MAX_FEED_BYTES,
+};
 
-const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(FETCH_TIMEOUT_SECONDS);
 
 /// Refuses, at start, an endpoint the gate cannot fetch.
 pub(crate) fn check(policy: &Policy) -> Result<(), String> {
