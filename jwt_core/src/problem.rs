@@ -12,7 +12,7 @@ pub enum Problem {
     /// see is anyone's guess (a cookie-tossing trick), so none is used.
     AmbiguousCookie,
     /// An unsafe method from another site.
-    CrossSite,
+    Csrf,
     /// The filter itself failed (a host call, the clock): refused, not passed.
     FilterFailure,
     /// Login: wrong password or unknown user, said alike.
@@ -81,7 +81,7 @@ impl Problem {
     pub const ALL: [Problem; 27] = [
         Problem::Missing,
         Problem::AmbiguousCookie,
-        Problem::CrossSite,
+        Problem::Csrf,
         Problem::FilterFailure,
         Problem::InvalidCredentials,
         Problem::InvalidRefreshToken,
@@ -113,7 +113,7 @@ impl Problem {
         match self {
             Problem::Missing => "missing",
             Problem::AmbiguousCookie => "ambiguous_cookie",
-            Problem::CrossSite => "csrf",
+            Problem::Csrf => "csrf",
             Problem::FilterFailure => "filter_failure",
             Problem::InvalidCredentials => "invalid_credentials",
             Problem::InvalidRefreshToken => "invalid_refresh_token",
@@ -154,7 +154,7 @@ impl Problem {
             | Problem::MalformedCookie
             | Problem::ForgedHeader
             | Problem::InvalidLink => 400,
-            Problem::CrossSite
+            Problem::Csrf
             | Problem::AccountUnusable
             | Problem::SignupDisabled
             | Problem::EmailNotVerified
@@ -183,7 +183,7 @@ impl Problem {
         match self {
             Problem::Missing => "Authentication required",
             Problem::AmbiguousCookie => "More than one cookie with the same credential name",
-            Problem::CrossSite => "Cross-site request refused",
+            Problem::Csrf => "Cross-site request refused",
             Problem::FilterFailure => "Authentication filter failure",
             Problem::InvalidCredentials => "Invalid user or password",
             Problem::InvalidRefreshToken => "Invalid or expired refresh token",
@@ -220,7 +220,7 @@ impl Problem {
             Problem::AmbiguousCookie | Problem::MalformedCookie => {
                 Some("Clear this site's cookies, then log in again")
             }
-            Problem::CrossSite => {
+            Problem::Csrf => {
                 Some("Unsafe methods must come from the same origin (Sec-Fetch-Site or Origin)")
             }
             Problem::AccountUnusable => Some("Ask an administrator to check the account's role"),

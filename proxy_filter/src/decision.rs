@@ -37,7 +37,7 @@ impl Outcome {
         all.push(Outcome::Denied(Problem::Missing.slug()));
         all.push(Outcome::Denied(Problem::SessionEnded.slug()));
         all.extend(VerifyError::ALL.iter().map(|e| Outcome::Denied(e.reason())));
-        all.push(Outcome::Refused(Problem::CrossSite));
+        all.push(Outcome::Refused(Problem::Csrf));
         all.push(Outcome::Refused(Problem::AmbiguousCookie));
         all.push(Outcome::Refused(Problem::NotFound));
         all.push(Outcome::Refused(Problem::MalformedCookie));

@@ -129,12 +129,8 @@ impl Policy {
         let Some(now) = now else {
             return Decision::Deny(response::filter_failure());
         };
-        let cross_site = || {
-            Decision::Deny(response::refused(
-                Problem::CrossSite,
-                Problem::CrossSite.message(),
-            ))
-        };
+        let cross_site =
+            || Decision::Deny(response::refused(Problem::Csrf, Problem::Csrf.message()));
         // First the checks that hold for every request, preflights included:
         // nothing is passed on with ambiguous credentials or to a path never
         // served.

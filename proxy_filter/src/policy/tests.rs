@@ -327,7 +327,7 @@ fn cross_site_unsafe_requests_are_403_even_on_public_routes() {
     login.sec_fetch_site = Some("cross-site".into());
     let denial = denied(policy("").decide(&login, Some(NOW)));
     assert_eq!(denial.status, 403);
-    assert_eq!(denial.outcome, Outcome::Refused(Problem::CrossSite));
+    assert_eq!(denial.outcome, Outcome::Refused(Problem::Csrf));
     login.sec_fetch_site = Some("same-origin".into());
     assert!(matches!(
         policy("").decide(&login, Some(NOW)),
@@ -489,7 +489,7 @@ fn metric_names() {
         "api_auth.decision.denied.expired"
     );
     assert_eq!(
-        policy.metric_name(Outcome::Refused(Problem::CrossSite)),
+        policy.metric_name(Outcome::Refused(Problem::Csrf)),
         "api_auth.decision.refused.csrf"
     );
     let all = Outcome::all();
