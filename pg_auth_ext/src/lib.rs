@@ -11,7 +11,8 @@
 //! | `auth.forwarded_address` (the client address in `X-Forwarded-For`) | `request.rs` |
 //! | `auth.me()` (who is signed in, for the app) | `install_sql/rpc.sql` |
 //! | `auth.check_session()` (PostgREST `db-pre-request`: ended sessions lose their access tokens), `auth.session_is_live(session)` (the one liveness rule) | `install_sql/rpc.sql` |
-//! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/rpc.sql` |
+//! | `auth.fail(slug)` and the other ways an RPC answers (`auth.problem_answer`, `auth.throttled_answer`, `auth.request_cookie`, `auth.require_commit`) | `install_sql/answers.sql` |
+//! | `auth.cleanup_expired_sessions(max_rows)` (bounded purge, for a scheduler) | `install_sql/maintenance.sql` |
 //! | the tables, and how each version changed them | `upgrades/`: `0.1.0.sql` and the migrations after it, which `build.rs` assembles into the first section, `sql/bootstrap.sql`, with `install_sql/guard.sql` before them |
 //! | what may be stored in `auth.user`, and what a change ends | `install_sql/accounts.sql` |
 //! | `auth.signup(email, pass)`, `auth.verify_email(token)`, `auth.resend_verification(email)`, `auth.request_password_reset(email)`, `auth.reset_password(token, new_pass)`, `auth.change_email(new_email, pass)`, `auth.confirm_email_change(token)`, `auth.outbox_sent(id)`, `auth.outbox_failed(id, error)` (for the mailer), tables `auth.link_token`, `auth.outbox` | `install_sql/signup.sql` |
@@ -107,6 +108,11 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!(
+    "install_sql/answers.sql",
+    name = "answers",
+    requires = ["schema", problems::problem_of]
+);
+extension_sql_file!(
     "install_sql/rpc.sql",
     name = "rpc",
     requires = [
@@ -114,13 +120,13 @@ extension_sql_file!(
         "audit",
         "throttle",
         "signing_keys",
+        "answers",
         cookies::session_cookies,
         cookies::logout_cookies,
         cookies::auth_rpc_paths,
         passwords::verify_password,
         passwords::password_needs_rehash,
         passwords::upgrade_password_hash,
-        problems::problem_of,
         refresh::new_refresh_token,
         refresh::hash_token,
         refresh::seal_successor,
@@ -140,7 +146,6 @@ extension_sql_file!(
         tokens::live_session_of,
         tokens::parse_session_id,
         settings::sql::session_idle_timeout,
-        settings::sql::audit_retention,
     ]
 );
 extension_sql_file!(
@@ -191,6 +196,11 @@ extension_sql_file!(
         mfa::passkey::passkey_challenge_checked,
         settings::sql::passkeys_enabled,
     ]
+);
+extension_sql_file!(
+    "install_sql/maintenance.sql",
+    name = "maintenance",
+    requires = ["passkeys", settings::sql::audit_retention]
 );
 extension_sql_file!("install_sql/privileges.sql", name = "privileges", finalize);
 
