@@ -11,8 +11,6 @@ use jwt_core::{KeyError, SetCookieError, UnknownAlgorithm};
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 
-use crate::passwords::MAX_COST;
-
 #[derive(Debug)]
 pub enum AuthError {
     /// The library was loaded by CREATE EXTENSION or LOAD instead of
@@ -32,6 +30,7 @@ pub enum AuthError {
     UnknownAlgorithm(UnknownAlgorithm),
     PayloadTooLarge {
         bytes: usize,
+        max: usize,
     },
     EmptyPassword,
     PasswordTooLong {
@@ -40,6 +39,7 @@ pub enum AuthError {
     HashOutsideImport,
     HashCostTooHigh {
         cost: u32,
+        max: u32,
     },
     Random(String),
     Cookie(SetCookieError),
@@ -163,10 +163,9 @@ impl fmt::Display for AuthError {
             AuthError::Key(e) => write!(f, "pg_auth.jwt_secret_file: {e}"),
             AuthError::SecretArgument(e) => write!(f, "secret: {e}"),
             AuthError::UnknownAlgorithm(e) => e.fmt(f),
-            AuthError::PayloadTooLarge { bytes } => write!(
+            AuthError::PayloadTooLarge { bytes, max } => write!(
                 f,
-                "payload is {bytes} bytes long; at most {} can be signed",
-                crate::tokens::MAX_PAYLOAD_BYTES
+                "payload is {bytes} bytes long; at most {max} can be signed"
             ),
             AuthError::EmptyPassword => f.write_str("password must not be empty"),
             AuthError::PasswordTooLong { bytes } => write!(
@@ -176,9 +175,9 @@ impl fmt::Display for AuthError {
             AuthError::HashOutsideImport => f.write_str(
                 "the password looks like a bcrypt hash, and only a superuser may store hashes as they are",
             ),
-            AuthError::HashCostTooHigh { cost } => write!(
+            AuthError::HashCostTooHigh { cost, max } => write!(
                 f,
-                "bcrypt cost {cost} is above the maximum of {MAX_COST}: such a hash would let one login occupy a server for too long"
+                "bcrypt cost {cost} is above the maximum of {max}: such a hash would let one login occupy a server for too long"
             ),
             AuthError::Random(e) => write!(f, "no random bytes from the operating system: {e}"),
             AuthError::Cookie(e) => write!(f, "cannot build cookie: {e}"),

@@ -33,6 +33,7 @@ fn sign_raw(payload: &str, secret: &str, algorithm: &str) -> String {
     if payload.len() > MAX_PAYLOAD_BYTES {
         AuthError::PayloadTooLarge {
             bytes: payload.len(),
+            max: MAX_PAYLOAD_BYTES,
         }
         .raise();
     }

@@ -100,9 +100,11 @@ fn password_to_store(value: &str) -> String {
         return value.to_owned();
     }
     match Hash::parse(value) {
-        Some(hash) if hash.cost() > MAX_COST => {
-            AuthError::HashCostTooHigh { cost: hash.cost() }.raise()
+        Some(hash) if hash.cost() > MAX_COST => AuthError::HashCostTooHigh {
+            cost: hash.cost(),
+            max: MAX_COST,
         }
+        .raise(),
         Some(_) if session_user_is_superuser() => value.to_owned(),
         Some(_) => AuthError::HashOutsideImport.raise(),
         None => hash_password(value),
