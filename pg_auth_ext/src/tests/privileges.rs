@@ -252,4 +252,19 @@ mod tests {
             "helpers running as the owner: {undocumented:?}"
         );
     }
+
+    /// A SECURITY DEFINER function that took the caller's search_path would
+    /// run the caller's objects with the owner's rights: each pins its own.
+    #[pg_test]
+    fn every_entry_point_pins_its_search_path() {
+        let definers = "from pg_proc p where p.pronamespace = 'auth'::regnamespace and p.prosecdef";
+        assert!(count(&format!("select count(*) {definers}")) > 30);
+        assert_eq!(
+            text(&format!(
+                "select string_agg(p.proname, ' ') {definers} \
+                 and not 'search_path=pg_catalog, pg_temp' = any(coalesce(p.proconfig, '{{}}'))"
+            )),
+            None
+        );
+    }
 }
