@@ -173,6 +173,10 @@ const fn same(c: &CStr, text: &str) -> bool {
     equal(c.to_bytes(), text.as_bytes())
 }
 
+/// Text defaults an accessor also falls back to (the setting set to '').
+const AUTHENTICATOR_DEFAULT: &CStr = c"authenticator";
+const MFA_ISSUER_DEFAULT: &CStr = c"pg_auth";
+
 /// Seconds: from a floor up.
 const fn seconds(min: i32) -> RangeInclusive<i32> {
     min..=i32::MAX
@@ -226,7 +230,7 @@ settings! {
         c"A function (username text) returning jsonb whose members are added to access tokens at login and refresh.";
     BCRYPT_COST: i32 = 10, c"pg_auth.bcrypt_cost", (MIN_COST as i32)..=(MAX_COST as i32),
         c"bcrypt cost of new password hashes; stored hashes of another cost are rehashed at login.";
-    AUTHENTICATOR_ROLE: Option<CString> = Some(c"authenticator"), c"pg_auth.authenticator_role", NO_CHECK,
+    AUTHENTICATOR_ROLE: Option<CString> = Some(AUTHENTICATOR_DEFAULT), c"pg_auth.authenticator_role", NO_CHECK,
         c"The role PostgREST logs in as: users' roles must be roles it can switch to.";
     SESSION_IDLE_TIMEOUT: i32 = 0, c"pg_auth.session_idle_timeout", seconds(0),
         c"A session not refreshed for this many seconds ends (0: only its lifetime ends it).";
@@ -266,7 +270,7 @@ settings! {
         c"A file of breached or banned passwords, one per line, refused as new passwords (compared without case).";
     SITE_URL: Option<CString> = None, c"pg_auth.site_url", Some(check_site_url),
         c"The app's address (https://app.example.com): mailed links open it with ?verify=, ?reset= or ?email_change=TOKEN.";
-    MFA_ISSUER: Option<CString> = Some(c"pg_auth"), c"pg_auth.mfa_issuer", NO_CHECK,
+    MFA_ISSUER: Option<CString> = Some(MFA_ISSUER_DEFAULT), c"pg_auth.mfa_issuer", NO_CHECK,
         c"The issuer authenticator apps show next to a TOTP code (the site's name).";
     MFA_REQUIRED_ROLES: Option<CString> = None, c"pg_auth.mfa_required_roles", NO_CHECK,
         c"Roles (comma-separated) whose users need a second factor: auth.login asks for one, and auth.check_session refuses their aal1 tokens outside the auth RPCs.";
@@ -424,7 +428,7 @@ pub fn password_blocklist_file() -> Option<String> {
 }
 
 pub fn mfa_issuer() -> String {
-    text(&MFA_ISSUER).unwrap_or_else(|| "pg_auth".into())
+    text(&MFA_ISSUER).unwrap_or_else(|| MFA_ISSUER_DEFAULT.to_string_lossy().into_owned())
 }
 
 /// `pg_auth.mfa_required_roles` as role names.
@@ -446,5 +450,6 @@ pub fn mfa_max_failures() -> i32 {
 }
 
 pub fn authenticator_role() -> String {
-    text(&AUTHENTICATOR_ROLE).unwrap_or_else(|| "authenticator".into())
+    text(&AUTHENTICATOR_ROLE)
+        .unwrap_or_else(|| AUTHENTICATOR_DEFAULT.to_string_lossy().into_owned())
 }
