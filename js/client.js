@@ -1,4 +1,4 @@
-// A client for single-page apps on another origin than the API (README
+// A client for single-page apps on another origin than the API (docs/filter.md,
 // "Apps on another origin"): every request carries the cookies, and a 401
 // (an expired access token, say) makes one refresh, then the same request
 // again; concurrent calls share that refresh. It wraps fetch, so any

@@ -1,4 +1,4 @@
-/** The filter configuration: see the project README, "Filter configuration". */
+/** The filter configuration: see the project's docs/filter.md. */
 export type PolicyConfig = Record<string, unknown>;
 
 export interface RequestInput {

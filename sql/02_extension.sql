@@ -4,5 +4,5 @@
 -- stack and compose set both when they start PostgreSQL).
 create extension if not exists pg_auth_ext;
 -- A database created by an earlier version moves to the installed one
--- (README "Upgrade").
+-- (docs/extension.md "Upgrade").
 alter extension pg_auth_ext update;

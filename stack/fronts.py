@@ -21,8 +21,8 @@ GATE = ROOT / "target" / "release" / "pg_auth_gate"
 # The filter configuration per pg_auth.signing_mode. With key pairs the
 # proxies hold public keys only (the JWKS the database publishes); with the
 # shared secret they also take the secret, and stop accepting tokens it
-# signed as soon as the database publishes a key pair (README "Switching to
-# key pairs"), so the switch needs no change to them at that moment.
+# signed as soon as the database publishes a key pair (docs/extension.md
+# "Switching to key pairs"), so the switch needs no change to them at that moment.
 FILTER_CONFIGS = {"keys": ROOT / "stack" / "filter.json", "secret": ROOT / "stack" / "filter-secret.json"}
 FILTER_CONFIG = FILTER_CONFIGS["keys"]
 CADDYFILE = ROOT / "stack" / "caddy" / "Caddyfile"

@@ -182,7 +182,7 @@ class Stack:
         # Only a test turns this off, to show what happens without it.
         self.preload_library = True
         # Whether start_postgres passes the pg_auth settings itself (the
-        # package test sets them as the README says instead).
+        # package test sets them as docs/extension.md says instead).
         self.pg_auth_options = True
         # Changes to the shipped filter configuration (stack/filter.json, or
         # filter-secret.json in secret mode) for Envoy's filter (tests: a short

@@ -9,7 +9,7 @@ from support.flow import login
 from support.http import request
 from support.tokens import claims_of
 
-# The README's example, as an app would write it.
+# docs/extension.md's example ("Custom claims"), as an app would write it.
 APP_SQL = """
 create table if not exists public.profile (username text primary key, user_id int not null);
 create table if not exists public.note (id serial primary key, user_id int not null, body text not null);

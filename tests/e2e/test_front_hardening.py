@@ -171,7 +171,7 @@ def test_a_clients_claim_header_never_reaches_the_upstream(stack, claims_gate, s
     """R3-02: the gate cannot remove a client's X-User. Caddy and nginx pass
     it to the gate, which refuses the request (400 forged_header); Traefik
     does not pass it, and removes it itself when it is named in
-    authResponseHeaders, as the README says to do for forward_claims."""
+    authResponseHeaders, as docs/proxies.md says to do for forward_claims."""
     workdir = Path(tempfile.mkdtemp(prefix=f"pg-auth-claims-{kind}-"))
     if kind == "traefik":
         template = workdir / "dynamic.yml.template"

@@ -1,5 +1,5 @@
-"""The Debian package (pg_auth_ext/packaging/build-deb.sh) and the README's
-install and uninstall steps, run as written (taken from README.md) on this
+"""The Debian package (pg_auth_ext/packaging/build-deb.sh) and docs/extension.md's
+install and uninstall steps, run as written (taken from that file) on this
 machine's PostgreSQL and a scratch cluster, with the real PostgREST; the
 package is removed again afterwards."""
 
@@ -50,7 +50,7 @@ def run_as_written(block: str, env: dict[str, str], replacements: dict[str, str]
 
 @pytest.fixture(scope="module")
 def installed_package():
-    """README "Add to an existing database", step 1, as written: the package
+    """docs/extension.md "Add to an existing database", step 1, as written: the package
     built and installed into the system's PostgreSQL, which no stack of the
     demo or the tests runs (they have their own copies); removed afterwards
     unless it was there before: a test leaves no package behind."""
@@ -83,9 +83,9 @@ def role_settings(scratch) -> str:
 
 
 def test_the_readme_install_and_uninstall_steps_run_as_written(installed_package):
-    """README "Add to an existing database", steps 2 and 3, and "Uninstall",
+    """docs/extension.md "Add to an existing database", steps 2 and 3, and "Uninstall",
     step 2, run on a scratch cluster of the system's PostgreSQL (where the
-    package installed the extension): the settings are set in the README's
+    package installed the extension): the settings are set in the document's
     order (pg_auth.* after the restart that loads the library), the secret's
     encoding agrees with stack/postgrest.conf's, so PostgREST accepts the
     tokens, and the uninstall leaves no role setting behind."""

@@ -1,5 +1,5 @@
-"""README "Maintenance and backups": a pg_dump of a database that signs with
-key pairs, restored into a fresh cluster by the README's checklist (roles,
+"""docs/extension.md "Maintenance and backups": a pg_dump of a database that signs with
+key pairs, restored into a fresh cluster by that section's checklist (roles,
 server settings with the preload, both key files, pg_restore) and nothing
 more. The JWKS PostgREST needs lives in a per-database role setting the dump
 does not carry: PostgREST used to refuse every token until someone ran

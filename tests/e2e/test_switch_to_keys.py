@@ -1,4 +1,4 @@
-"""From the shared secret to key pairs with nobody signed out (README
+"""From the shared secret to key pairs with nobody signed out (docs/extension.md
 "Switching to key pairs"), through Envoy with the filter and nginx with the
 gate, both running stack/filter-secret.json. The adoption review found
 signed-in users locked out until their token expired: the proxies passed

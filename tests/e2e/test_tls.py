@@ -1,4 +1,4 @@
-"""The README's TLS example: Envoy with a certificate (TLS_CERT_FILE and
+"""docs/proxies.md's TLS example: Envoy with a certificate (TLS_CERT_FILE and
 TLS_KEY_FILE for stack/envoy/render.sh) serves the flow over HTTPS, with
 Secure cookies, and refuses a half-given configuration."""
 

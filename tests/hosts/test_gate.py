@@ -184,7 +184,7 @@ def test_the_readme_gate_commands_start_it(stack, tmp_path, mode):
     pid = spawn(["bash", "-c", command.strip()], log, {}, cwd=fronts.ROOT)
     try:
         url = f"http://{LOOPBACK}:{port}"
-        wait_until(lambda: http_status(f"{url}/healthz") == 200, "the README's gate", log, pid=pid)
+        wait_until(lambda: http_status(f"{url}/healthz") == 200, "the documented gate", log, pid=pid)
         forwarded = {"X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/rest/task"}
         assert ask_url(url, forwarded).json()["details"] == "missing"
         token = mint(stack.secret, {"role": "basic_subscriber", "sub": "demo", "exp": now() + 60})

@@ -1,5 +1,5 @@
 """The JavaScript package (js/): its node --test suite against tokens minted
-by the extension in the real stack's database and by Python, and the README's
+by the extension in the real stack's database and by Python, and docs/proxies.md's
 Node example server, run."""
 
 import hashlib

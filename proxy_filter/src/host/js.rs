@@ -42,7 +42,7 @@ pub struct JsPolicy {
 
 #[wasm_bindgen(js_class = Policy)]
 impl JsPolicy {
-    /// Parses the filter configuration (README "Filter configuration");
+    /// Parses the filter configuration (docs/filter.md);
     /// `env_json` is an object of environment variables.
     #[wasm_bindgen(constructor)]
     pub fn new(config_json: &str, env_json: &str) -> Result<JsPolicy, JsError> {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::{Env, Policy};
 
 const USAGE: &str = "usage: pg_auth_gate --config FILE [--listen ADDRESS:PORT] [--threads N]
-  --config   the filter's JSON configuration (README \"Filter configuration\")
+  --config   the filter's JSON configuration (docs/filter.md)
   --listen   where to serve /auth, /healthz and /metrics (default 127.0.0.1:9000)
   --threads  worker threads (default: one per core)";
 

@@ -56,7 +56,7 @@ impl Gate {
             Ok(read) => read,
             Err(why) => {
                 let message = match why {
-                    NotForwarded::Missing => "The proxy sent no X-Forwarded-Method and X-Forwarded-Uri (nor X-Original-Method and X-Original-URI): configure it as the README shows",
+                    NotForwarded::Missing => "The proxy sent no X-Forwarded-Method and X-Forwarded-Uri (nor X-Original-Method and X-Original-URI): configure it as docs/proxies.md shows",
                     NotForwarded::Both => "The subrequest carries both X-Forwarded-* and X-Original-* headers: the proxy must set one style and clear the other",
                 };
                 return self.deny(front_misconfigured(message), Style::Forwarded);
