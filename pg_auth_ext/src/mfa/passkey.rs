@@ -21,6 +21,9 @@ use crate::settings;
 /// Larger credentials are refused before parsing (a passkey's attestation is
 /// at most a few KB).
 const MAX_CREDENTIAL_BYTES: usize = 64 * 1024;
+/// A passkey used without its user's PIN or biometric (no user
+/// verification): refused, for a sign-in and a second factor alike.
+const NOT_VERIFIED: &str = "the authenticator did not verify the user";
 
 fn webauthn() -> Result<Webauthn, AuthError> {
     let rp_id = settings::webauthn_rp_id().ok_or(AuthError::PasskeysOff)?;
@@ -128,14 +131,7 @@ fn passkey_registered(
             .finish_passkey_registration(&reg, &state)
             .map_err(|e| e.to_string())
     });
-    TableIterator::once(match outcome {
-        Ok(passkey) => (
-            Some(passkey.cred_id().to_vec()),
-            Some(to_json(&passkey)),
-            None,
-        ),
-        Err(problem) => (None, None, Some(problem)),
-    })
+    TableIterator::once(passkey_row(outcome.as_ref().map_err(String::clone)))
 }
 
 /// The options for `navigator.credentials.get()` without a username (the
@@ -211,10 +207,7 @@ fn passkey_login_checked(
             passkey.update_credential(&result);
             (Some(to_json(&passkey)), None)
         }
-        Ok(_) => (
-            None,
-            Some("the authenticator did not verify the user".into()),
-        ),
+        Ok(_) => (None, Some(NOT_VERIFIED.into())),
         Err(problem) => (None, Some(problem)),
     })
 }
@@ -259,32 +252,32 @@ fn passkey_challenge_checked(
             .finish_passkey_authentication(&credential, &state)
             .map_err(|e| e.to_string())
     });
-    TableIterator::once(match outcome {
-        Ok(result) if result.user_verified() => {
-            match passkeys
-                .iter_mut()
-                .find(|p| p.cred_id() == result.cred_id())
-            {
-                Some(passkey) => {
-                    passkey.update_credential(&result);
-                    (
-                        Some(passkey.cred_id().to_vec()),
-                        Some(to_json(passkey)),
-                        None,
-                    )
-                }
-                None => (
-                    None,
-                    None,
-                    Some("not one of this account's passkeys".into()),
-                ),
-            }
-        }
-        Ok(_) => (
+    let checked = match outcome {
+        Ok(result) if result.user_verified() => passkeys
+            .iter_mut()
+            .find(|p| p.cred_id() == result.cred_id())
+            .map(|passkey| {
+                passkey.update_credential(&result);
+                &*passkey
+            })
+            .ok_or_else(|| "not one of this account's passkeys".to_owned()),
+        Ok(_) => Err(NOT_VERIFIED.to_owned()),
+        Err(problem) => Err(problem),
+    };
+    TableIterator::once(passkey_row(checked))
+}
+
+/// The row of a ceremony that ends with a passkey: its credential id and
+/// the passkey to store, or the problem.
+fn passkey_row(
+    outcome: Result<&Passkey, String>,
+) -> (Option<Vec<u8>>, Option<pgrx::JsonB>, Option<String>) {
+    match outcome {
+        Ok(passkey) => (
+            Some(passkey.cred_id().to_vec()),
+            Some(to_json(passkey)),
             None,
-            None,
-            Some("the authenticator did not verify the user".into()),
         ),
         Err(problem) => (None, None, Some(problem)),
-    })
+    }
 }
