@@ -5,8 +5,9 @@
 //! rule; [`Schedule`] is what each feed holds: the rule behind a lock, and
 //! its fetch counters.
 
-use crate::tally::Tally;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use crate::tally::Tally;
 
 /// The least time between two fetches caused by unknown kids: tokens with
 /// made-up kids cannot make the proxy hammer the JWKS endpoint.

@@ -8,26 +8,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::{Outcome, Policy, DECISION_METRIC};
 
 pub(crate) struct Metrics {
-    /// `<stat_prefix>_decision`.
-    name: String,
-    prefix: String,
     counters: HashMap<Outcome, AtomicU64>,
 }
 
 impl Metrics {
     /// Every series exists from the start, at zero.
-    pub(crate) fn new(policy: &Policy) -> Metrics {
-        let prefix = policy.stat_prefix().to_owned();
-        let name = format!("{prefix}_{DECISION_METRIC}");
+    pub(crate) fn new() -> Metrics {
         let counters = Outcome::all()
             .into_iter()
             .map(|outcome| (outcome, AtomicU64::new(0)))
             .collect();
-        Metrics {
-            name,
-            prefix,
-            counters,
-        }
+        Metrics { counters }
     }
 
     pub(crate) fn count(&self, outcome: Outcome) {
@@ -38,6 +29,8 @@ impl Metrics {
 
     /// The decision counters, then the keys' (`<prefix>_token_cache_hit`...).
     pub(crate) fn prometheus(&self, policy: &Policy) -> String {
+        let prefix = policy.stat_prefix();
+        let name = format!("{prefix}_{DECISION_METRIC}");
         let mut lines: Vec<String> = self
             .counters
             .iter()
@@ -48,26 +41,21 @@ impl Metrics {
                     }
                     (outcome, None) => format!("pg_auth_outcome=\"{outcome}\""),
                 };
-                format!(
-                    "{}{{{labels}}} {}",
-                    self.name,
-                    counter.load(Ordering::Relaxed)
-                )
+                format!("{name}{{{labels}}} {}", counter.load(Ordering::Relaxed))
             })
             .collect();
         lines.sort();
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "# HELP {} Decisions of the pg_auth gate, by outcome and reason.",
-            self.name
+            "# HELP {name} Decisions of the pg_auth gate, by outcome and reason."
         );
-        let _ = writeln!(text, "# TYPE {} counter", self.name);
+        let _ = writeln!(text, "# TYPE {name} counter");
         for line in lines {
             let _ = writeln!(text, "{line}");
         }
         for metric in policy.key_metrics() {
-            let name = format!("{}_{}", self.prefix, metric.name.replace('.', "_"));
+            let name = format!("{prefix}_{}", metric.name.replace('.', "_"));
             let kind = if metric.gauge { "gauge" } else { "counter" };
             let _ = writeln!(text, "# TYPE {name} {kind}\n{name} {}", metric.value);
         }
@@ -87,7 +75,7 @@ mod tests {
             &Vars(|_| None),
         )
         .unwrap();
-        let metrics = Metrics::new(&policy);
+        let metrics = Metrics::new();
         metrics.count(Outcome::Denied("expired"));
         let text = metrics.prometheus(&policy);
         assert!(text.contains("# TYPE pg_auth_decision counter\n"));

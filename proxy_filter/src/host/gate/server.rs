@@ -29,7 +29,7 @@ pub(crate) struct Gate {
 
 impl Gate {
     pub(crate) fn new(policy: Arc<Policy>) -> Gate {
-        let metrics = Metrics::new(&policy);
+        let metrics = Metrics::new();
         Gate { policy, metrics }
     }
 
